@@ -1,0 +1,129 @@
+import { Command } from "commander";
+// The CLI talks through io; library logs would only interleave with its output.
+import pino from "pino";
+import { ConfigScope, parseConfig } from "../config";
+import { migrateLatest } from "../db/migrate";
+import { createDeps, Deps, DepsOverrides } from "../deps";
+import { listInstallations } from "../repositories/installations";
+import { listLinks } from "../repositories/links";
+import { listTeams } from "../repositories/teams";
+import type { ReconcileReport } from "../services/reconcile";
+import { CliIo, formatTable } from "./output";
+
+const toInt = (name: string) => (value: string) => {
+  if (!/^\d+$/.test(value)) throw new Error(`${name} must be a positive integer, got "${value}"`);
+  return Number(value);
+};
+
+/** The `octoplex` command. Each action opens the database, works, and closes it again. */
+export function createProgram(io: CliIo, overrides: DepsOverrides = {}): Command {
+  const program = new Command("octoplex")
+    .description("Octoplex: one GitHub App for many teams")
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
+
+  // Commands other than `migrate` bring the schema up to date first, as the server does at start.
+  async function withDeps<T>(scope: ConfigScope, work: (deps: Deps) => Promise<T>, autoMigrate = true): Promise<T> {
+    const deps = createDeps(parseConfig(io.env, scope, io.cwd), { log: pino({ level: "silent" }), ...overrides });
+    try {
+      if (autoMigrate) await migrateLatest(deps.db);
+      return await work(deps);
+    } finally {
+      await deps.close();
+    }
+  }
+
+  program
+    .command("migrate")
+    .description("apply pending database migrations")
+    .action(() =>
+      withDeps(
+        "database",
+        async ({ db }) => {
+          const { applied } = await migrateLatest(db);
+          io.out(applied.length ? `Applied ${applied.length} migration(s): ${applied.join(", ")}` : "Already up to date: no migration to apply");
+        },
+        false,
+      ),
+    );
+
+  program
+    .command("installations")
+    .description("installations Octoplex knows")
+    .command("list")
+    .option("--json", "print JSON")
+    .action((opts: { json?: boolean }) =>
+      withDeps("database", async ({ db }) => {
+        const installations = await listInstallations(db);
+        if (opts.json) return io.out(JSON.stringify(installations, null, 2));
+        io.out(
+          formatTable(
+            ["ID", "ACCOUNT", "TYPE", "REPOSITORIES", "SUSPENDED"],
+            installations.map((i) => [i.id, i.account.login, i.account.type, i.repositorySelection, i.suspendedAt?.toISOString() ?? null]),
+          ),
+        );
+      }),
+    );
+
+  program
+    .command("teams")
+    .description("teams")
+    .command("list")
+    .option("--json", "print JSON")
+    .action((opts: { json?: boolean }) =>
+      withDeps("database", async ({ db }) => {
+        const teams = await listTeams(db);
+        if (opts.json) return io.out(JSON.stringify(teams, null, 2));
+        io.out(formatTable(["ID", "NAME", "CREATED"], teams.map((t) => [t.id, t.name, t.createdAt.toISOString()])));
+      }),
+    );
+
+  program
+    .command("links")
+    .description("team ↔ installation links")
+    .command("list")
+    .option("--team <id>", "only this team's links", toInt("--team"))
+    .option("--json", "print JSON")
+    .action((opts: { team?: number; json?: boolean }) =>
+      withDeps("database", async ({ db }) => {
+        const links = await listLinks(db, { teamId: opts.team });
+        if (opts.json) return io.out(JSON.stringify(links, null, 2));
+        io.out(
+          formatTable(
+            ["TEAM", "INSTALLATION", "LINKED BY", "LINKED AT"],
+            links.map((l) => [l.teamId, l.installationId, l.linkedBy, l.linkedAt.toISOString()]),
+          ),
+        );
+      }),
+    );
+
+  program
+    .command("reconcile")
+    .description("make the database agree with GitHub's list of the app's installations")
+    .action(() =>
+      withDeps("app", async ({ services }) => {
+        const report = await services.reconcile((p) =>
+          io.progress?.(p.phase === "listing" ? `Listing installations: ${p.fetched}` : `Reconciling: ${p.done}/${p.total}`),
+        );
+        io.progress?.("");
+        printReport(io, report);
+      }),
+    );
+
+  return program;
+}
+
+function printReport(io: CliIo, report: ReconcileReport): void {
+  for (const a of report.added) io.out(`added      ${a.id} ${a.login}`);
+  for (const u of report.updated) io.out(`updated    ${u.id} ${u.login}: ${u.changes.join(", ")}`);
+  for (const r of report.removed) {
+    io.out(`removed    ${r.id} ${r.login}${r.teamIds.length ? ` (unlinked from teams ${r.teamIds.join(", ")})` : ""}`);
+  }
+  for (const id of report.skipped) io.out(`skipped    ${id} (deleted by an earlier webhook)`);
+  const changed = report.added.length + report.updated.length + report.removed.length;
+  io.out(
+    changed === 0
+      ? `Nothing to change: ${report.unchanged} installation(s) already match GitHub`
+      : `${report.added.length} added, ${report.updated.length} updated, ${report.removed.length} removed, ${report.unchanged} unchanged`,
+  );
+}

@@ -1,0 +1,16 @@
+import type { Knex } from "knex";
+
+export interface MigrationResult {
+  applied: string[];
+}
+
+/** Applies every pending migration; returns their names (empty when the schema is current). */
+export async function migrateLatest(db: Knex): Promise<MigrationResult> {
+  const [, applied] = (await db.migrate.latest()) as [number, string[]];
+  return { applied };
+}
+
+export async function migrateRollback(db: Knex, all = false): Promise<MigrationResult> {
+  const [, applied] = (await db.migrate.rollback(undefined, all)) as [number, string[]];
+  return { applied };
+}

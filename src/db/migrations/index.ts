@@ -1,0 +1,25 @@
+import type { Knex } from "knex";
+import * as initialSchema from "./20261125000000_initial_schema";
+
+interface Migration {
+  up(knex: Knex): Promise<void>;
+  down(knex: Knex): Promise<void>;
+}
+
+// Listed here rather than read from a directory, so the same migrations run from ts-jest,
+// from lib/ and from a single-file Lambda bundle.
+const migrations: Record<string, Migration> = {
+  "20261125000000_initial_schema": initialSchema,
+};
+
+export const migrationSource: Knex.MigrationSource<string> = {
+  async getMigrations() {
+    return Object.keys(migrations).sort();
+  },
+  getMigrationName(name) {
+    return name;
+  },
+  async getMigration(name) {
+    return migrations[name];
+  },
+};

@@ -1,0 +1,30 @@
+import type { ErrorRequestHandler, RequestHandler } from "express";
+import type { Logger } from "pino";
+import { AppError } from "../errors";
+import { sendError } from "./send-error";
+
+export const notFound: RequestHandler = (req, res) => {
+  sendError(res, 404, "not_found", `No route for ${req.method} ${req.path}`);
+};
+
+/** The one place errors become HTTP answers; anything unexpected is logged and hidden. */
+export function errorMiddleware(log: Logger): ErrorRequestHandler {
+  return (error, req, res, _next) => {
+    if (error instanceof AppError) {
+      sendError(res, error.status, error.code, error.message, error.details);
+      return;
+    }
+    // body-parser marks its own failures with a type and an HTTP status.
+    const type = (error as { type?: string }).type;
+    if (type === "entity.too.large") {
+      sendError(res, 413, "payload_too_large", "The request body is too large");
+      return;
+    }
+    if (type === "entity.parse.failed" || type === "encoding.unsupported" || type === "charset.unsupported") {
+      sendError(res, 400, "invalid_input", "The request body could not be read");
+      return;
+    }
+    log.error({ err: error, method: req.method, path: req.path }, "request failed");
+    sendError(res, 500, "internal", "Something went wrong; the error has been logged");
+  };
+}

@@ -1,0 +1,47 @@
+import type { Db } from "../db/knex";
+import { dbTime, parseJson, toDate, toNumber, toNumberOrNull } from "./rows";
+
+export type ActorType = "user" | "github" | "system";
+
+export interface AuditEventInput {
+  teamId: number | null;
+  installationId: number | null;
+  actor: { type: ActorType; id: number | null };
+  action: string;
+  data?: Record<string, unknown>;
+}
+
+export interface AuditEvent extends AuditEventInput {
+  id: number;
+  data: Record<string, unknown>;
+  createdAt: Date;
+}
+
+export async function appendAuditEvents(db: Db, events: AuditEventInput[], now: Date): Promise<void> {
+  if (events.length === 0) return;
+  const rows = events.map((e) => ({
+    team_id: e.teamId,
+    installation_id: e.installationId,
+    actor_type: e.actor.type,
+    actor_id: e.actor.id,
+    action: e.action,
+    data: JSON.stringify(e.data ?? {}),
+    created_at: dbTime(now),
+  }));
+  for (let i = 0; i < rows.length; i += 100) await db("audit_events").insert(rows.slice(i, i + 100));
+}
+
+export async function listAuditEvents(db: Db, filter: { teamId?: number; installationId?: number }): Promise<AuditEvent[]> {
+  const query = db("audit_events").orderBy("id", "desc");
+  if (filter.teamId !== undefined) query.where({ team_id: filter.teamId });
+  if (filter.installationId !== undefined) query.where({ installation_id: filter.installationId });
+  return (await query).map((row) => ({
+    id: toNumber(row.id),
+    teamId: toNumberOrNull(row.team_id),
+    installationId: toNumberOrNull(row.installation_id),
+    actor: { type: row.actor_type, id: toNumberOrNull(row.actor_id) },
+    action: row.action,
+    data: parseJson(row.data, {}),
+    createdAt: toDate(row.created_at),
+  }));
+}

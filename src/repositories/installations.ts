@@ -1,0 +1,131 @@
+import type { Db } from "../db/knex";
+import { dbTime, parseJson, toDate, toDateOrNull, toNumber } from "./rows";
+
+export type AccountType = "Organization" | "User" | "Enterprise";
+
+/** An installation as GitHub describes it (webhook payload or REST answer), mapped to our names. */
+export interface InstallationSnapshot {
+  id: number;
+  account: { id: number; login: string; type: AccountType | string; avatarUrl: string | null };
+  targetType: string;
+  repositorySelection: "all" | "selected";
+  permissions: Record<string, string>;
+  events: string[];
+  suspendedAt: Date | null;
+  suspendedBy: string | null;
+  /** GitHub's own updated_at: orders deliveries that arrive out of order. */
+  githubUpdatedAt: Date | null;
+}
+
+export interface Installation extends InstallationSnapshot {
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+const TABLE = "installations";
+
+function mapRow(row: Record<string, unknown>): Installation {
+  return {
+    id: toNumber(row.id),
+    account: {
+      id: toNumber(row.account_id),
+      login: row.account_login as string,
+      type: row.account_type as string,
+      avatarUrl: (row.account_avatar_url as string | null) ?? null,
+    },
+    targetType: row.target_type as string,
+    repositorySelection: row.repository_selection as "all" | "selected",
+    permissions: parseJson(row.permissions, {}),
+    events: parseJson(row.events, []),
+    suspendedAt: toDateOrNull(row.suspended_at),
+    suspendedBy: (row.suspended_by as string | null) ?? null,
+    githubUpdatedAt: toDateOrNull(row.github_updated_at),
+    createdAt: toDate(row.created_at),
+    updatedAt: toDate(row.updated_at),
+  };
+}
+
+function toRow(s: InstallationSnapshot, now: Date) {
+  return {
+    account_id: s.account.id,
+    account_login: s.account.login,
+    account_type: s.account.type,
+    account_avatar_url: s.account.avatarUrl,
+    target_type: s.targetType,
+    repository_selection: s.repositorySelection,
+    permissions: JSON.stringify(s.permissions),
+    events: JSON.stringify(s.events),
+    suspended_at: dbTime(s.suspendedAt),
+    suspended_by: s.suspendedBy,
+    github_updated_at: dbTime(s.githubUpdatedAt),
+    updated_at: dbTime(now),
+  };
+}
+
+export async function findInstallation(db: Db, id: number): Promise<Installation | undefined> {
+  const row = await db(TABLE).where({ id }).first();
+  return row ? mapRow(row) : undefined;
+}
+
+export async function listInstallations(db: Db): Promise<Installation[]> {
+  const rows = await db(TABLE).orderBy("id");
+  return rows.map(mapRow);
+}
+
+/**
+ * Inserts or refreshes an installation in one statement (safe under concurrent deliveries).
+ * A snapshot older than the stored one (by GitHub's updated_at) changes nothing, unless
+ * `ignoreOrder` says it is GitHub's current answer rather than a delivery that may be late.
+ */
+export async function upsertInstallation(
+  db: Db,
+  snapshot: InstallationSnapshot,
+  now: Date,
+  options: { ignoreOrder?: boolean } = {},
+): Promise<void> {
+  const row = toRow(snapshot, now);
+  const query = db(TABLE)
+    .insert({ id: snapshot.id, ...row, created_at: dbTime(now) })
+    .onConflict("id")
+    .merge(Object.keys(row));
+  if (snapshot.githubUpdatedAt && !options.ignoreOrder) {
+    query.where((q) =>
+      q.whereNull(`${TABLE}.github_updated_at`).orWhere(`${TABLE}.github_updated_at`, "<=", dbTime(snapshot.githubUpdatedAt)),
+    );
+  }
+  await query;
+}
+
+export async function setSuspension(
+  db: Db,
+  id: number,
+  suspension: { suspendedAt: Date | null; suspendedBy: string | null },
+  now: Date,
+): Promise<number> {
+  return db(TABLE)
+    .where({ id })
+    .update({
+      suspended_at: dbTime(suspension.suspendedAt),
+      suspended_by: suspension.suspendedBy,
+      updated_at: dbTime(now),
+    });
+}
+
+export async function renameAccount(db: Db, accountId: number, login: string, now: Date): Promise<number> {
+  return db(TABLE).where({ account_id: accountId }).update({ account_login: login, updated_at: dbTime(now) });
+}
+
+export async function deleteInstallationRow(db: Db, id: number): Promise<number> {
+  return db(TABLE).where({ id }).delete();
+}
+
+export async function addTombstone(db: Db, installationId: number, deletedAt: Date): Promise<void> {
+  await db("installation_tombstones")
+    .insert({ installation_id: installationId, deleted_at: dbTime(deletedAt) })
+    .onConflict("installation_id")
+    .ignore();
+}
+
+export async function isTombstoned(db: Db, installationId: number): Promise<boolean> {
+  return Boolean(await db("installation_tombstones").where({ installation_id: installationId }).first());
+}

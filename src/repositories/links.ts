@@ -1,0 +1,54 @@
+import type { Db } from "../db/knex";
+import { dbTime, toDate, toNumber, toNumberOrNull } from "./rows";
+
+/** A team's use of an installation: the many-to-many link. */
+export interface Link {
+  teamId: number;
+  installationId: number;
+  linkedBy: number | null;
+  linkedAt: Date;
+}
+
+const TABLE = "team_installations";
+
+function mapRow(row: Record<string, unknown>): Link {
+  return {
+    teamId: toNumber(row.team_id),
+    installationId: toNumber(row.installation_id),
+    linkedBy: toNumberOrNull(row.linked_by),
+    linkedAt: toDate(row.linked_at),
+  };
+}
+
+/** Returns true when the link is new; linking twice keeps the first row (who and when). */
+export async function insertLink(db: Db, link: Link): Promise<boolean> {
+  const inserted = await db(TABLE)
+    .insert({
+      team_id: link.teamId,
+      installation_id: link.installationId,
+      linked_by: link.linkedBy,
+      linked_at: dbTime(link.linkedAt),
+    })
+    .onConflict(["team_id", "installation_id"])
+    .ignore()
+    .returning("team_id");
+  return inserted.length > 0;
+}
+
+export async function deleteLink(db: Db, teamId: number, installationId: number): Promise<boolean> {
+  return (await db(TABLE).where({ team_id: teamId, installation_id: installationId }).delete()) > 0;
+}
+
+export async function listLinks(db: Db, filter: { teamId?: number; installationId?: number } = {}): Promise<Link[]> {
+  const query = db(TABLE).orderBy(["team_id", "installation_id"]);
+  if (filter.teamId !== undefined) query.where({ team_id: filter.teamId });
+  if (filter.installationId !== undefined) query.where({ installation_id: filter.installationId });
+  return (await query).map(mapRow);
+}
+
+/** Removes every link of an installation and returns the teams that lost it. */
+export async function deleteLinksOfInstallation(db: Db, installationId: number): Promise<number[]> {
+  const rows = await db(TABLE).where({ installation_id: installationId }).select("team_id").orderBy("team_id");
+  await db(TABLE).where({ installation_id: installationId }).delete();
+  return rows.map((r) => toNumber(r.team_id));
+}

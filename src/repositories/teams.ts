@@ -1,0 +1,35 @@
+import type { Db } from "../db/knex";
+import { dbTime, toDate, toNumber } from "./rows";
+
+export type TeamRole = "admin" | "member";
+
+export interface Team {
+  id: number;
+  name: string;
+  createdAt: Date;
+}
+
+function mapTeam(row: Record<string, unknown>): Team {
+  return { id: toNumber(row.id), name: row.name as string, createdAt: toDate(row.created_at) };
+}
+
+export async function createTeam(db: Db, name: string, now: Date): Promise<Team> {
+  const [row] = await db("teams").insert({ name, created_at: dbTime(now), updated_at: dbTime(now) }).returning("*");
+  return mapTeam(row);
+}
+
+export async function findTeam(db: Db, id: number): Promise<Team | undefined> {
+  const row = await db("teams").where({ id }).first();
+  return row ? mapTeam(row) : undefined;
+}
+
+export async function listTeams(db: Db): Promise<Team[]> {
+  return (await db("teams").orderBy("id")).map(mapTeam);
+}
+
+export async function addTeamMember(db: Db, teamId: number, githubUserId: number, role: TeamRole, now: Date): Promise<void> {
+  await db("team_members")
+    .insert({ team_id: teamId, github_user_id: githubUserId, role, created_at: dbTime(now) })
+    .onConflict(["team_id", "github_user_id"])
+    .merge(["role"]);
+}

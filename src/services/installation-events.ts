@@ -1,0 +1,98 @@
+import type { Knex } from "knex";
+import { appendAuditEvents } from "../repositories/audit-events";
+import {
+  addInstallationRepositories,
+  InstallationRepository,
+  removeInstallationRepositories,
+} from "../repositories/installation-repositories";
+import { InstallationSnapshot, isTombstoned, renameAccount, setSuspension } from "../repositories/installations";
+import { listLinks } from "../repositories/links";
+import { deleteUserGrant } from "../repositories/user-grants";
+import type { Delivery, DeliveryLedger, Outcome } from "./delivery-ledger";
+import { applySnapshot, removeInstallation } from "./installation-state";
+
+export interface InstallationEventsDeps {
+  ledger: DeliveryLedger;
+  now: () => Date;
+}
+
+/** What GitHub's installation-level webhooks mean for our tables. Transport-free: no Probot here. */
+export function createInstallationEvents({ ledger, now }: InstallationEventsDeps) {
+  const github = { type: "github" as const, id: null };
+
+  async function auditLinkedTeams(trx: Knex.Transaction, installationId: number, action: string, data = {}) {
+    const links = await listLinks(trx, { installationId });
+    await appendAuditEvents(
+      trx,
+      links.map((l) => ({ teamId: l.teamId, installationId, actor: github, action, data })),
+      now(),
+    );
+  }
+
+  const applied = (stored: boolean): Outcome => (stored ? "applied" : "ignored");
+
+  return {
+    created(delivery: Delivery, snapshot: InstallationSnapshot, repositories: InstallationRepository[]) {
+      return ledger(delivery, async (trx) => applied(await applySnapshot(trx, snapshot, now(), repositories)));
+    },
+
+    deleted(delivery: Delivery, installationId: number) {
+      return ledger(delivery, async (trx) => {
+        await removeInstallation(trx, installationId, "installation_deleted", github, now());
+      });
+    },
+
+    suspended(delivery: Delivery, snapshot: InstallationSnapshot, suspendedBy: string | null) {
+      return ledger(delivery, async (trx) => {
+        if (!(await applySnapshot(trx, snapshot, now()))) return "ignored";
+        // Set explicitly: a snapshot that lost the updated_at race must not leave it active.
+        const suspendedAt = snapshot.suspendedAt ?? now();
+        await setSuspension(trx, snapshot.id, { suspendedAt, suspendedBy }, now());
+        await auditLinkedTeams(trx, snapshot.id, "installation.suspended", { suspendedBy });
+      });
+    },
+
+    unsuspended(delivery: Delivery, snapshot: InstallationSnapshot) {
+      return ledger(delivery, async (trx) => {
+        if (!(await applySnapshot(trx, snapshot, now()))) return "ignored";
+        await setSuspension(trx, snapshot.id, { suspendedAt: null, suspendedBy: null }, now());
+        await auditLinkedTeams(trx, snapshot.id, "installation.unsuspended");
+      });
+    },
+
+    /** new_permissions_accepted, and any other event that carries the whole installation. */
+    refreshed(delivery: Delivery, snapshot: InstallationSnapshot) {
+      return ledger(delivery, async (trx) => applied(await applySnapshot(trx, snapshot, now())));
+    },
+
+    repositoriesChanged(
+      delivery: Delivery,
+      snapshot: InstallationSnapshot,
+      added: InstallationRepository[],
+      removedIds: number[],
+    ) {
+      return ledger(delivery, async (trx) => {
+        if (!(await applySnapshot(trx, snapshot, now()))) return "ignored";
+        if (snapshot.repositorySelection === "selected") {
+          await addInstallationRepositories(trx, snapshot.id, added);
+          await removeInstallationRepositories(trx, snapshot.id, removedIds);
+        }
+      });
+    },
+
+    accountRenamed(delivery: Delivery, installationId: number, account: { id: number; login: string }) {
+      return ledger(delivery, async (trx) => {
+        if (await isTombstoned(trx, installationId)) return "ignored";
+        await renameAccount(trx, account.id, account.login, now());
+      });
+    },
+
+    authorizationRevoked(delivery: Delivery, githubUserId: number) {
+      return ledger(delivery, async (trx) => {
+        await deleteUserGrant(trx, githubUserId);
+      });
+    },
+  };
+}
+
+export type InstallationEvents = ReturnType<typeof createInstallationEvents>;

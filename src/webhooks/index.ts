@@ -1,0 +1,9 @@
+import type { Probot } from "probot";
+import type { Services } from "../deps";
+import { registerInstallationWebhooks } from "./installation";
+import { registerMarketplaceWebhooks } from "./marketplace-purchase";
+
+export function registerWebhooks(app: Probot, services: Pick<Services, "installationEvents" | "marketplaceEvents">): void {
+  registerInstallationWebhooks(app, services.installationEvents);
+  registerMarketplaceWebhooks(app, services.marketplaceEvents);
+}

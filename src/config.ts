@@ -116,7 +116,7 @@ export function parseConfig(env: NodeJS.ProcessEnv, scope: ConfigScope = "server
   if (Boolean(env.PLATFORM_WEBHOOK_URL?.trim()) !== Boolean(env.PLATFORM_WEBHOOK_SECRET?.trim())) {
     problems.push("PLATFORM_WEBHOOK_URL and PLATFORM_WEBHOOK_SECRET must be set together");
   }
-  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems.sort());
   const e = parsed.data;
 
   const gheHost = e.GHE_HOST;

@@ -1,19 +1,4 @@
-import type { ApplicationFunction } from "probot";
-import { parseConfig } from "./config";
-import { migrateLatest } from "./db/migrate";
-import { createDeps } from "./deps";
-import { createRoutes } from "./http/routes";
-import { registerWebhooks } from "./webhooks";
+import { createOctoplexAppFn } from "./probot-app";
 
-/**
- * The Probot app function, for `probot run ./lib/index.js`. Probot then owns the server and its
- * webhook middleware; `npm start` (src/main.ts) serves the same handlers with Octoplex's own.
- */
-const octoplex: ApplicationFunction = async (app, { getRouter }) => {
-  const deps = createDeps(parseConfig(process.env, "server"), { probot: app, log: app.log });
-  await migrateLatest(deps.db);
-  registerWebhooks(app, deps.services);
-  getRouter?.("/").use(createRoutes(deps));
-};
-
-export = octoplex;
+// `probot run` requires the module itself to be the app function.
+export = createOctoplexAppFn();

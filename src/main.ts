@@ -2,10 +2,29 @@ import { config as loadDotenv } from "dotenv";
 import { run } from "probot";
 import { ConfigError, needsAppSetup, parseConfig } from "./config";
 import { migrateLatest } from "./db/migrate";
-import { createDeps } from "./deps";
-import { startServer } from "./server";
+import { createDeps, Deps, DepsOverrides } from "./deps";
+import { RunningServer, startServer } from "./server";
 
-/** `npm start`: Probot's setup flow on a fresh checkout, else migrate and serve. */
+/** Parses the config (failing with every problem at once), migrates, serves. */
+export async function startOctoplex(
+  env: NodeJS.ProcessEnv,
+  overrides: DepsOverrides & { port?: number; host?: string; cwd?: string } = {},
+): Promise<{ deps: Deps; running: RunningServer }> {
+  const config = parseConfig(env, "server", overrides.cwd);
+  const deps = createDeps(config, overrides);
+  try {
+    const { applied } = await migrateLatest(deps.db);
+    if (applied.length > 0) deps.log.info({ applied }, "database migrated");
+    const running = await startServer(deps, overrides.port ?? config.port, overrides.host);
+    deps.log.info(`Octoplex listening on ${running.url} (database: ${config.database.client})`);
+    return { deps, running };
+  } catch (error) {
+    await deps.close();
+    throw error;
+  }
+}
+
+/** `npm start`: Probot's setup flow on a fresh checkout, else Octoplex. */
 async function main(): Promise<void> {
   loadDotenv({ quiet: true } as never);
   if (needsAppSetup(process.env)) {
@@ -16,22 +35,7 @@ async function main(): Promise<void> {
     await run(() => undefined);
     return;
   }
-  let config;
-  try {
-    config = parseConfig(process.env, "server");
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(error.message);
-      process.exit(1);
-    }
-    throw error;
-  }
-  const deps = createDeps(config);
-  const { applied } = await migrateLatest(deps.db);
-  if (applied.length > 0) deps.log.info({ applied }, "database migrated");
-  const running = await startServer(deps);
-  deps.log.info(`Octoplex listening on ${running.url} (${config.database.client})`);
-
+  const { deps, running } = await startOctoplex(process.env);
   const shutdown = async (signal: string) => {
     deps.log.info(`${signal}: shutting down`);
     await running.close();
@@ -42,7 +46,9 @@ async function main(): Promise<void> {
   process.once("SIGTERM", () => void shutdown("SIGTERM"));
 }
 
-main().catch((error) => {
-  console.error(error);
-  process.exit(1);
-});
+if (require.main === module) {
+  main().catch((error) => {
+    console.error(error instanceof ConfigError ? error.message : error);
+    process.exit(1);
+  });
+}

@@ -1,4 +1,4 @@
-import { Command } from "commander";
+import { Command, InvalidArgumentError } from "commander";
 // The CLI talks through io; library logs would only interleave with its output.
 import pino from "pino";
 import { ConfigScope, parseConfig } from "../config";
@@ -10,8 +10,9 @@ import { listTeams } from "../repositories/teams";
 import type { ReconcileReport } from "../services/reconcile";
 import { CliIo, formatTable } from "./output";
 
+// InvalidArgumentError makes commander report a usage error (and exit 1) instead of rethrowing.
 const toInt = (name: string) => (value: string) => {
-  if (!/^\d+$/.test(value)) throw new Error(`${name} must be a positive integer, got "${value}"`);
+  if (!/^\d+$/.test(value)) throw new InvalidArgumentError(`${name} must be a positive integer, got "${value}"`);
   return Number(value);
 };
 

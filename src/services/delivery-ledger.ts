@@ -1,6 +1,6 @@
 import type { Knex } from "knex";
 import { isUniqueViolation } from "../db/knex";
-import { DeliveryRecord, recordDelivery } from "../repositories/webhook-deliveries";
+import { DeliveryRecord, hasDelivery, recordDelivery } from "../repositories/webhook-deliveries";
 
 export type Delivery = DeliveryRecord;
 export type Outcome = "applied" | "duplicate" | "ignored";
@@ -23,8 +23,10 @@ export function createDeliveryLedger(db: Knex, now: () => Date): DeliveryLedger 
         return (await work(trx)) || "applied";
       });
     } catch (error) {
-      // Two copies of one delivery at the same moment: the loser sees the winner's id.
-      if (isUniqueViolation(error)) return "duplicate";
+      // Two copies of one delivery at the same moment: the loser sees the winner's id. A unique
+      // violation raised by the work itself is a failure like any other: nothing was recorded,
+      // so rethrow and let GitHub redeliver rather than report a duplicate.
+      if (isUniqueViolation(error) && (await hasDelivery(db, delivery.id))) return "duplicate";
       throw error;
     }
   };

@@ -16,6 +16,8 @@ export interface Config {
   githubWebBaseUrl: string;
   port: number;
   logLevel: LogLevel;
+  /** Unset: human-readable on a terminal, JSON lines otherwise (log collectors). */
+  logFormat?: "json" | "pretty";
   database: { client: "sqlite"; filename: string } | { client: "postgres"; url: string };
   githubClientId?: string;
   githubClientSecret?: string;
@@ -72,6 +74,7 @@ const envSchema = z.object({
   GHE_PROTOCOL: optional(z.enum(["https", "http"])),
   PORT: optional(z.coerce.number().int().min(0).max(65535)),
   LOG_LEVEL: optional(z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"])),
+  LOG_FORMAT: optional(z.enum(["json", "pretty"])),
   GITHUB_CLIENT_ID: optional(z.string()),
   GITHUB_CLIENT_SECRET: optional(z.string()),
   APP_SLUG: optional(z.string().regex(/^[a-z0-9-]+$/, "must be the app's URL slug (lowercase, digits, dashes)")),
@@ -129,6 +132,7 @@ export function parseConfig(env: NodeJS.ProcessEnv, scope: ConfigScope = "server
     githubWebBaseUrl: gheHost ? `${protocol}://${gheHost}` : "https://github.com",
     port: e.PORT ?? 3000,
     logLevel: e.LOG_LEVEL ?? "info",
+    logFormat: e.LOG_FORMAT,
     database: e.DATABASE_URL
       ? { client: "postgres", url: e.DATABASE_URL }
       : { client: "sqlite", filename: resolve(cwd, DEFAULT_SQLITE_FILE) },

@@ -35,7 +35,7 @@ export type Services = Deps["services"];
 
 /** The composition root: the one place that constructs things and decides who gets what. */
 export function createDeps(config: Config, overrides: DepsOverrides = {}): Deps {
-  const log = overrides.log ?? createLogger(config.logLevel);
+  const log = overrides.log ?? createLogger(config);
   const now = overrides.now ?? (() => new Date());
   const db = createKnex(config.database, overrides.knex);
   const probot = overrides.probot ?? createProbot(config, log, overrides.Octokit);

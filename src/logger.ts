@@ -1,5 +1,6 @@
 import pino, { Logger } from "pino";
-import type { LogLevel } from "./config";
+import pretty from "pino-pretty";
+import type { Config } from "./config";
 
 // Secrets travel in these fields; pino replaces them before anything is written.
 export const REDACTED_PATHS = [
@@ -19,6 +20,14 @@ export const REDACTED_PATHS = [
   "*.code",
 ];
 
-export function createLogger(level: LogLevel, destination?: pino.DestinationStream): Logger {
-  return pino({ name: "octoplex", level, redact: { paths: REDACTED_PATHS, censor: "[redacted]" } }, destination);
+export function createLogger(
+  config: Pick<Config, "logLevel" | "logFormat">,
+  destination: pino.DestinationStream = defaultDestination(config.logFormat),
+): Logger {
+  return pino({ name: "octoplex", level: config.logLevel, redact: { paths: REDACTED_PATHS, censor: "[redacted]" } }, destination);
+}
+
+function defaultDestination(format: Config["logFormat"]): pino.DestinationStream {
+  const humanReader = format === "pretty" || (format === undefined && process.stdout.isTTY);
+  return humanReader ? pretty({ colorize: process.stdout.isTTY, sync: true, ignore: "pid,hostname" }) : pino.destination(1);
 }

@@ -12,7 +12,7 @@ import { CliIo, formatTable } from "./output";
 
 // InvalidArgumentError makes commander report a usage error (and exit 1) instead of rethrowing.
 const toInt = (name: string) => (value: string) => {
-  if (!/^\d+$/.test(value)) throw new InvalidArgumentError(`${name} must be a positive integer, got "${value}"`);
+  if (!/^[1-9]\d*$/.test(value)) throw new InvalidArgumentError(`${name} must be a positive integer, got "${value}"`);
   return Number(value);
 };
 

@@ -84,10 +84,12 @@ export async function upsertInstallation(
   options: { ignoreOrder?: boolean } = {},
 ): Promise<void> {
   const row = toRow(snapshot, now);
+  // A snapshot without GitHub's updated_at must not erase the one stored: it orders later deliveries.
+  const merged = Object.keys(row).filter((c) => c !== "github_updated_at" || snapshot.githubUpdatedAt);
   const query = db(TABLE)
     .insert({ id: snapshot.id, ...row, created_at: dbTime(now) })
     .onConflict("id")
-    .merge(Object.keys(row));
+    .merge(merged);
   if (snapshot.githubUpdatedAt && !options.ignoreOrder) {
     query.where((q) =>
       q.whereNull(`${TABLE}.github_updated_at`).orWhere(`${TABLE}.github_updated_at`, "<=", dbTime(snapshot.githubUpdatedAt)),

@@ -1,4 +1,4 @@
-import type { Db } from "../db/knex";
+import { Db, isPostgres } from "../db/knex";
 import { dbTime, toDate, toNumber, toNumberOrNull } from "./rows";
 
 /** A team's use of an installation: the many-to-many link. */
@@ -48,7 +48,16 @@ export async function listLinks(db: Db, filter: { teamId?: number; installationI
 
 /** Removes every link of an installation and returns the teams that lost it. */
 export async function deleteLinksOfInstallation(db: Db, installationId: number): Promise<number[]> {
-  const rows = await db(TABLE).where({ installation_id: installationId }).select("team_id").orderBy("team_id");
-  await db(TABLE).where({ installation_id: installationId }).delete();
-  return rows.map((r) => toNumber(r.team_id));
+  const query = db(TABLE).where({ installation_id: installationId });
+  let rows: Array<{ team_id: unknown }>;
+  if (isPostgres(db)) {
+    // One statement, so a link added concurrently is either deleted and returned or left alone.
+    rows = await query.delete().returning("team_id");
+  } else {
+    // SQLite's knex dialect has no DELETE … RETURNING; its single writer gives the same guarantee
+    // inside the caller's transaction (a concurrent writer makes this one fail, not lose a row).
+    rows = await query.clone().select("team_id");
+    await query.delete();
+  }
+  return rows.map((r) => toNumber(r.team_id)).sort((a, b) => a - b);
 }

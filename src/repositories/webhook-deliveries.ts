@@ -1,5 +1,4 @@
 import type { Db } from "../db/knex";
-import { isUniqueViolation } from "../db/knex";
 import { dbTime } from "./rows";
 
 export interface DeliveryRecord {
@@ -14,19 +13,20 @@ export interface DeliveryRecord {
  * transaction that applies the delivery, so a rollback forgets the id and a redelivery runs again.
  */
 export async function recordDelivery(db: Db, delivery: DeliveryRecord, now: Date): Promise<boolean> {
-  try {
-    await db("webhook_deliveries").insert({
+  // ON CONFLICT DO NOTHING rather than catching the violation: on Postgres a failed insert would
+  // abort the caller's transaction, and a concurrent copy waits here for the first to commit.
+  const inserted = await db("webhook_deliveries")
+    .insert({
       id: delivery.id,
       event: delivery.event,
       action: delivery.action,
       installation_id: delivery.installationId,
       processed_at: dbTime(now),
-    });
-    return true;
-  } catch (error) {
-    if (isUniqueViolation(error)) return false;
-    throw error;
-  }
+    })
+    .onConflict("id")
+    .ignore()
+    .returning("id");
+  return inserted.length > 0;
 }
 
 export async function hasDelivery(db: Db, id: string): Promise<boolean> {

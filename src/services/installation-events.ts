@@ -1,15 +1,12 @@
-import type { Knex } from "knex";
-import { appendAuditEvents } from "../repositories/audit-events";
 import {
   addInstallationRepositories,
   InstallationRepository,
   removeInstallationRepositories,
 } from "../repositories/installation-repositories";
 import { InstallationSnapshot, isTombstoned, renameAccount, setSuspension } from "../repositories/installations";
-import { listLinks } from "../repositories/links";
 import { deleteUserGrant } from "../repositories/user-grants";
 import type { Delivery, DeliveryLedger, Outcome } from "./delivery-ledger";
-import { applySnapshot, removeInstallation } from "./installation-state";
+import { applySnapshot, auditLinkedTeams, removeInstallation } from "./installation-state";
 
 export interface InstallationEventsDeps {
   ledger: DeliveryLedger;
@@ -19,15 +16,6 @@ export interface InstallationEventsDeps {
 /** What GitHub's installation-level webhooks mean for our tables. Transport-free: no Probot here. */
 export function createInstallationEvents({ ledger, now }: InstallationEventsDeps) {
   const github = { type: "github" as const, id: null };
-
-  async function auditLinkedTeams(trx: Knex.Transaction, installationId: number, action: string, data = {}) {
-    const links = await listLinks(trx, { installationId });
-    await appendAuditEvents(
-      trx,
-      links.map((l) => ({ teamId: l.teamId, installationId, actor: github, action, data })),
-      now(),
-    );
-  }
 
   const applied = (stored: boolean): Outcome => (stored ? "applied" : "ignored");
 
@@ -48,7 +36,7 @@ export function createInstallationEvents({ ledger, now }: InstallationEventsDeps
         // Set explicitly: a snapshot that lost the updated_at race must not leave it active.
         const suspendedAt = snapshot.suspendedAt ?? now();
         await setSuspension(trx, snapshot.id, { suspendedAt, suspendedBy }, now());
-        await auditLinkedTeams(trx, snapshot.id, "installation.suspended", { suspendedBy });
+        await auditLinkedTeams(trx, snapshot.id, github, "installation.suspended", { suspendedBy }, now());
       });
     },
 
@@ -56,7 +44,7 @@ export function createInstallationEvents({ ledger, now }: InstallationEventsDeps
       return ledger(delivery, async (trx) => {
         if (!(await applySnapshot(trx, snapshot, now()))) return "ignored";
         await setSuspension(trx, snapshot.id, { suspendedAt: null, suspendedBy: null }, now());
-        await auditLinkedTeams(trx, snapshot.id, "installation.unsuspended");
+        await auditLinkedTeams(trx, snapshot.id, github, "installation.unsuspended", {}, now());
       });
     },
 

@@ -13,7 +13,9 @@ import {
   isTombstoned,
   upsertInstallation,
 } from "../repositories/installations";
-import { deleteLinksOfInstallation } from "../repositories/links";
+import { deleteLinksOfInstallation, listLinks } from "../repositories/links";
+
+export type Actor = { type: ActorType; id: number | null };
 
 export type UnlinkReason = "installation_deleted" | "reconcile";
 
@@ -40,6 +42,23 @@ export async function applySnapshot(
   return true;
 }
 
+/** One audit event per team linked to the installation, so each team's history shows the change. */
+export async function auditLinkedTeams(
+  db: Db,
+  installationId: number,
+  actor: Actor,
+  action: string,
+  data: Record<string, unknown>,
+  now: Date,
+): Promise<void> {
+  const links = await listLinks(db, { installationId });
+  await appendAuditEvents(
+    db,
+    links.map((l) => ({ teamId: l.teamId, installationId, actor, action, data })),
+    now,
+  );
+}
+
 /**
  * Removes an installation, its repositories and every team link, and tombstones its id. One
  * audit event per team that lost it. Runs inside the caller's transaction.
@@ -48,7 +67,7 @@ export async function removeInstallation(
   db: Db,
   installationId: number,
   reason: UnlinkReason,
-  actor: { type: ActorType; id: number | null },
+  actor: Actor,
   now: Date,
 ): Promise<{ existed: boolean; teamIds: number[] }> {
   const existed = Boolean(await findInstallation(db, installationId));

@@ -1,7 +1,9 @@
 import type { Knex } from "knex";
 import { GithubInstallation, toInstallationSnapshot } from "../github/installation-snapshot";
 import { Installation, InstallationSnapshot, isTombstoned, listInstallations } from "../repositories/installations";
-import { applySnapshot, removeInstallation } from "./installation-state";
+import { Actor, applySnapshot, auditLinkedTeams, removeInstallation } from "./installation-state";
+
+const SYSTEM: Actor = { type: "system", id: null };
 
 export interface ReconcileReport {
   added: Array<{ id: number; login: string }>;
@@ -46,7 +48,13 @@ export function createReconcileService({ db, now, listGithubInstallations }: Rec
         // One transaction per installation: a long run makes progress and holds no long lock.
         const applied = await db.transaction(async (trx) => {
           if (!stored && (await isTombstoned(trx, snapshot.id))) return false;
-          return applySnapshot(trx, snapshot, now(), undefined, { ignoreOrder: true });
+          if (!(await applySnapshot(trx, snapshot, now(), undefined, { ignoreOrder: true }))) return false;
+          if (stored && Boolean(stored.suspendedAt) !== Boolean(snapshot.suspendedAt)) {
+            // The suspend/unsuspend webhook was missed; the teams' history should still show it.
+            const action = snapshot.suspendedAt ? "installation.suspended" : "installation.unsuspended";
+            await auditLinkedTeams(trx, snapshot.id, SYSTEM, action, { source: "reconcile" }, now());
+          }
+          return true;
         });
         const entry = { id: snapshot.id, login: snapshot.account.login };
         if (!applied) report.skipped.push(snapshot.id);
@@ -57,7 +65,7 @@ export function createReconcileService({ db, now, listGithubInstallations }: Rec
     }
     for (const installation of gone) {
       const { teamIds } = await db.transaction((trx) =>
-        removeInstallation(trx, installation.id, "reconcile", { type: "system", id: null }, now()),
+        removeInstallation(trx, installation.id, "reconcile", SYSTEM, now()),
       );
       report.removed.push({ id: installation.id, login: installation.account.login, teamIds });
       step();

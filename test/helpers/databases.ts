@@ -55,8 +55,8 @@ export function databaseKinds(): DatabaseKind[] {
   return process.env[POSTGRES_AVAILABLE_ENV] === "0" ? ["sqlite"] : ["sqlite", "postgres"];
 }
 
-// Children first, so foreign keys never object.
-const TABLES = [
+// Every table of the schema, children first, so foreign keys never object.
+export const TABLES = [
   "audit_events",
   "marketplace_plans",
   "webhook_deliveries",

@@ -1,10 +1,11 @@
 import { createHmac, randomUUID } from "node:crypto";
+import type { Knex } from "knex";
 import pino from "pino";
 import { migrateLatest } from "../../src/db/migrate";
 import { createDeps, Deps } from "../../src/deps";
 import { startServer } from "../../src/server";
 import { testConfig, TEST_WEBHOOK_SECRET } from "./config";
-import type { TestDatabase } from "./databases";
+import { createTestDatabase, databaseKinds, TestDatabase, truncateAll } from "./databases";
 import { TestOctokit } from "./test-octokit";
 
 export interface WebhookOptions {
@@ -50,4 +51,25 @@ export async function startTestServer(database: TestDatabase): Promise<TestServe
       await deps.close();
     },
   };
+}
+
+/**
+ * Runs a describe block once per database against the real server: a fresh database and server
+ * per run, tables emptied before every test. `db` is the server's own knex, for arranging and asserting.
+ */
+export function describeEachServer(title: string, body: (ctx: { server: () => TestServer; db: () => Knex }) => void): void {
+  describe.each(databaseKinds())(`${title} on %s`, (kind) => {
+    let database: TestDatabase;
+    let server: TestServer;
+    beforeAll(async () => {
+      database = await createTestDatabase(kind);
+      server = await startTestServer(database);
+    });
+    beforeEach(() => truncateAll(server.deps.db));
+    afterAll(async () => {
+      await server?.close();
+      await database?.drop();
+    });
+    body({ server: () => server, db: () => server.deps.db });
+  });
 }

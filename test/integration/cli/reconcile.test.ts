@@ -1,0 +1,191 @@
+import { createPublicKey, verify } from "node:crypto";
+import nock from "nock";
+import { migrateLatest } from "../../../src/db/migrate";
+import { toInstallationSnapshot } from "../../../src/github/installation-snapshot";
+import { listAuditEvents } from "../../../src/repositories/audit-events";
+import { Installation, isTombstoned, listInstallations } from "../../../src/repositories/installations";
+import { listLinks } from "../../../src/repositories/links";
+import { removeInstallation } from "../../../src/services/installation-state";
+import { AccountFixture, githubInstallation, InstallationFixture } from "../../fixtures/payloads";
+import { testPrivateKey } from "../../fixtures/keys";
+import { createCliTarget, CliTarget, runCli } from "../../helpers/cli";
+import { TEST_APP_ID } from "../../helpers/config";
+import { databaseKinds, truncateAll } from "../../helpers/databases";
+import { countRows, seedInstallation, seedLinks, seedTeams } from "../../helpers/factories";
+
+type GithubInstallationJson = ReturnType<typeof githubInstallation>;
+
+const API = "https://api.github.com";
+
+const account = (id: number, login = `org-${id}`): AccountFixture => ({ id: 9000 + id, login, type: "Organization" });
+
+function remote(id: number, f: Partial<InstallationFixture> = {}): GithubInstallationJson {
+  return githubInstallation({ id, account: account(id), ...f });
+}
+
+/** The app's JWT, signed with the app's key and issued for the app's id: what GitHub checks. */
+function isAppJwt(authorization: string): boolean {
+  const match = /^bearer ([\w-]+)\.([\w-]+)\.([\w-]+)$/i.exec(authorization);
+  if (!match) return false;
+  const [, header, payload, signature] = match;
+  const claims = JSON.parse(Buffer.from(payload, "base64url").toString("utf8")) as { iss?: unknown };
+  const signed = verify(
+    "RSA-SHA256",
+    Buffer.from(`${header}.${payload}`),
+    createPublicKey(testPrivateKey()),
+    Buffer.from(signature, "base64url"),
+  );
+  return signed && String(claims.iss) === String(TEST_APP_ID);
+}
+
+/** `GET /app/installations` answered over pages linked with rel="next"; a status fails that page. */
+function githubListsInstallations(pages: Array<GithubInstallationJson[] | number>): nock.Scope {
+  const scope = nock(API).matchHeader("authorization", isAppJwt);
+  pages.forEach((page, index) => {
+    const query = index === 0 ? { per_page: "100" } : { per_page: "100", page: String(index + 1) };
+    const interceptor = scope.get("/app/installations").query(query);
+    if (typeof page === "number") {
+      interceptor.reply(page, { message: "Server Error" });
+      return;
+    }
+    const last = `<${API}/app/installations?per_page=100&page=${pages.length}>; rel="last"`;
+    const next = `<${API}/app/installations?per_page=100&page=${index + 2}>; rel="next"`;
+    interceptor.reply(200, page, index < pages.length - 1 ? { link: `${next}, ${last}` } : {});
+  });
+  return scope;
+}
+
+/** An installation as GitHub describes it, without our own bookkeeping. */
+function described({ createdAt: _c, updatedAt: _u, ...snapshot }: Installation) {
+  return snapshot;
+}
+
+describe.each(databaseKinds())("octoplex reconcile on %s", (kind) => {
+  let target: CliTarget;
+  const db = () => target.db;
+
+  beforeAll(async () => {
+    target = await createCliTarget(kind);
+    await migrateLatest(db());
+  });
+  beforeEach(() => truncateAll(db()));
+  afterAll(() => target?.close());
+
+  async function tableCounts() {
+    const counts: Record<string, number> = {};
+    for (const t of ["installations", "installation_tombstones", "team_installations", "audit_events"]) {
+      counts[t] = await countRows(db(), t);
+    }
+    return counts;
+  }
+
+  test("adds new, removes gone (with their links), updates changed installations; a second run changes nothing", async () => {
+    const a = remote(1001);
+    const b = remote(1002);
+    const cBefore = remote(1003);
+    const cNow = remote(1003, { suspendedAt: "2026-11-10T08:00:00Z", suspendedBy: "admin", updatedAt: "2026-11-10T08:00:00Z" });
+    const dBefore = remote(1004);
+    const dNow = remote(1004, { account: account(1004, "acme-renamed") });
+    const e = remote(1005, { repositorySelection: "selected" });
+    for (const gh of [a, b, cBefore, dBefore]) await seedInstallation(db(), gh.id, toInstallationSnapshot(gh));
+    const teams = await seedTeams(db(), 3);
+    await seedLinks(db(), b.id, teams.slice(0, 2));
+    await seedLinks(db(), a.id, teams.slice(2));
+    await seedLinks(db(), cBefore.id, teams.slice(2));
+
+    const pages = [[a, cNow], [dNow, e]];
+    const scope = githubListsInstallations(pages);
+    const run = await target.run(["reconcile"]);
+
+    expect(run.err).toEqual([]);
+    expect(run.exitCode).toBe(0);
+    expect(run.out).toEqual([
+      "added      1005 org-1005",
+      "updated    1003 org-1003: suspended",
+      "updated    1004 acme-renamed: login org-1004 → acme-renamed",
+      `removed    1002 org-1002 (unlinked from teams ${teams[0].id}, ${teams[1].id})`,
+      "1 added, 2 updated, 1 removed, 1 unchanged",
+    ]);
+    expect(run.progress.filter((p) => p.startsWith("Listing"))).toEqual(["Listing installations: 2", "Listing installations: 4"]);
+    expect(run.progress.at(-1)).toBe("");
+    expect(scope.isDone()).toBe(true);
+
+    // The database now says what GitHub says.
+    expect((await listInstallations(db())).map(described)).toEqual([a, cNow, dNow, e].map(toInstallationSnapshot));
+    expect(await isTombstoned(db(), b.id)).toBe(true);
+    expect((await listLinks(db())).map((l) => [l.teamId, l.installationId])).toEqual([
+      [teams[2].id, a.id],
+      [teams[2].id, cNow.id],
+    ]);
+    const audit = await listAuditEvents(db(), {});
+    const system = { type: "system", id: null };
+    expect(audit.map((ev) => [ev.teamId, ev.installationId, ev.action, ev.actor, ev.data]).sort()).toEqual(
+      [
+        ...teams.slice(0, 2).map((t) => [t.id, b.id, "team.installation.unlinked", system, { reason: "reconcile" }]),
+        // The missed suspend webhook still shows in the history of the team that uses C.
+        [teams[2].id, cNow.id, "installation.suspended", system, { source: "reconcile" }],
+      ].sort(),
+    );
+
+    const installationsAfterFirstRun = await listInstallations(db());
+    const countsAfterFirstRun = await tableCounts();
+    const again = githubListsInstallations(pages);
+    const second = await target.run(["reconcile"]);
+
+    expect(second.exitCode).toBe(0);
+    expect(second.out).toEqual(["Nothing to change: 4 installation(s) already match GitHub"]);
+    expect(again.isDone()).toBe(true);
+    // Not even updated_at moves.
+    expect(await listInstallations(db())).toEqual(installationsAfterFirstRun);
+    expect(await tableCounts()).toEqual(countsAfterFirstRun);
+  });
+
+  test("a GitHub 500 on page 2 fails the command with a message and leaves the database untouched", async () => {
+    const a = remote(2001);
+    const b = remote(2002);
+    for (const gh of [a, b]) await seedInstallation(db(), gh.id, toInstallationSnapshot(gh));
+    await seedLinks(db(), b.id, await seedTeams(db(), 2));
+    const installationsBefore = await listInstallations(db());
+    const countsBefore = await tableCounts();
+
+    // Page 1 alone would make b look uninstalled.
+    const scope = githubListsInstallations([[a, remote(2003)], 500]);
+    const run = await target.run(["reconcile"]);
+
+    expect(run.exitCode).toBe(1);
+    expect(run.out).toEqual([]);
+    expect(run.err).toEqual(["octoplex: listing the app's installations on GitHub failed on page 2 (HTTP 500): Server Error"]);
+    expect(scope.isDone()).toBe(true);
+    expect(await listInstallations(db())).toEqual(installationsBefore);
+    expect(await tableCounts()).toEqual(countsBefore);
+  });
+
+  test("an installation deleted by an earlier installation.deleted webhook is skipped, not re-added", async () => {
+    const a = remote(3001);
+    const deleted = remote(3002);
+    for (const gh of [a, deleted]) await seedInstallation(db(), gh.id, toInstallationSnapshot(gh));
+    // What the installation.deleted webhook does.
+    await db().transaction((trx) => removeInstallation(trx, deleted.id, "installation_deleted", { type: "github", id: null }, new Date()));
+
+    // A listing taken before the uninstall reached GitHub's list still has it.
+    const scope = githubListsInstallations([[a], [deleted]]);
+    const run = await target.run(["reconcile"]);
+
+    expect(run.exitCode).toBe(0);
+    expect(run.out).toEqual(["skipped    3002 (deleted by an earlier webhook)", "Nothing to change: 1 installation(s) already match GitHub"]);
+    expect(scope.isDone()).toBe(true);
+    expect((await listInstallations(db())).map((i) => i.id)).toEqual([a.id]);
+  });
+
+  test("without the app's id and key it fails listing what to set, before calling GitHub", async () => {
+    const { APP_ID: _id, PRIVATE_KEY: _key, ...env } = target.env;
+    const run = await runCli(["reconcile"], env, target.cwd);
+
+    expect(run.exitCode).toBe(1);
+    expect(run.err).toEqual([
+      "Invalid configuration:",
+      "  - APP_ID is required (the GitHub App's numeric id)",
+      "  - PRIVATE_KEY or PRIVATE_KEY_PATH is required (the GitHub App's private key)",
+    ]);
+  });
+});

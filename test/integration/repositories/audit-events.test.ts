@@ -1,0 +1,81 @@
+import { appendAuditEvents, listAuditEvents } from "../../../src/repositories/audit-events";
+import { describeEachDatabase } from "../../helpers/databases";
+import { auditEvent, countRows, minutesAfterNow, NOW } from "../../helpers/factories";
+
+describeEachDatabase("audit events repository", ({ db }) => {
+  test("appendAuditEvents stores 250 events from one call (more than one batch)", async () => {
+    const events = Array.from({ length: 250 }, (_, i) => auditEvent({ teamId: (i % 5) + 1, action: `event.${i}` }));
+    await appendAuditEvents(db(), events, NOW);
+
+    expect(await countRows(db(), "audit_events")).toBe(250);
+    const listed = await listAuditEvents(db(), {});
+    expect(listed.map((e) => e.action)).toEqual(events.map((e) => e.action).reverse());
+    expect(new Set(listed.map((e) => e.id)).size).toBe(250);
+  });
+
+  test("appending an empty list writes nothing", async () => {
+    await appendAuditEvents(db(), [], NOW);
+    expect(await countRows(db(), "audit_events")).toBe(0);
+  });
+
+  test("listAuditEvents lists the newest event first", async () => {
+    await appendAuditEvents(db(), [auditEvent({ action: "first" })], NOW);
+    await appendAuditEvents(db(), [auditEvent({ action: "second" }), auditEvent({ action: "third" })], minutesAfterNow(1));
+    await appendAuditEvents(db(), [auditEvent({ action: "fourth" })], minutesAfterNow(2));
+
+    const listed = await listAuditEvents(db(), {});
+    expect(listed.map((e) => e.action)).toEqual(["fourth", "third", "second", "first"]);
+    expect(listed.map((e) => e.createdAt)).toEqual([minutesAfterNow(2), minutesAfterNow(1), minutesAfterNow(1), NOW]);
+  });
+
+  test("listAuditEvents filters by team, by installation, and by both", async () => {
+    await appendAuditEvents(
+      db(),
+      [
+        auditEvent({ teamId: 1, installationId: 10, action: "a" }),
+        auditEvent({ teamId: 1, installationId: 20, action: "b" }),
+        auditEvent({ teamId: 2, installationId: 10, action: "c" }),
+        auditEvent({ teamId: null, installationId: 10, action: "d" }),
+        auditEvent({ teamId: 2, installationId: null, action: "e" }),
+      ],
+      NOW,
+    );
+    const actions = async (filter: Parameters<typeof listAuditEvents>[1]) => (await listAuditEvents(db(), filter)).map((e) => e.action);
+
+    expect(await actions({ teamId: 1 })).toEqual(["b", "a"]);
+    expect(await actions({ installationId: 10 })).toEqual(["d", "c", "a"]);
+    expect(await actions({ teamId: 2, installationId: 10 })).toEqual(["c"]);
+    expect(await actions({ teamId: 3 })).toEqual([]);
+  });
+
+  test("an event reads back with its actor, data, ids above 2^31 and creation time", async () => {
+    const at = new Date("2026-11-20T12:34:56.789Z");
+    await appendAuditEvents(
+      db(),
+      [
+        auditEvent({
+          teamId: 7,
+          installationId: 3_000_000_000,
+          actor: { type: "user", id: 4_000_000_000 },
+          action: "team.installation.linked",
+          data: { reason: "manual", repositories: ["acme/api"], nested: { ok: true } },
+        }),
+        auditEvent({ action: "no.data" }),
+      ],
+      at,
+    );
+
+    const [withoutData, linked] = await listAuditEvents(db(), {});
+    expect(linked).toEqual({
+      id: expect.any(Number),
+      teamId: 7,
+      installationId: 3_000_000_000,
+      actor: { type: "user", id: 4_000_000_000 },
+      action: "team.installation.linked",
+      data: { reason: "manual", repositories: ["acme/api"], nested: { ok: true } },
+      createdAt: at,
+    });
+    expect(linked.createdAt).toBeInstanceOf(Date);
+    expect(withoutData).toMatchObject({ teamId: null, installationId: null, actor: { type: "system", id: null }, data: {} });
+  });
+});

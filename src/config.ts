@@ -4,9 +4,10 @@ import { z } from "zod";
 
 /**
  * What a process needs depends on what it does: the server needs the app's identity and webhook
- * secret, `octoplex migrate` only the database, `octoplex reconcile` the database and the app's key.
+ * secret, `octoplex migrate` only the database, `octoplex reconcile` the database and the app's key,
+ * `octoplex rotate-keys` the database and the encryption keys.
  */
-export type ConfigScope = "server" | "app" | "database";
+export type ConfigScope = "server" | "app" | "database" | "encryption";
 
 export interface Config {
   appId?: number;
@@ -113,8 +114,18 @@ export function parseConfig(env: NodeJS.ProcessEnv, scope: ConfigScope = "server
       problems.push("PRIVATE_KEY or PRIVATE_KEY_PATH is required (the GitHub App's private key)");
     }
   }
-  if (scope === "server" && !env.WEBHOOK_SECRET?.trim()) {
-    problems.push("WEBHOOK_SECRET is required (the secret set in the GitHub App's webhook settings)");
+  const required = (name: string, why: string) => {
+    if (!env[name]?.trim()) problems.push(`${name} is required (${why})`);
+  };
+  if (scope === "server") {
+    required("WEBHOOK_SECRET", "the secret set in the GitHub App's webhook settings");
+    required("GITHUB_CLIENT_ID", "the GitHub App's client id, for sign-in");
+    required("GITHUB_CLIENT_SECRET", "the GitHub App's client secret, for sign-in");
+    required("BASE_URL", "the public origin, e.g. https://octoplex.example.com");
+    required("SESSION_SECRET", "32+ random characters that sign sessions and sign-in states");
+  }
+  if (scope === "server" || scope === "encryption") {
+    required("TOKEN_ENCRYPTION_KEYS", "id:base64-of-32-bytes[,…] that encrypt user tokens at rest");
   }
   if (Boolean(env.PLATFORM_WEBHOOK_URL?.trim()) !== Boolean(env.PLATFORM_WEBHOOK_SECRET?.trim())) {
     problems.push("PLATFORM_WEBHOOK_URL and PLATFORM_WEBHOOK_SECRET must be set together");

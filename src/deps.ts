@@ -2,13 +2,22 @@ import type { Knex } from "knex";
 import type { Logger } from "pino";
 import { Probot, ProbotOctokit } from "probot";
 import type { Config } from "./config";
+import { createTokenCipher } from "./crypto/token-cipher";
 import { createKnex, KnexOptions } from "./db/knex";
 import { listAppInstallations } from "./github/app-installations";
+import { createGithubOAuth, GithubOAuth } from "./github/oauth";
 import { createLogger } from "./logger";
+import { createApiKeys } from "./services/api-keys";
 import { createDeliveryLedger } from "./services/delivery-ledger";
 import { createInstallationEvents } from "./services/installation-events";
+import { createKeyRotation } from "./services/key-rotation";
 import { createMarketplaceEvents } from "./services/marketplace-events";
+import { describeUser } from "./services/me";
+import { createOAuthStates } from "./services/oauth-states";
 import { createReconcileService } from "./services/reconcile";
+import { createSessions } from "./services/sessions";
+import { createSignIn } from "./services/sign-in";
+import { createUserTokens } from "./services/user-tokens";
 
 export interface DepsOverrides {
   log?: Logger;
@@ -18,6 +27,8 @@ export interface DepsOverrides {
   /** Under `probot run`, Probot builds the instance and hands it to the app function. */
   probot?: Probot;
   knex?: KnexOptions;
+  /** Tests and the refresh benchmark point OAuth at nock or a fake GitHub. */
+  oauth?: GithubOAuth;
 }
 
 export interface Deps {
@@ -32,23 +43,17 @@ export interface Deps {
 }
 
 export type Services = Deps["services"];
+export type AuthServices = NonNullable<Services["auth"]>;
 
 /** The composition root: the one place that constructs things and decides who gets what. */
 export function createDeps(config: Config, overrides: DepsOverrides = {}): Deps {
   const log = overrides.log ?? createLogger(config);
   const now = overrides.now ?? (() => new Date());
   const db = createKnex(config.database, overrides.knex);
+  const Octokit = overrides.Octokit ?? ProbotOctokit;
   const probot = overrides.probot ?? createProbot(config, log, overrides.Octokit);
-  const services = createServices({ db, now, probot });
-  return {
-    config,
-    db,
-    log,
-    now,
-    probot,
-    services,
-    close: () => db.destroy(),
-  };
+  const services = createServices({ config, db, now, log, probot, Octokit, oauth: overrides.oauth });
+  return { config, db, log, now, probot, services, close: () => db.destroy() };
 }
 
 function createProbot(config: Config, log: Logger, Octokit?: typeof ProbotOctokit): Probot | undefined {
@@ -63,11 +68,25 @@ function createProbot(config: Config, log: Logger, Octokit?: typeof ProbotOctoki
   });
 }
 
-function createServices({ db, now, probot }: { db: Knex; now: () => Date; probot?: Probot }) {
+interface ServiceInputs {
+  config: Config;
+  db: Knex;
+  now: () => Date;
+  log: Logger;
+  probot?: Probot;
+  Octokit: typeof ProbotOctokit;
+  oauth?: GithubOAuth;
+}
+
+function createServices(inputs: ServiceInputs) {
+  const { config, db, now, probot } = inputs;
   const ledger = createDeliveryLedger(db, now);
+  const cipher = config.tokenEncryptionKeys ? createTokenCipher(config.tokenEncryptionKeys) : undefined;
   return {
     installationEvents: createInstallationEvents({ ledger, now }),
     marketplaceEvents: createMarketplaceEvents({ ledger, now }),
+    apiKeys: createApiKeys({ db, now }),
+    keyRotation: cipher ? createKeyRotation({ db, cipher }) : undefined,
     reconcile: createReconcileService({
       db,
       now,
@@ -76,5 +95,27 @@ function createServices({ db, now, probot }: { db: Knex; now: () => Date; probot
         return listAppInstallations(await probot.auth(), onPage);
       },
     }),
+    /** Sign-in and user tokens: present when the config has everything they need (server scope). */
+    auth: cipher ? createAuthServices(inputs, cipher) : undefined,
+  };
+}
+
+function createAuthServices(inputs: ServiceInputs, cipher: ReturnType<typeof createTokenCipher>) {
+  const { config, db, now, log, Octokit } = inputs;
+  const { githubClientId, githubClientSecret, sessionSecret, baseUrl } = config;
+  if (!githubClientId || !githubClientSecret || !sessionSecret || !baseUrl) return undefined;
+  const oauth =
+    inputs.oauth ??
+    createGithubOAuth({ clientId: githubClientId, clientSecret: githubClientSecret, baseUrl: config.githubBaseUrl, Octokit });
+  const sessions = createSessions({ db, secret: sessionSecret, now });
+  const states = createOAuthStates({ db, secret: sessionSecret, now });
+  const userTokens = createUserTokens({ db, cipher, oauth, now, log: log.child({ name: "user-tokens" }) });
+  return {
+    sessions,
+    states,
+    userTokens,
+    signIn: createSignIn({ db, oauth, states, sessions, userTokens, now, baseUrl, log }),
+    describeUser: (githubUserId: number) => describeUser(db, githubUserId),
+    secureCookies: baseUrl.startsWith("https://"),
   };
 }

@@ -1,7 +1,9 @@
 /** Errors with a stable code that the HTTP layer maps to a status and `{ error: { code, message } }`. */
 export type ErrorCode =
   | "invalid_input"
+  | "user_required"
   | "unauthenticated"
+  | "reauthorization_required"
   | "forbidden"
   | "not_found"
   | "conflict"
@@ -12,7 +14,9 @@ export type ErrorCode =
 
 const STATUS: Record<ErrorCode, number> = {
   invalid_input: 400,
+  user_required: 400,
   unauthenticated: 401,
+  reauthorization_required: 401,
   forbidden: 403,
   not_found: 404,
   conflict: 409,
@@ -22,16 +26,33 @@ const STATUS: Record<ErrorCode, number> = {
   internal: 500,
 };
 
+export interface AppErrorOptions {
+  details?: unknown;
+  status?: number;
+  /** Extra fields of the error object, e.g. `loginUrl` for reauthorization_required. */
+  fields?: Record<string, unknown>;
+}
+
 export class AppError extends Error {
   readonly status: number;
+  readonly details?: unknown;
+  readonly fields?: Record<string, unknown>;
   constructor(
     readonly code: ErrorCode,
     message: string,
-    readonly details?: unknown,
-    status?: number,
+    options: AppErrorOptions = {},
   ) {
     super(message);
     this.name = "AppError";
-    this.status = status ?? STATUS[code];
+    this.status = options.status ?? STATUS[code];
+    this.details = options.details;
+    this.fields = options.fields;
+  }
+}
+
+/** The user's GitHub grant is gone or its refresh token is dead: they must sign in again. */
+export class ReauthorizationRequired extends AppError {
+  constructor(readonly githubUserId: number, message = "Sign in with GitHub again: the GitHub authorization is no longer valid") {
+    super("reauthorization_required", message);
   }
 }

@@ -18,6 +18,12 @@ export const REDACTED_PATHS = [
   "*.clientSecret",
   "code",
   "*.code",
+  // octokit's RequestError carries the request (an OAuth body holds client secret, code or
+  // refresh token) and the response (which may hold tokens): never write either.
+  "err.request",
+  "err.response",
+  "error.request",
+  "error.response",
 ];
 
 export function createLogger(

@@ -3,6 +3,7 @@ import { run } from "probot";
 import { ConfigError, needsAppSetup, parseConfig } from "./config";
 import { migrateLatest } from "./db/migrate";
 import { createDeps, Deps, DepsOverrides } from "./deps";
+import { completeDevelopmentEnv } from "./dev-env";
 import { RunningServer, startServer } from "./server";
 
 /** Parses the config (failing with every problem at once), migrates, serves. */
@@ -35,6 +36,8 @@ async function main(): Promise<void> {
     await run(() => undefined);
     return;
   }
+  const added = completeDevelopmentEnv(process.env, process.cwd());
+  if (added.length > 0) console.log(`Generated ${added.join(", ")} for this development machine and wrote them to .env`);
   const { deps, running } = await startOctoplex(process.env);
   const shutdown = async (signal: string) => {
     deps.log.info(`${signal}: shutting down`);

@@ -111,7 +111,63 @@ export function createProgram(io: CliIo, overrides: DepsOverrides = {}): Command
       }),
     );
 
+  const apiKey = program.command("api-key").description("API keys for platform servers");
+  apiKey
+    .command("create")
+    .requiredOption("--name <name>", "what the key is for, e.g. the platform's name")
+    .action((opts: { name: string }) =>
+      withDeps("database", async ({ services }) => {
+        const { key, apiKey: created } = await services.apiKeys.create(opts.name);
+        io.out(`Created API key ${created.id} (${created.name}). It is shown only this once:`);
+        io.out(key);
+      }),
+    );
+  apiKey
+    .command("revoke")
+    .argument("<id>", "the key's id (see `api-key list`)", toInt("id"))
+    .action((id: number) =>
+      withDeps("database", async ({ services }) => {
+        if (!(await services.apiKeys.revoke(id))) throw new Error(`no active API key with id ${id}`);
+        io.out(`Revoked API key ${id}`);
+      }),
+    );
+  apiKey
+    .command("list")
+    .option("--json", "print JSON")
+    .action((opts: { json?: boolean }) =>
+      withDeps("database", async ({ services }) => {
+        const keys = await services.apiKeys.list();
+        if (opts.json) return io.out(JSON.stringify(keys, null, 2));
+        io.out(
+          formatTable(
+            ["ID", "NAME", "PREFIX", "CREATED", "LAST USED", "REVOKED"],
+            keys.map((k) => [k.id, k.name, `${k.prefix}…`, k.createdAt.toISOString(), k.lastUsedAt?.toISOString() ?? null, k.revokedAt?.toISOString() ?? null]),
+          ),
+        );
+      }),
+    );
+
+  program
+    .command("rotate-keys")
+    .description("re-encrypt every stored token with the first key of TOKEN_ENCRYPTION_KEYS")
+    .action(() =>
+      withDeps("encryption", async ({ services }) => {
+        const rotate = services.keyRotation!;
+        const report = await rotate((done, total) => io.progress?.(`Re-encrypting: ${progressBar(done, total)} ${done}/${total}`));
+        io.progress?.("");
+        io.out(
+          `Re-encrypted ${report.rotated} token row(s) with key ${report.keyId}; ${report.alreadyCurrent} already used it` +
+            (report.skipped ? `; ${report.skipped} changed meanwhile (run again to finish them)` : ""),
+        );
+      }),
+    );
+
   return program;
+}
+
+function progressBar(done: number, total: number, width = 24): string {
+  const filled = total === 0 ? width : Math.round((done / total) * width);
+  return `[${"#".repeat(filled)}${"-".repeat(width - filled)}]`;
 }
 
 function printReport(io: CliIo, report: ReconcileReport): void {

@@ -1,6 +1,6 @@
 import type { ErrorRequestHandler, RequestHandler } from "express";
 import type { Logger } from "pino";
-import { AppError } from "../errors";
+import { AppError, ReauthorizationRequired } from "../errors";
 import { sendError } from "./send-error";
 
 export const notFound: RequestHandler = (req, res) => {
@@ -10,8 +10,13 @@ export const notFound: RequestHandler = (req, res) => {
 /** The one place errors become HTTP answers; anything unexpected is logged and hidden. */
 export function errorMiddleware(log: Logger): ErrorRequestHandler {
   return (error, req, res, _next) => {
+    if (error instanceof ReauthorizationRequired) {
+      const loginUrl = `/auth/login?return_to=${encodeURIComponent(req.originalUrl.startsWith("/api/") ? "/" : req.originalUrl)}`;
+      sendError(res, error.status, error.code, error.message, { fields: { loginUrl } });
+      return;
+    }
     if (error instanceof AppError) {
-      sendError(res, error.status, error.code, error.message, error.details);
+      sendError(res, error.status, error.code, error.message, { details: error.details, fields: error.fields });
       return;
     }
     // body-parser marks its own failures with a type and an HTTP status.

@@ -1,11 +1,19 @@
 import { Router } from "express";
 import type { Deps } from "../deps";
 import { checkDatabase } from "../services/health";
+import { createAuthRouter } from "./auth-router";
+import { authenticate } from "./authenticate";
 import { createHealthRouter } from "./health-router";
+import { createMeRouter } from "./me-router";
 
 /** Every route except GitHub's webhooks: shared by `npm start`, `probot run` and Lambda. */
-export function createRoutes(deps: Pick<Deps, "db">): Router {
+export function createRoutes(deps: Pick<Deps, "db" | "services">): Router {
+  const { auth, apiKeys } = deps.services;
+  if (!auth) throw new Error("the HTTP routes need the sign-in configuration (server scope)");
   const router = Router();
   router.use(createHealthRouter(() => checkDatabase(deps.db)));
+  router.use(createAuthRouter(auth, apiKeys));
+  router.use("/api", authenticate({ sessions: auth.sessions, apiKeys }));
+  router.use(createMeRouter(auth));
   return router;
 }

@@ -33,3 +33,16 @@ export async function addTeamMember(db: Db, teamId: number, githubUserId: number
     .onConflict(["team_id", "github_user_id"])
     .merge(["role"]);
 }
+
+export interface Membership extends Team {
+  role: TeamRole;
+}
+
+export async function listTeamsOfUser(db: Db, githubUserId: number): Promise<Membership[]> {
+  const rows = await db("teams")
+    .join("team_members", "team_members.team_id", "teams.id")
+    .where("team_members.github_user_id", githubUserId)
+    .orderBy("teams.id")
+    .select("teams.*", "team_members.role");
+  return rows.map((row) => ({ ...mapTeam(row), role: row.role as TeamRole }));
+}

@@ -3,6 +3,12 @@ import { testPrivateKey } from "../fixtures/keys";
 
 export const TEST_APP_ID = 12345;
 export const TEST_WEBHOOK_SECRET = "test-webhook-secret";
+export const TEST_CLIENT_ID = "Iv1.testclientid0001";
+// Shaped like GitHub's, so the log and database scans recognise a leak.
+export const TEST_CLIENT_SECRET = "testclientsecret0123456789abcdef01234567";
+export const TEST_BASE_URL = "http://localhost:3000";
+export const TEST_KEY_K1 = `k1:${Buffer.alloc(32, 7).toString("base64")}`;
+export const TEST_SESSION_SECRET = "test-session-secret-0123456789abcdefghij";
 
 /** The environment of a configured deployment, as a developer's .env would hold it. */
 export function testEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
@@ -10,6 +16,11 @@ export function testEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
     APP_ID: String(TEST_APP_ID),
     PRIVATE_KEY: testPrivateKey(),
     WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
+    GITHUB_CLIENT_ID: TEST_CLIENT_ID,
+    GITHUB_CLIENT_SECRET: TEST_CLIENT_SECRET,
+    BASE_URL: TEST_BASE_URL,
+    SESSION_SECRET: TEST_SESSION_SECRET,
+    TOKEN_ENCRYPTION_KEYS: TEST_KEY_K1,
     LOG_LEVEL: "silent",
     ...extra,
   };

@@ -57,6 +57,7 @@ export function databaseKinds(): DatabaseKind[] {
 
 // Every table of the schema, children first, so foreign keys never object.
 export const TABLES = [
+  "oauth_states",
   "audit_events",
   "marketplace_plans",
   "webhook_deliveries",

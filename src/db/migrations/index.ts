@@ -1,5 +1,6 @@
 import type { Knex } from "knex";
 import * as initialSchema from "./20261125000000_initial_schema";
+import * as signIn from "./20261125010000_sign_in";
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -10,6 +11,7 @@ interface Migration {
 // from lib/ and from a single-file Lambda bundle.
 const migrations: Record<string, Migration> = {
   "20261125000000_initial_schema": initialSchema,
+  "20261125010000_sign_in": signIn,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -1,10 +1,12 @@
+import { migrationSource } from "../../../src/db/migrations";
 import { migrateLatest, migrateRollback } from "../../../src/db/migrate";
 import { listTeams } from "../../../src/repositories/teams";
 import { createCliTarget, CliTarget } from "../../helpers/cli";
 import { databaseKinds, TABLES } from "../../helpers/databases";
 import { seedTeams } from "../../helpers/factories";
 
-const INITIAL = "20261125000000_initial_schema";
+// Every migration, oldest first, as the app lists them.
+const ALL = ["20261125000000_initial_schema", "20261125010000_sign_in"];
 
 describe.each(databaseKinds())("octoplex migrate on %s", (kind) => {
   // Each test starts from a database no migration has touched.
@@ -29,14 +31,14 @@ describe.each(databaseKinds())("octoplex migrate on %s", (kind) => {
       migration_time: String(r.migration_time),
     }));
 
-  test("applies the initial migration to an empty database and prints its name", async () => {
+  test("applies every migration to an empty database and prints its name", async () => {
     const run = await target.run(["migrate"]);
 
     expect(run.err).toEqual([]);
     expect(run.exitCode).toBe(0);
-    expect(run.out).toEqual([`Applied 1 migration(s): ${INITIAL}`]);
+    expect(run.out).toEqual([`Applied ${ALL.length} migration(s): ${ALL.join(", ")}`]);
     expect(await existingTables()).toEqual([...TABLES].sort());
-    expect((await appliedMigrations()).map((m) => m.name)).toEqual([INITIAL]);
+    expect((await appliedMigrations()).map((m) => m.name)).toEqual(ALL);
   });
 
   test("a second migrate prints \"Already up to date\" and changes nothing", async () => {
@@ -55,14 +57,18 @@ describe.each(databaseKinds())("octoplex migrate on %s", (kind) => {
   test("rolling back every migration drops every table, and migrating again recreates them", async () => {
     await target.run(["migrate"]);
 
-    expect(await migrateRollback(db(), true)).toEqual({ applied: [INITIAL] });
+    expect(await migrateRollback(db(), true)).toEqual({ applied: [...ALL].reverse() });
     expect(await existingTables()).toEqual([]);
     expect(await appliedMigrations()).toEqual([]);
 
-    expect(await migrateLatest(db())).toEqual({ applied: [INITIAL] });
+    expect(await migrateLatest(db())).toEqual({ applied: ALL });
     expect(await existingTables()).toEqual([...TABLES].sort());
 
     // The CLI agrees that the schema is current again.
     expect((await target.run(["migrate"])).out).toEqual(["Already up to date: no migration to apply"]);
   });
+});
+
+test("the migration list in this test is the app's", async () => {
+  expect(await migrationSource.getMigrations([])).toEqual(ALL);
 });

@@ -1,0 +1,46 @@
+import { Router } from "express";
+import { z } from "zod";
+import type { AuthServices } from "../deps";
+import { AppError } from "../errors";
+import type { ApiKeys } from "../services/api-keys";
+import { authenticate, callerOf } from "./authenticate";
+import { clearSessionCookie, setSessionCookie } from "./session-cookie";
+import { parseQuery } from "./validate";
+
+const loginQuery = z.object({ return_to: z.string().max(2048).optional() });
+const callbackQuery = z.object({
+  code: z.string().min(1).max(512),
+  state: z.string().min(1).max(512),
+});
+const logoutQuery = z.object({ revoke: z.enum(["true", "false"]).optional() });
+
+/** GET /auth/login, GET /auth/callback, POST /auth/logout. */
+export function createAuthRouter(auth: AuthServices, apiKeys: ApiKeys): Router {
+  const router = Router();
+
+  router.get("/auth/login", async (req, res) => {
+    const { return_to } = parseQuery(loginQuery, req);
+    res.redirect(302, await auth.signIn.start(return_to));
+  });
+
+  router.get("/auth/callback", async (req, res) => {
+    const { code, state } = parseQuery(callbackQuery, req);
+    const session = await auth.signIn.complete(code, state);
+    setSessionCookie(res, session.sessionId, session.expiresAt, auth.secureCookies);
+    res.redirect(302, session.returnTo);
+  });
+
+  router.post("/auth/logout", authenticate({ sessions: auth.sessions, apiKeys }), async (req, res) => {
+    const caller = callerOf(res);
+    const { revoke } = parseQuery(logoutQuery, req);
+    if (caller.kind !== "session") {
+      throw new AppError("invalid_input", "Logout ends a browser session; API keys are revoked with `octoplex api-key revoke`");
+    }
+    if (revoke === "true") await auth.userTokens.revokeGrant(caller.userId);
+    await auth.sessions.end(caller.sessionId);
+    clearSessionCookie(res, auth.secureCookies);
+    res.status(204).end();
+  });
+
+  return router;
+}

@@ -1,0 +1,49 @@
+import type { NextFunction, Request, RequestHandler, Response } from "express";
+import { AppError } from "../errors";
+import type { ApiKeys } from "../services/api-keys";
+import type { Sessions } from "../services/sessions";
+import { readSessionCookie } from "./session-cookie";
+
+/** Who is calling: a person by session, or a platform server by API key (maybe acting for a user). */
+export type Caller =
+  | { kind: "session"; userId: number; sessionId: string }
+  | { kind: "api_key"; apiKeyId: number; userId: number | null };
+
+export function callerOf(res: Response): Caller {
+  const caller = res.locals.caller as Caller | undefined;
+  if (!caller) throw new Error("authenticate() must run before this handler");
+  return caller;
+}
+
+/** The GitHub user the request acts for; an API key without X-Octoplex-User has none. */
+export function userOf(res: Response): number {
+  const caller = callerOf(res);
+  if (caller.userId === null) {
+    throw new AppError("user_required", "This route acts as a GitHub user: send X-Octoplex-User with their GitHub user id");
+  }
+  return caller.userId;
+}
+
+export function authenticate({ sessions, apiKeys }: { sessions: Sessions; apiKeys: ApiKeys }): RequestHandler {
+  return async (req: Request, res: Response, next: NextFunction) => {
+    const authorization = req.header("authorization");
+    if (authorization) {
+      const match = /^Bearer\s+(\S+)$/i.exec(authorization);
+      const apiKey = match ? await apiKeys.authenticate(match[1]) : undefined;
+      if (!apiKey) throw new AppError("unauthenticated", "The API key is unknown or revoked");
+      const acting = req.header("x-octoplex-user");
+      if (acting !== undefined && !/^[1-9]\d{0,15}$/.test(acting)) {
+        throw new AppError("invalid_input", "X-Octoplex-User must be a GitHub user id (a positive integer)");
+      }
+      res.locals.caller = { kind: "api_key", apiKeyId: apiKey.id, userId: acting ? Number(acting) : null } satisfies Caller;
+      return next();
+    }
+    const sessionId = readSessionCookie(req);
+    const userId = sessionId ? await sessions.resolve(sessionId) : undefined;
+    if (!sessionId || userId === undefined) {
+      throw new AppError("unauthenticated", "Sign in first: GET /auth/login");
+    }
+    res.locals.caller = { kind: "session", userId, sessionId } satisfies Caller;
+    next();
+  };
+}

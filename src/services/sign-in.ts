@@ -1,0 +1,63 @@
+import type { Knex } from "knex";
+import type { Logger } from "pino";
+import { AppError } from "../errors";
+import { GithubOAuth, OAuthRejected } from "../github/oauth";
+import { upsertGithubUser } from "../repositories/github-users";
+import type { OAuthStates } from "./oauth-states";
+import { isSafeReturnTo } from "./return-to";
+import type { Sessions } from "./sessions";
+import type { UserTokens } from "./user-tokens";
+
+export interface SignInDeps {
+  db: Knex;
+  oauth: GithubOAuth;
+  states: OAuthStates;
+  sessions: Sessions;
+  userTokens: UserTokens;
+  now: () => Date;
+  /** Public origin: GitHub sends the browser back to `${baseUrl}/auth/callback`. */
+  baseUrl: string;
+  log: Logger;
+}
+
+/** Sign in with GitHub: the web flow, with a single-use state, ending in a session. */
+export function createSignIn({ db, oauth, states, sessions, userTokens, now, baseUrl, log }: SignInDeps) {
+  const redirectUrl = `${baseUrl}/auth/callback`;
+
+  return {
+    async start(returnTo = "/"): Promise<string> {
+      if (!isSafeReturnTo(returnTo)) {
+        throw new AppError("invalid_input", "return_to must be a path on this site, such as /teams/7/connect");
+      }
+      const state = await states.issue("login", { returnTo });
+      return oauth.authorizeUrl(state, redirectUrl);
+    },
+
+    /** Checks the state, trades the code, and stores user, tokens and session in one transaction. */
+    async complete(code: string, state: string): Promise<{ sessionId: string; expiresAt: Date; returnTo: string; userId: number }> {
+      const issued = await states.consume("login", state);
+      if (!issued) {
+        throw new AppError("invalid_input", "The sign-in link is invalid, expired or already used; start again from /auth/login");
+      }
+      let tokens;
+      try {
+        tokens = await oauth.exchangeCode(code, redirectUrl);
+      } catch (error) {
+        if (error instanceof OAuthRejected) {
+          throw new AppError("invalid_input", `GitHub refused the sign-in code (${error.reason}); start again from /auth/login`);
+        }
+        throw error;
+      }
+      const identity = await oauth.getIdentity(tokens.token);
+      const session = await db.transaction(async (trx) => {
+        await upsertGithubUser(trx, identity, now());
+        await userTokens.store(identity.id, tokens, trx);
+        return sessions.create(identity.id, trx);
+      });
+      log.info({ githubUserId: identity.id, login: identity.login }, "signed in");
+      return { sessionId: session.id, expiresAt: session.expiresAt, returnTo: issued.returnTo, userId: identity.id };
+    },
+  };
+}
+
+export type SignIn = ReturnType<typeof createSignIn>;

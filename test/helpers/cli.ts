@@ -5,7 +5,8 @@ import type { Knex } from "knex";
 import { runCli as runBin } from "../../src/cli/main";
 import { createKnex } from "../../src/db/knex";
 import { testEnv } from "./config";
-import { createTestDatabase, DatabaseKind } from "./databases";
+import { createTestDatabase, DatabaseKind, TestDatabase } from "./databases";
+import { captureLogger } from "./log-capture";
 import { TestOctokit } from "./test-octokit";
 
 export interface CliRun {
@@ -31,7 +32,7 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, cwd: string
     err: (line: string) => run.err.push(...line.split("\n")),
     progress: (line: string) => run.progress.push(line),
   };
-  const { exitCode, error } = await runBin(argv, io, { Octokit: TestOctokit }, "user");
+  const { exitCode, error } = await runBin(argv, io, { Octokit: TestOctokit, log: captureLogger() }, "user");
   return { ...run, exitCode, error };
 }
 
@@ -42,9 +43,12 @@ export interface CliTarget {
   cwd: string;
   /** A configured deployment's environment; DATABASE_URL only for Postgres. */
   env: NodeJS.ProcessEnv;
+  /** The same database, for starting a server on it (startTestServer) next to the CLI. */
+  database: TestDatabase;
   /** For seeding and inspecting; not migrated. */
   db: Knex;
-  run(argv: string[]): Promise<CliRun>;
+  /** `octoplex <argv>` with `env`, changed by `extraEnv` (a value of undefined unsets it). */
+  run(argv: string[], extraEnv?: NodeJS.ProcessEnv): Promise<CliRun>;
   close(): Promise<void>;
 }
 
@@ -52,16 +56,22 @@ export async function createCliTarget(kind: DatabaseKind): Promise<CliTarget> {
   const cwd = mkdtempSync(join(tmpdir(), "octoplex-cli-"));
   const postgres = kind === "postgres" ? await createTestDatabase("postgres") : undefined;
   const env = postgres?.config.client === "postgres" ? testEnv({ DATABASE_URL: postgres.config.url }) : testEnv();
-  const db = createKnex(postgres?.config ?? { client: "sqlite", filename: join(cwd, "data", "octoplex.sqlite") });
+  const database: TestDatabase = postgres ?? {
+    kind,
+    config: { client: "sqlite", filename: join(cwd, "data", "octoplex.sqlite") },
+    drop: async () => undefined, // close() removes cwd
+  };
+  const db = createKnex(database.config);
   return {
     kind,
     cwd,
     env,
+    database,
     db,
-    run: (argv) => runCli(argv, env, cwd),
+    run: (argv, extraEnv = {}) => runCli(argv, { ...env, ...extraEnv }, cwd),
     async close() {
       await db.destroy();
-      await postgres?.drop();
+      await database.drop();
       rmSync(cwd, { recursive: true, force: true });
     },
   };

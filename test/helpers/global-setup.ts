@@ -1,4 +1,8 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Client } from "pg";
+import { LOG_DIR_ENV } from "./log-capture";
 import { ADMIN_POSTGRES_URL, POSTGRES_AVAILABLE_ENV } from "./postgres-url";
 
 /**
@@ -6,6 +10,9 @@ import { ADMIN_POSTGRES_URL, POSTGRES_AVAILABLE_ENV } from "./postgres-url";
  * failure, not a skip; on a laptop without it only that suite is skipped, and we say so.
  */
 export default async function globalSetup(): Promise<void> {
+  const logDir = mkdtempSync(join(tmpdir(), "octoplex-test-logs-"));
+  process.env[LOG_DIR_ENV] = logDir;
+
   const client = new Client({ connectionString: ADMIN_POSTGRES_URL, connectionTimeoutMillis: 3000 });
   try {
     await client.connect();

@@ -1,11 +1,12 @@
 import { createHmac, randomUUID } from "node:crypto";
 import type { Knex } from "knex";
-import pino from "pino";
 import { migrateLatest } from "../../src/db/migrate";
 import { createDeps, Deps } from "../../src/deps";
 import { startServer } from "../../src/server";
+import { CliTarget, createCliTarget } from "./cli";
 import { testConfig, TEST_WEBHOOK_SECRET } from "./config";
 import { createTestDatabase, databaseKinds, TestDatabase, truncateAll } from "./databases";
+import { captureLogger } from "./log-capture";
 import { TestOctokit } from "./test-octokit";
 
 export interface WebhookOptions {
@@ -17,6 +18,7 @@ export interface WebhookOptions {
 
 export interface TestServer {
   url: string;
+  database: TestDatabase;
   deps: Deps;
   sendWebhook(event: string, payload: unknown, options?: WebhookOptions): Promise<Response>;
   close(): Promise<void>;
@@ -27,12 +29,13 @@ export function sign(body: string, secret = TEST_WEBHOOK_SECRET): string {
 }
 
 /** The real server on a free loopback port: webhooks arrive as signed HTTP requests. */
-export async function startTestServer(database: TestDatabase): Promise<TestServer> {
-  const deps = createDeps(testConfig(database.config), { Octokit: TestOctokit, log: pino({ level: "silent" }) });
+export async function startTestServer(database: TestDatabase, extraEnv: NodeJS.ProcessEnv = {}): Promise<TestServer> {
+  const deps = createDeps(testConfig(database.config, extraEnv), { Octokit: TestOctokit, log: captureLogger() });
   await migrateLatest(deps.db);
   const running = await startServer(deps, 0, "127.0.0.1");
   return {
     url: running.url,
+    database,
     deps,
     async sendWebhook(event, payload, options = {}) {
       const body = JSON.stringify(payload);
@@ -53,23 +56,50 @@ export async function startTestServer(database: TestDatabase): Promise<TestServe
   };
 }
 
+export interface ServerContext {
+  server: () => TestServer;
+  /** The server's own knex, for arranging and asserting. */
+  db: () => Knex;
+}
+
 /**
  * Runs a describe block once per database against the real server: a fresh database and server
  * per run, tables emptied before every test. `db` is the server's own knex, for arranging and asserting.
  */
-export function describeEachServer(title: string, body: (ctx: { server: () => TestServer; db: () => Knex }) => void): void {
+export function describeEachServer(title: string, body: (ctx: ServerContext) => void): void {
+  describeServers(title, false, body);
+}
+
+/**
+ * describeEachServer with `octoplex` run against the server's own database, as an operator's
+ * shell next to the deployment: what the CLI writes, the server reads.
+ */
+export function describeEachServerWithCli(title: string, body: (ctx: ServerContext & { cli: () => CliTarget }) => void): void {
+  describeServers(title, true, body);
+}
+
+function describeServers(title: string, withCli: boolean, body: (ctx: ServerContext & { cli: () => CliTarget }) => void): void {
   describe.each(databaseKinds())(`${title} on %s`, (kind) => {
     let database: TestDatabase;
+    let cli: CliTarget | undefined;
     let server: TestServer;
     beforeAll(async () => {
-      database = await createTestDatabase(kind);
+      cli = withCli ? await createCliTarget(kind) : undefined;
+      database = cli?.database ?? (await createTestDatabase(kind));
       server = await startTestServer(database);
     });
     beforeEach(() => truncateAll(server.deps.db));
     afterAll(async () => {
       await server?.close();
-      await database?.drop();
+      await (cli ? cli.close() : database?.drop());
     });
-    body({ server: () => server, db: () => server.deps.db });
+    body({
+      server: () => server,
+      db: () => server.deps.db,
+      cli: () => {
+        if (!cli) throw new Error("use describeEachServerWithCli to run the CLI");
+        return cli;
+      },
+    });
   });
 }

@@ -1,0 +1,224 @@
+import nock from "nock";
+import { TEST_CLIENT_ID, TEST_CLIENT_SECRET } from "../../helpers/config";
+import { cookiePair, errorCode, Hop, request } from "../../helpers/browser";
+import { countRows } from "../../helpers/factories";
+import { GITHUB_API, newTokens, nockCodeExchange, nockCodeRejected, nockGetUser, TestTokens } from "../../helpers/github-oauth";
+import { findSecretsInDatabase } from "../../helpers/database-scan";
+import { createTestDatabase } from "../../helpers/databases";
+import { describeEachServer, startTestServer, TestServer } from "../../helpers/test-server";
+import { ALICE } from "../../helpers/users";
+
+describeEachServer("sign in with GitHub", ({ server, db }) => {
+  const url = (path: string) => `${server().url}${path}`;
+
+  /** GET /auth/login, as a browser: the state GitHub would carry back. */
+  async function startLogin(returnTo = "/teams/7/connect"): Promise<{ hop: Hop; state: string }> {
+    const hop = await request(url(`/auth/login?return_to=${encodeURIComponent(returnTo)}`));
+    const location = new URL(hop.location ?? "http://missing");
+    return { hop, state: location.searchParams.get("state") ?? "" };
+  }
+
+  async function signIn(tokens: TestTokens = newTokens(), code = "code-ok") {
+    const { state } = await startLogin();
+    const github = [nockCodeExchange(code, tokens), nockGetUser(tokens.token, ALICE)];
+    const callback = await request(url(`/auth/callback?code=${code}&state=${encodeURIComponent(state)}`));
+    return { callback, github, tokens, code, cookie: callback.setCookies[0] ? cookiePair(callback.setCookies[0]) : "" };
+  }
+
+  const signInRows = async () => ({
+    users: await countRows(db(), "github_users"),
+    tokens: await countRows(db(), "user_tokens"),
+    sessions: await countRows(db(), "sessions"),
+  });
+  const NOTHING = { users: 0, tokens: 0, sessions: 0 };
+
+  test("GET /auth/login redirects to GitHub's authorize URL with a state and the callback URL", async () => {
+    const { hop, state } = await startLogin();
+    expect(hop.status).toBe(302);
+    const location = new URL(hop.location!);
+    expect(`${location.origin}${location.pathname}`).toBe("https://github.com/login/oauth/authorize");
+    expect(location.searchParams.get("client_id")).toBe(TEST_CLIENT_ID);
+    expect(location.searchParams.get("redirect_uri")).toBe("http://localhost:3000/auth/callback");
+    expect(state).toMatch(/^[A-Za-z0-9_-]{40,}\.[A-Za-z0-9_-]{40,}$/);
+    // Only a hash of the state is stored.
+    expect(await db()("oauth_states").pluck("state_hash")).not.toContain(state);
+    expect(await countRows(db(), "oauth_states")).toBe(1);
+  });
+
+  test("the login round trip: login → callback → session cookie → GET /api/me", async () => {
+    const { callback, github, cookie } = await signIn();
+    expect(callback.status).toBe(302);
+    expect(callback.location).toBe("/teams/7/connect");
+    expect(callback.setCookies).toHaveLength(1);
+    expect(callback.setCookies[0]).toMatch(/^octoplex_session=[A-Za-z0-9_-]{40,}; /);
+    expect(callback.setCookies[0]).toMatch(/; HttpOnly/);
+    expect(callback.setCookies[0]).toMatch(/; SameSite=Lax/);
+    expect(callback.setCookies[0]).not.toMatch(/; Secure/);
+    for (const scope of github) expect(scope.isDone()).toBe(true);
+
+    const me = await request(url("/api/me"), { cookie });
+    expect(me.status).toBe(200);
+    expect(me.body).toEqual({
+      user: { id: ALICE.id, login: ALICE.login, name: "alice name", avatarUrl: `https://avatars.example/${ALICE.id}` },
+      authorization: "active",
+      teams: [],
+    });
+  });
+
+  test("the database holds no plaintext token, refresh token, code or client secret after a sign-in", async () => {
+    const { tokens, code, cookie } = await signIn();
+    const sessionId = cookie.split("=")[1];
+    const leaks = await findSecretsInDatabase(db(), [tokens.token, tokens.refreshToken, code, TEST_CLIENT_SECRET, sessionId]);
+    expect(leaks).toEqual([]);
+    expect(await countRows(db(), "user_tokens")).toBe(1);
+  });
+
+  test("GET /api/me without a session answers 401", async () => {
+    const me = await request(url("/api/me"));
+    expect(me.status).toBe(401);
+    expect(errorCode(me.body)).toBe("unauthenticated");
+  });
+
+  test.each([
+    ["a missing state", () => ""],
+    ["a forged state", () => "aGVsbG8gd29ybGQgdGhpcyBpcyBmb3JnZWQgYnV0IGxvbmc.c2lnbmF0dXJlIHRoYXQgZG9lcyBub3QgbWF0Y2ggYXQgYWxs"],
+    ["a state with a valid shape but unknown", () => "x"],
+  ])("GET /auth/callback with %s answers 400 and stores nothing", async (_name, makeState) => {
+    await startLogin();
+    const state = makeState();
+    const callback = await request(url(`/auth/callback?code=code-ok${state ? `&state=${encodeURIComponent(state)}` : ""}`));
+    expect(callback.status).toBe(400);
+    expect(errorCode(callback.body)).toBe("invalid_input");
+    expect(callback.setCookies).toEqual([]);
+    expect(await signInRows()).toEqual(NOTHING);
+  });
+
+  test("GET /auth/callback with an expired state answers 400 and stores nothing", async () => {
+    const { state } = await startLogin();
+    await db()("oauth_states").update({ expires_at: new Date(Date.now() - 1000).toISOString() });
+    const callback = await request(url(`/auth/callback?code=code-ok&state=${encodeURIComponent(state)}`));
+    expect(callback.status).toBe(400);
+    expect(await signInRows()).toEqual(NOTHING);
+    expect(await db()("oauth_states").whereNotNull("used_at").count({ n: "*" }).then((r) => Number(r[0].n))).toBe(0);
+  });
+
+  test("GET /auth/callback with a state already used answers 400 and changes nothing", async () => {
+    const { state } = await startLogin();
+    const tokens = newTokens();
+    nockCodeExchange("code-1", tokens);
+    nockGetUser(tokens.token, ALICE);
+    expect((await request(url(`/auth/callback?code=code-1&state=${encodeURIComponent(state)}`))).status).toBe(302);
+    const after = await signInRows();
+
+    const replay = await request(url(`/auth/callback?code=code-2&state=${encodeURIComponent(state)}`));
+    expect(replay.status).toBe(400);
+    expect(replay.setCookies).toEqual([]);
+    expect(await signInRows()).toEqual(after);
+  });
+
+  test("GET /auth/callback with a state issued for another purpose answers 400 and stores nothing", async () => {
+    const installState = await server().deps.services.auth!.states.issue("install", { returnTo: "/", teamId: 1, githubUserId: ALICE.id });
+    const callback = await request(url(`/auth/callback?code=code-ok&state=${encodeURIComponent(installState)}`));
+    expect(callback.status).toBe(400);
+    expect(await signInRows()).toEqual(NOTHING);
+  });
+
+  test("GET /auth/callback with a code GitHub refuses answers 400 with GitHub's reason and stores nothing", async () => {
+    const { state } = await startLogin();
+    const github = nockCodeRejected("stale-code");
+    const callback = await request(url(`/auth/callback?code=stale-code&state=${encodeURIComponent(state)}`));
+    expect(callback.status).toBe(400);
+    expect((callback.body as { error: { message: string } }).error.message).toMatch(/bad_verification_code/);
+    expect(github.isDone()).toBe(true);
+    expect(await signInRows()).toEqual(NOTHING);
+  });
+
+  test("GET /auth/callback when GitHub is down answers 502/503 and stores nothing", async () => {
+    const { state } = await startLogin();
+    nock("https://github.com").post("/login/oauth/access_token").reply(502, "Bad Gateway");
+    const callback = await request(url(`/auth/callback?code=code-ok&state=${encodeURIComponent(state)}`));
+    expect([502, 503]).toContain(callback.status);
+    expect(errorCode(callback.body)).toBe("github_unavailable");
+    expect(await signInRows()).toEqual(NOTHING);
+  });
+
+  test.each(["//evil.example", "https://evil.example", "/\\evil.example", "\\\\evil.example", "javascript:alert(1)", "teams/7"])(
+    "GET /auth/login refuses return_to=%s with 400 and stores no state",
+    async (returnTo) => {
+      const hop = await request(url(`/auth/login?return_to=${encodeURIComponent(returnTo)}`));
+      expect(hop.status).toBe(400);
+      expect(errorCode(hop.body)).toBe("invalid_input");
+      expect(await countRows(db(), "oauth_states")).toBe(0);
+    },
+  );
+
+  test("POST /auth/logout ends the session and clears the cookie", async () => {
+    const { cookie } = await signIn();
+    const logout = await request(url("/auth/logout"), { method: "POST", cookie });
+    expect(logout.status).toBe(204);
+    expect(logout.setCookies[0]).toMatch(/^octoplex_session=; .*Expires=Thu, 01 Jan 1970/);
+    expect((await request(url("/api/me"), { cookie })).status).toBe(401);
+    // The grant stays: signing in again needs no new consent.
+    expect(await countRows(db(), "user_tokens")).toBe(1);
+  });
+
+  test("POST /auth/logout?revoke=true also deletes the grant at GitHub and the stored tokens", async () => {
+    const { cookie, tokens } = await signIn();
+    const github = nock(GITHUB_API)
+      .delete(`/applications/${TEST_CLIENT_ID}/grant`, (body: { access_token?: string }) => body.access_token === tokens.token)
+      .matchHeader("authorization", `basic ${Buffer.from(`${TEST_CLIENT_ID}:${TEST_CLIENT_SECRET}`).toString("base64")}`)
+      .reply(204);
+    const logout = await request(url("/auth/logout?revoke=true"), { method: "POST", cookie });
+    expect(logout.status).toBe(204);
+    expect(github.isDone()).toBe(true);
+    expect(await countRows(db(), "user_tokens")).toBe(0);
+    expect((await request(url("/api/me"), { cookie })).status).toBe(401);
+  });
+
+  test("a github_app_authorization.revoked webhook ends the user's sessions", async () => {
+    const { cookie } = await signIn();
+    const res = await server().sendWebhook("github_app_authorization", { action: "revoked", sender: { id: ALICE.id, login: ALICE.login } });
+    expect(res.status).toBe(200);
+    expect((await request(url("/api/me"), { cookie })).status).toBe(401);
+    expect(await countRows(db(), "user_tokens")).toBe(0);
+  });
+
+  test("a session cookie made under another SESSION_SECRET opens nothing", async () => {
+    const { cookie } = await signIn();
+    // Same database, another instance's secret: the stored HMAC does not match.
+    const other = await startTestServer(server().database, {
+      SESSION_SECRET: "another-instance-secret-0123456789abcdef",
+    });
+    try {
+      expect((await request(`${other.url}/api/me`, { cookie })).status).toBe(401);
+    } finally {
+      await other.close();
+    }
+  });
+});
+
+describe("session cookies over https", () => {
+  let server: TestServer;
+  let drop: () => Promise<void>;
+
+  beforeAll(async () => {
+    const database = await createTestDatabase("sqlite");
+    drop = database.drop;
+    server = await startTestServer(database, { BASE_URL: "https://octoplex.example.com" });
+  });
+  afterAll(async () => {
+    await server.close();
+    await drop();
+  });
+
+  test("the session cookie is Secure when BASE_URL is https", async () => {
+    const login = await request(`${server.url}/auth/login`);
+    const state = new URL(login.location!).searchParams.get("state")!;
+    expect(new URL(login.location!).searchParams.get("redirect_uri")).toBe("https://octoplex.example.com/auth/callback");
+    const tokens = newTokens();
+    nockCodeExchange("c", tokens);
+    nockGetUser(tokens.token, ALICE);
+    const callback = await request(`${server.url}/auth/callback?code=c&state=${encodeURIComponent(state)}`);
+    expect(callback.setCookies[0]).toMatch(/; Secure/);
+  });
+});

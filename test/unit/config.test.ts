@@ -42,6 +42,18 @@ describe("parseConfig", () => {
     }
   });
 
+  test("the server requires the sign-in settings and lists each one missing", () => {
+    const env = testEnv({ GITHUB_CLIENT_ID: "", GITHUB_CLIENT_SECRET: "", BASE_URL: "", SESSION_SECRET: "", TOKEN_ENCRYPTION_KEYS: "" });
+    expect(problemsOf(env).map((p) => p.split(" ")[0])).toEqual([
+      "BASE_URL",
+      "GITHUB_CLIENT_ID",
+      "GITHUB_CLIENT_SECRET",
+      "SESSION_SECRET",
+      "TOKEN_ENCRYPTION_KEYS",
+    ]);
+    expect(problemsOf(testEnv({ TOKEN_ENCRYPTION_KEYS: "" }), "encryption")).toEqual([expect.stringMatching(/^TOKEN_ENCRYPTION_KEYS is required/)]);
+  });
+
   test("there is no default webhook secret", () => {
     expect(problemsOf(testEnv({ WEBHOOK_SECRET: "" }))).toEqual([expect.stringMatching(/^WEBHOOK_SECRET is required/)]);
   });

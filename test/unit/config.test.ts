@@ -1,11 +1,11 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ConfigError, needsAppSetup, parseConfig } from "../../src/config";
+import { ConfigError, ConfigScope, needsAppSetup, parseConfig } from "../../src/config";
 import { testPrivateKey } from "../fixtures/keys";
 import { testEnv } from "../helpers/config";
 
-function problemsOf(env: NodeJS.ProcessEnv, scope?: "server" | "app" | "database"): string[] {
+function problemsOf(env: NodeJS.ProcessEnv, scope?: ConfigScope): string[] {
   try {
     parseConfig(env, scope);
   } catch (error) {

@@ -11,12 +11,16 @@ import { createApiKeys } from "./services/api-keys";
 import { createDeliveryLedger } from "./services/delivery-ledger";
 import { createInstallationEvents } from "./services/installation-events";
 import { createKeyRotation } from "./services/key-rotation";
+import { createGithubAccess } from "./services/github-access";
+import { createLinks } from "./services/links";
 import { createMarketplaceEvents } from "./services/marketplace-events";
 import { describeUser } from "./services/me";
 import { createOAuthStates } from "./services/oauth-states";
 import { createReconcileService } from "./services/reconcile";
 import { createSessions } from "./services/sessions";
+import { createSetup } from "./services/setup";
 import { createSignIn } from "./services/sign-in";
+import { createTeams } from "./services/teams";
 import { createUserTokens } from "./services/user-tokens";
 
 export interface DepsOverrides {
@@ -110,7 +114,13 @@ function createAuthServices(inputs: ServiceInputs, cipher: ReturnType<typeof cre
   const sessions = createSessions({ db, secret: sessionSecret, now });
   const states = createOAuthStates({ db, secret: sessionSecret, now });
   const userTokens = createUserTokens({ db, cipher, oauth, now, log: log.child({ name: "user-tokens" }) });
+  const github = createGithubAccess({ userTokens, Octokit, baseUrl: config.githubBaseUrl, probot: inputs.probot });
+  const teams = createTeams({ db, now });
+  const links = createLinks({ db, now, teams, github, states, webBaseUrl: config.githubWebBaseUrl, appSlug: config.appSlug });
   return {
+    teams,
+    links,
+    setup: createSetup({ db, now, links, teams, states, github }),
     sessions,
     states,
     userTokens,

@@ -103,10 +103,9 @@ export function createProgram(io: CliIo, overrides: DepsOverrides = {}): Command
     .description("make the database agree with GitHub's list of the app's installations")
     .action(() =>
       withDeps("app", async ({ services }) => {
-        const report = await services.reconcile((p) =>
-          io.progress?.(p.phase === "listing" ? `Listing installations: ${p.fetched}` : `Reconciling: ${p.done}/${p.total}`),
+        const report = await withProgress(io, (progress) =>
+          services.reconcile((p) => progress(p.phase === "listing" ? `Listing installations: ${p.fetched}` : `Reconciling: ${p.done}/${p.total}`)),
         );
-        io.progress?.("");
         printReport(io, report);
       }),
     );
@@ -153,8 +152,9 @@ export function createProgram(io: CliIo, overrides: DepsOverrides = {}): Command
     .action(() =>
       withDeps("encryption", async ({ services }) => {
         const rotate = services.keyRotation!;
-        const report = await rotate((done, total) => io.progress?.(`Re-encrypting: ${progressBar(done, total)} ${done}/${total}`));
-        io.progress?.("");
+        const report = await withProgress(io, (progress) =>
+          rotate((done, total) => progress(`Re-encrypting: ${progressBar(done, total)} ${done}/${total}`)),
+        );
         io.out(
           `Re-encrypted ${report.rotated} token row(s) with key ${report.keyId}; ${report.alreadyCurrent} already used it` +
             (report.skipped ? `; ${report.skipped} changed meanwhile (run again to finish them)` : ""),
@@ -163,6 +163,15 @@ export function createProgram(io: CliIo, overrides: DepsOverrides = {}): Command
     );
 
   return program;
+}
+
+/** Clears the progress line afterwards, on failure too, so an error message starts on a clean line. */
+async function withProgress<T>(io: CliIo, work: (progress: (line: string) => void) => Promise<T>): Promise<T> {
+  try {
+    return await work((line) => io.progress?.(line));
+  } finally {
+    io.progress?.("");
+  }
 }
 
 function progressBar(done: number, total: number, width = 24): string {

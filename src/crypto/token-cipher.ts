@@ -46,7 +46,8 @@ export function createTokenCipher(keys: EncryptionKey[]): TokenCipher {
       const key = byId.get(keyId);
       if (!key) throw new TokenDecryptionError(`encrypted with key "${keyId}", which is not in TOKEN_ENCRYPTION_KEYS`);
       try {
-        const decipher = createDecipheriv("aes-256-gcm", key, Buffer.from(iv, "base64"));
+        // A pinned tag length: otherwise GCM accepts a tag cut to 4 bytes, which is forgeable.
+        const decipher = createDecipheriv("aes-256-gcm", key, Buffer.from(iv, "base64"), { authTagLength: 16 });
         decipher.setAAD(Buffer.from(context, "utf8"));
         decipher.setAuthTag(Buffer.from(tag, "base64"));
         return Buffer.concat([decipher.update(Buffer.from(ciphertext, "base64")), decipher.final()]).toString("utf8");

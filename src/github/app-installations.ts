@@ -24,3 +24,20 @@ export async function listAppInstallations(
   }
   return all;
 }
+
+/** One installation of this app, with the app's JWT; null when GitHub has no such installation. */
+export async function getAppInstallation(appOctokit: ProbotOctokit, installationId: number): Promise<GithubInstallation | null> {
+  try {
+    const { data } = await appOctokit.request("GET /app/installations/{installation_id}", { installation_id: installationId });
+    return data as unknown as GithubInstallation;
+  } catch (error) {
+    if ((error as { status?: number }).status === 404) return null;
+    throw error;
+  }
+}
+
+/** The app's URL slug (github.com/apps/<slug>), for install links when APP_SLUG is not set. */
+export async function getAppSlug(appOctokit: ProbotOctokit): Promise<string> {
+  const { data } = await appOctokit.request("GET /app");
+  return (data as { slug: string }).slug;
+}

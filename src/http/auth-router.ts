@@ -10,7 +10,9 @@ import { parseQuery } from "./validate";
 const loginQuery = z.object({ return_to: z.string().max(2048).optional() });
 const callbackQuery = z.object({
   code: z.string().min(1).max(512),
-  state: z.string().min(1).max(512),
+  state: z.string().min(1).max(512).optional(),
+  installation_id: z.string().regex(/^[1-9]\d{0,15}$/).optional(),
+  setup_action: z.enum(["install", "update", "request"]).optional(),
 });
 const logoutQuery = z.object({ revoke: z.enum(["true", "false"]).optional() });
 
@@ -24,10 +26,18 @@ export function createAuthRouter(auth: AuthServices, apiKeys: ApiKeys): Router {
   });
 
   router.get("/auth/callback", async (req, res) => {
-    const { code, state } = parseQuery(callbackQuery, req);
-    const session = await auth.signIn.complete(code, state);
-    setSessionCookie(res, session.sessionId, session.expiresAt, auth.secureCookies);
-    res.redirect(302, session.returnTo);
+    const query = parseQuery(callbackQuery, req);
+    const install = query.installation_id ? { installation_id: query.installation_id, setup_action: query.setup_action ?? "install" } : undefined;
+    if (!query.state && !install) {
+      throw new AppError("invalid_input", "The sign-in link is invalid, expired or already used; start again from /auth/login");
+    }
+    const signedIn = query.state
+      ? await auth.signIn.complete(query.code, query.state)
+      : { ...(await auth.signIn.completeInstallCallback(query.code)), returnTo: "/" };
+    setSessionCookie(res, signedIn.sessionId, signedIn.expiresAt, auth.secureCookies);
+    // An install that came back here (the app asks for authorization during installation) is
+    // verified and confirmed on the setup page, exactly like one that went to the setup URL.
+    res.redirect(302, install ? `/setup?${new URLSearchParams(install)}` : signedIn.returnTo);
   });
 
   router.post("/auth/logout", authenticate({ sessions: auth.sessions, apiKeys }), async (req, res) => {

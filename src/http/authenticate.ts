@@ -32,8 +32,10 @@ export function authenticate({ sessions, apiKeys }: { sessions: Sessions; apiKey
       const apiKey = match ? await apiKeys.authenticate(match[1]) : undefined;
       if (!apiKey) throw new AppError("unauthenticated", "The API key is unknown or revoked");
       const acting = req.header("x-octoplex-user");
-      if (acting !== undefined && !/^[1-9]\d{0,15}$/.test(acting)) {
-        throw new AppError("invalid_input", "X-Octoplex-User must be a GitHub user id (a positive integer)");
+      // 16 digits can exceed 2^53, where Number() would round to another user's id.
+      if (acting !== undefined && !(/^[1-9]\d{0,15}$/.test(acting) && Number.isSafeInteger(Number(acting)))) {
+        const message = "must be a GitHub user id (a positive integer)";
+        throw new AppError("invalid_input", `X-Octoplex-User ${message}`, { details: [{ path: "headers.x-octoplex-user", message }] });
       }
       res.locals.caller = { kind: "api_key", apiKeyId: apiKey.id, userId: acting ? Number(acting) : null } satisfies Caller;
       return next();

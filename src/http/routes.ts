@@ -1,10 +1,11 @@
-import { Router } from "express";
+import express, { Router } from "express";
 import type { Deps } from "../deps";
 import { checkDatabase } from "../services/health";
 import { createAuthRouter } from "./auth-router";
 import { authenticate } from "./authenticate";
 import { createHealthRouter } from "./health-router";
 import { createMeRouter } from "./me-router";
+import { createTeamsRouter } from "./teams-router";
 
 /** Every route except GitHub's webhooks: shared by `npm start`, `probot run` and Lambda. */
 export function createRoutes(deps: Pick<Deps, "db" | "services">): Router {
@@ -13,7 +14,8 @@ export function createRoutes(deps: Pick<Deps, "db" | "services">): Router {
   const router = Router();
   router.use(createHealthRouter(() => checkDatabase(deps.db)));
   router.use(createAuthRouter(auth, apiKeys));
-  router.use("/api", authenticate({ sessions: auth.sessions, apiKeys }));
+  router.use("/api", authenticate({ sessions: auth.sessions, apiKeys }), express.json({ limit: "100kb" }));
   router.use(createMeRouter(auth));
+  router.use(createTeamsRouter(auth));
   return router;
 }

@@ -24,7 +24,7 @@ export interface Installation extends InstallationSnapshot {
 
 const TABLE = "installations";
 
-function mapRow(row: Record<string, unknown>): Installation {
+export function mapInstallationRow(row: Record<string, unknown>): Installation {
   return {
     id: toNumber(row.id),
     account: {
@@ -64,12 +64,12 @@ function toRow(s: InstallationSnapshot, now: Date) {
 
 export async function findInstallation(db: Db, id: number): Promise<Installation | undefined> {
   const row = await db(TABLE).where({ id }).first();
-  return row ? mapRow(row) : undefined;
+  return row ? mapInstallationRow(row) : undefined;
 }
 
 export async function listInstallations(db: Db): Promise<Installation[]> {
   const rows = await db(TABLE).orderBy("id");
-  return rows.map(mapRow);
+  return rows.map(mapInstallationRow);
 }
 
 /**

@@ -1,4 +1,5 @@
 import { Db, isPostgres } from "../db/knex";
+import { Installation, mapInstallationRow } from "./installations";
 import { dbTime, toDate, toNumber, toNumberOrNull } from "./rows";
 
 /** A team's use of an installation: the many-to-many link. */
@@ -60,4 +61,15 @@ export async function deleteLinksOfInstallation(db: Db, installationId: number):
     await query.delete();
   }
   return rows.map((r) => toNumber(r.team_id)).sort((a, b) => a - b);
+}
+
+/** A team's links with their installations, in one query (the connect page and GET …/installations). */
+export async function listTeamLinksWithInstallations(db: Db, teamId: number): Promise<Array<{ link: Link; installation: Installation }>> {
+  const rows = await db(TABLE)
+    .join("installations", "installations.id", `${TABLE}.installation_id`)
+    .where(`${TABLE}.team_id`, teamId)
+    .orderBy(`${TABLE}.linked_at`)
+    .orderBy(`${TABLE}.installation_id`)
+    .select("installations.*", `${TABLE}.team_id`, `${TABLE}.installation_id`, `${TABLE}.linked_by`, `${TABLE}.linked_at`);
+  return rows.map((row) => ({ link: mapRow(row), installation: mapInstallationRow(row) }));
 }

@@ -1,5 +1,5 @@
 import type { Knex } from "knex";
-import { hmac, randomToken } from "../crypto/secrets";
+import { hmac, randomToken, safeEqual } from "../crypto/secrets";
 import { deleteSession, findActiveSession, insertSession } from "../repositories/sessions";
 
 export const SESSION_TTL_MS = 7 * 24 * 60 * 60 * 1000;
@@ -21,6 +21,13 @@ export function createSessions({ db, secret, now }: { db: Knex; secret: string; 
     async resolve(id: string): Promise<number | undefined> {
       if (!/^[A-Za-z0-9_-]{20,100}$/.test(id)) return undefined;
       return (await findActiveSession(db, hashOf(id), now()))?.githubUserId;
+    },
+    /** The CSRF token of a session's form posts: derived, so nothing more is stored. */
+    csrfToken(id: string): string {
+      return hmac(secret, `csrf:${id}`);
+    },
+    verifyCsrf(id: string, token: unknown): boolean {
+      return typeof token === "string" && safeEqual(token, hmac(secret, `csrf:${id}`));
     },
     async end(id: string): Promise<void> {
       await deleteSession(db, hashOf(id));

@@ -20,9 +20,35 @@ export interface SignInDeps {
   log: Logger;
 }
 
+export interface SignedIn {
+  sessionId: string;
+  expiresAt: Date;
+  userId: number;
+}
+
 /** Sign in with GitHub: the web flow, with a single-use state, ending in a session. */
 export function createSignIn({ db, oauth, states, sessions, userTokens, now, baseUrl, log }: SignInDeps) {
   const redirectUrl = `${baseUrl}/auth/callback`;
+
+  async function exchange(code: string): Promise<SignedIn> {
+    let tokens;
+    try {
+      tokens = await oauth.exchangeCode(code, redirectUrl);
+    } catch (error) {
+      if (error instanceof OAuthRejected) {
+        throw new AppError("invalid_input", `GitHub refused the sign-in code (${error.reason}); start again from /auth/login`);
+      }
+      throw error;
+    }
+    const identity = await oauth.getIdentity(tokens.token);
+    const session = await db.transaction(async (trx) => {
+      await upsertGithubUser(trx, identity, now());
+      await userTokens.store(identity.id, tokens, trx);
+      return sessions.create(identity.id, trx);
+    });
+    log.info({ githubUserId: identity.id, login: identity.login }, "signed in");
+    return { sessionId: session.id, expiresAt: session.expiresAt, userId: identity.id };
+  }
 
   return {
     async start(returnTo = "/"): Promise<string> {
@@ -34,29 +60,20 @@ export function createSignIn({ db, oauth, states, sessions, userTokens, now, bas
     },
 
     /** Checks the state, trades the code, and stores user, tokens and session in one transaction. */
-    async complete(code: string, state: string): Promise<{ sessionId: string; expiresAt: Date; returnTo: string; userId: number }> {
+    async complete(code: string, state: string): Promise<SignedIn & { returnTo: string }> {
       const issued = await states.consume("login", state);
       if (!issued) {
         throw new AppError("invalid_input", "The sign-in link is invalid, expired or already used; start again from /auth/login");
       }
-      let tokens;
-      try {
-        tokens = await oauth.exchangeCode(code, redirectUrl);
-      } catch (error) {
-        if (error instanceof OAuthRejected) {
-          throw new AppError("invalid_input", `GitHub refused the sign-in code (${error.reason}); start again from /auth/login`);
-        }
-        throw error;
-      }
-      const identity = await oauth.getIdentity(tokens.token);
-      const session = await db.transaction(async (trx) => {
-        await upsertGithubUser(trx, identity, now());
-        await userTokens.store(identity.id, tokens, trx);
-        return sessions.create(identity.id, trx);
-      });
-      log.info({ githubUserId: identity.id, login: identity.login }, "signed in");
-      return { sessionId: session.id, expiresAt: session.expiresAt, returnTo: issued.returnTo, userId: identity.id };
+      return { ...(await exchange(code)), returnTo: issued.returnTo };
     },
+
+    /**
+     * GitHub's own redirect after an install on an app registered with "Request user
+     * authorization during installation": it carries a code but no state of ours. The session
+     * starts, but nothing is linked here: the person still confirms on the setup page.
+     */
+    completeInstallCallback: exchange,
   };
 }
 

@@ -1,0 +1,63 @@
+import { Router } from "express";
+import type { Links } from "../services/links";
+import type { Teams } from "../services/teams";
+import { actorOf } from "./actor";
+import { parseBody, parseParams } from "./validate";
+import { createTeamBody, installationParams, linkBody, memberBody, memberParams, teamParams } from "./schemas";
+
+/** /api/teams/…: teams, members and installation links. Mounted behind authenticate(). */
+export function createTeamsRouter({ teams, links }: { teams: Teams; links: Links }): Router {
+  const router = Router();
+
+  router.post("/api/teams", async (req, res) => {
+    const { name } = parseBody(createTeamBody, req);
+    const team = await teams.create(actorOf(res), name);
+    res.status(201).json({ id: team.id, name: team.name });
+  });
+
+  router.get("/api/teams", async (_req, res) => {
+    res.json((await teams.list(actorOf(res))).map((t) => ({ id: t.id, name: t.name, role: t.role })));
+  });
+
+  router.get("/api/teams/:teamId/members", async (req, res) => {
+    const { teamId } = parseParams(teamParams, req);
+    res.json(await teams.members(actorOf(res), teamId));
+  });
+
+  router.put("/api/teams/:teamId/members/:githubUserId", async (req, res) => {
+    const { teamId, githubUserId } = parseParams(memberParams, req);
+    const { role } = parseBody(memberBody, req);
+    res.json(await teams.setMember(actorOf(res), teamId, githubUserId, role));
+  });
+
+  router.delete("/api/teams/:teamId/members/:githubUserId", async (req, res) => {
+    const { teamId, githubUserId } = parseParams(memberParams, req);
+    await teams.removeMember(actorOf(res), teamId, githubUserId);
+    res.status(204).end();
+  });
+
+  router.get("/api/teams/:teamId/installations", async (req, res) => {
+    const { teamId } = parseParams(teamParams, req);
+    res.json(await links.list(actorOf(res), teamId));
+  });
+
+  router.get("/api/teams/:teamId/installations/available", async (req, res) => {
+    const { teamId } = parseParams(teamParams, req);
+    res.json(await links.available(actorOf(res), teamId));
+  });
+
+  router.post("/api/teams/:teamId/installations", async (req, res) => {
+    const { teamId } = parseParams(teamParams, req);
+    const { installationId } = parseBody(linkBody, req);
+    const { created, link } = await links.link(actorOf(res), teamId, installationId);
+    res.status(created ? 201 : 200).json(link);
+  });
+
+  router.delete("/api/teams/:teamId/installations/:installationId", async (req, res) => {
+    const { teamId, installationId } = parseParams(installationParams, req);
+    await links.unlink(actorOf(res), teamId, installationId);
+    res.status(204).end();
+  });
+
+  return router;
+}

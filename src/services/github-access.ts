@@ -1,0 +1,53 @@
+import type { Probot, ProbotOctokit } from "probot";
+import { AppError } from "../errors";
+import type { UserTokens } from "./user-tokens";
+
+export interface GithubAccessDeps {
+  userTokens: UserTokens;
+  Octokit: typeof ProbotOctokit;
+  baseUrl: string;
+  probot?: Probot;
+}
+
+/**
+ * Runs GitHub calls as a user (their refreshed token) or as the app (JWT), and turns GitHub's
+ * failures into domain errors: 401 on a user token → check the grant (reauthorization_required),
+ * 5xx or no answer → github_unavailable. Other errors pass through for the caller to interpret.
+ */
+export function createGithubAccess({ userTokens, Octokit, baseUrl, probot }: GithubAccessDeps) {
+  return {
+    async asUser<T>(userId: number, work: (octokit: ProbotOctokit) => Promise<T>): Promise<T> {
+      const token = await userTokens.get(userId);
+      const octokit = new Octokit({ auth: { token }, baseUrl });
+      try {
+        return await work(octokit);
+      } catch (error) {
+        if (statusOf(error) === 401) return userTokens.verifyAfterUnauthorized(userId);
+        throw upstream(error);
+      }
+    },
+    async asApp<T>(work: (octokit: ProbotOctokit) => Promise<T>): Promise<T> {
+      if (!probot) throw new Error("acting as the app needs APP_ID and the private key");
+      try {
+        return await work(await probot.auth());
+      } catch (error) {
+        throw upstream(error);
+      }
+    },
+  };
+}
+
+export type GithubAccess = ReturnType<typeof createGithubAccess>;
+
+const statusOf = (error: unknown) => (error as { status?: number }).status;
+
+function upstream(error: unknown): unknown {
+  if (error instanceof AppError || (error as { name?: string }).name !== "HttpError") return error;
+  const status = statusOf(error);
+  if (status === undefined || status >= 500) {
+    return new AppError("github_unavailable", `GitHub did not answer${status ? ` (HTTP ${status})` : ""}; try again shortly`, {
+      status: status === 503 || status === undefined ? 503 : 502,
+    });
+  }
+  return error;
+}

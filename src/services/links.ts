@@ -1,0 +1,185 @@
+import type { Knex } from "knex";
+import { AppError } from "../errors";
+import { getAppInstallation, getAppSlug } from "../github/app-installations";
+import { GithubInstallation, toInstallationSnapshot } from "../github/installation-snapshot";
+import { getOrgMembership, listUserInstallations } from "../github/user-api";
+import { appendAuditEvents } from "../repositories/audit-events";
+import { findInstallation, Installation, isTombstoned } from "../repositories/installations";
+import { deleteLink, insertLink, Link, listLinks, listTeamLinksWithInstallations } from "../repositories/links";
+import type { GithubAccess } from "./github-access";
+import { applySnapshot } from "./installation-state";
+import type { OAuthStates } from "./oauth-states";
+import type { Actor, Teams } from "./teams";
+
+export interface LinksDeps {
+  db: Knex;
+  now: () => Date;
+  teams: Teams;
+  github: GithubAccess;
+  states: OAuthStates;
+  /** https://github.com or the GHES origin, for install links. */
+  webBaseUrl: string;
+  appSlug?: string;
+}
+
+export interface LinkedInstallation {
+  installationId: number;
+  account: Installation["account"];
+  repositorySelection: string;
+  suspended: boolean;
+  linkedAt: Date;
+  linkedBy: number | null;
+}
+
+export interface ReachableInstallation {
+  installationId: number;
+  account: Installation["account"];
+  repositorySelection: string;
+  suspended: boolean;
+  linked: boolean;
+  /** The caller may hand it to a team: an active org admin, or the user account itself. */
+  linkable: boolean;
+}
+
+function userOf(actor: Actor): number {
+  if (actor.userId === null) {
+    throw new AppError("user_required", "This acts as a GitHub user: send X-Octoplex-User with their GitHub user id");
+  }
+  return actor.userId;
+}
+
+/**
+ * Links between teams and installations. A link is written only after GitHub, asked with the
+ * caller's own token, shows that the caller reaches the installation AND may give it away: an
+ * ordinary org member reaches their org's installation too, and linking would hand the team the
+ * app's write access to every repository.
+ */
+export function createLinks({ db, now, teams, github, states, webBaseUrl, appSlug }: LinksDeps) {
+  let slug = appSlug;
+
+  async function mayGrant(userId: number, installation: GithubInstallation): Promise<boolean> {
+    const account = toInstallationSnapshot(installation).account;
+    if (account.type === "User") return account.id === userId;
+    if (account.type !== "Organization") return false;
+    const membership = await github.asUser(userId, (o) => getOrgMembership(o, account.login));
+    return membership?.role === "admin" && membership.state === "active";
+  }
+
+  /** mayGrant for many installations, asking GitHub once per account. */
+  async function grantableSet(userId: number, installations: GithubInstallation[]): Promise<Set<number>> {
+    const byAccount = new Map<number, Promise<boolean>>();
+    const result = new Set<number>();
+    await Promise.all(
+      installations.map(async (installation) => {
+        const account = toInstallationSnapshot(installation).account.id;
+        let check = byAccount.get(account);
+        if (!check) byAccount.set(account, (check = mayGrant(userId, installation)));
+        if (await check) result.add(installation.id);
+      }),
+    );
+    return result;
+  }
+
+  /** The installation as GitHub has it, after proving the user may link it; 403 otherwise. */
+  async function verifyGrantable(userId: number, installationId: number): Promise<GithubInstallation> {
+    const reachable = await github.asUser(userId, listUserInstallations);
+    const found = reachable.find((i) => i.id === installationId);
+    if (!found) throw new AppError("forbidden", `Installation ${installationId} is not one your GitHub account can reach`);
+    if (!(await mayGrant(userId, found))) {
+      throw new AppError("forbidden", `Only an admin of ${found.account?.login ?? "the account"} may connect its installation to a team`);
+    }
+    return found;
+  }
+
+  async function ensureStored(trx: Knex.Transaction, installationId: number, fetched: GithubInstallation | null): Promise<void> {
+    if (await findInstallation(trx, installationId)) return;
+    if (!fetched || !(await applySnapshot(trx, toInstallationSnapshot(fetched), now()))) {
+      throw new AppError("not_found", `Installation ${installationId} no longer exists on GitHub`);
+    }
+  }
+
+  async function link(actor: Actor, teamId: number, installationId: number): Promise<{ created: boolean; link: LinkedInstallation }> {
+    await teams.access(actor, teamId, "admin");
+    const userId = userOf(actor);
+    await verifyGrantable(userId, installationId);
+    // Not seen by webhook yet (or the webhook is late): the app's own view is authoritative.
+    const known = await findInstallation(db, installationId);
+    const fetched = known ? null : await github.asApp((o) => getAppInstallation(o, installationId));
+    const created = await db.transaction(async (trx) => {
+      if (await isTombstoned(trx, installationId)) throw new AppError("not_found", `Installation ${installationId} was uninstalled`);
+      await ensureStored(trx, installationId, fetched);
+      const isNew = await insertLink(trx, { teamId, installationId, linkedBy: userId, linkedAt: now() });
+      if (isNew) {
+        await appendAuditEvents(trx, [{ teamId, installationId, actor: { type: "user", id: userId }, action: "team.installation.linked", data: {} }], now());
+      }
+      return isNew;
+    });
+    const linked = (await listForTeam(teamId)).find((l) => l.installationId === installationId)!;
+    return { created, link: linked };
+  }
+
+  async function listForTeam(teamId: number): Promise<LinkedInstallation[]> {
+    return (await listTeamLinksWithInstallations(db, teamId)).map(({ link, installation }) => describeLink(link, installation));
+  }
+
+  return {
+    verifyGrantable,
+    link,
+
+    async list(actor: Actor, teamId: number): Promise<LinkedInstallation[]> {
+      await teams.access(actor, teamId, "member");
+      return listForTeam(teamId);
+    },
+
+    async unlink(actor: Actor, teamId: number, installationId: number): Promise<void> {
+      await teams.access(actor, teamId, "admin");
+      await db.transaction(async (trx) => {
+        if (!(await deleteLink(trx, teamId, installationId))) {
+          throw new AppError("not_found", `Installation ${installationId} is not linked to team ${teamId}`);
+        }
+        const actorRef = actor.userId !== null ? { type: "user" as const, id: actor.userId } : { type: "system" as const, id: null };
+        await appendAuditEvents(trx, [{ teamId, installationId, actor: actorRef, action: "team.installation.unlinked", data: { reason: "user" } }], now());
+      });
+    },
+
+    /** What the caller can reach on GitHub, marked linked/linkable, plus a link to install on a new account. */
+    async available(actor: Actor, teamId: number): Promise<{ installations: ReachableInstallation[]; installUrl: string }> {
+      await teams.access(actor, teamId, "member");
+      const userId = userOf(actor);
+      const reachable = await github.asUser(userId, listUserInstallations);
+      const linkedIds = new Set((await listLinks(db, { teamId })).map((l) => l.installationId));
+      const grantable = await grantableSet(userId, reachable);
+      const installations: ReachableInstallation[] = reachable.map((gh) => {
+        const snapshot = toInstallationSnapshot(gh);
+        return {
+          installationId: snapshot.id,
+          account: snapshot.account,
+          repositorySelection: snapshot.repositorySelection,
+          suspended: snapshot.suspendedAt !== null,
+          linked: linkedIds.has(snapshot.id),
+          linkable: grantable.has(snapshot.id),
+        };
+      });
+      return { installations, installUrl: await installUrl(teamId, userId) };
+    },
+  };
+
+  async function installUrl(teamId: number, userId: number): Promise<string> {
+    slug ??= await github.asApp(getAppSlug);
+    const state = await states.issue("install", { returnTo: `/teams/${teamId}/connect`, teamId, githubUserId: userId });
+    return `${webBaseUrl}/apps/${encodeURIComponent(slug)}/installations/new?state=${encodeURIComponent(state)}`;
+  }
+}
+
+export function describeLink(link: Link, installation: Installation): LinkedInstallation {
+  return {
+    installationId: installation.id,
+    account: installation.account,
+    repositorySelection: installation.repositorySelection,
+    suspended: installation.suspendedAt !== null,
+    linkedAt: link.linkedAt,
+    linkedBy: link.linkedBy,
+  };
+}
+
+export type Links = ReturnType<typeof createLinks>;

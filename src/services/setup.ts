@@ -1,0 +1,68 @@
+import type { Knex } from "knex";
+import { AppError } from "../errors";
+import { getAppInstallation } from "../github/app-installations";
+import { toInstallationSnapshot } from "../github/installation-snapshot";
+import type { InstallationSnapshot } from "../repositories/installations";
+import { listTeamsOfUser, Membership } from "../repositories/teams";
+import type { GithubAccess } from "./github-access";
+import { applySnapshot } from "./installation-state";
+import type { Links } from "./links";
+import type { OAuthStates } from "./oauth-states";
+import type { Teams } from "./teams";
+
+export type SetupOutcome =
+  | { kind: "linked"; teamId: number; redirectTo: string }
+  /** Installed from GitHub (Marketplace, the app's page): the person picks the team. */
+  | { kind: "pick_team"; installation: InstallationSnapshot; teams: Membership[] };
+
+export interface SetupRequest {
+  installationId: number;
+  setupAction: string;
+  state?: string;
+}
+
+/**
+ * GitHub's setup URL. Its installation_id is untrusted (anyone can type one into the URL), so it
+ * is verified with the person's own token exactly as a link is, before anything is linked.
+ */
+export function createSetup(deps: { db: Knex; now: () => Date; links: Links; teams: Teams; states: OAuthStates; github: GithubAccess }) {
+  const { db, now, links, teams, states, github } = deps;
+
+  /** Stores GitHub's current view of the installation (an install or an update of it). */
+  async function refresh(installationId: number): Promise<InstallationSnapshot> {
+    const fetched = await github.asApp((o) => getAppInstallation(o, installationId));
+    if (!fetched) throw new AppError("not_found", `GitHub has no installation ${installationId} of this app`);
+    const snapshot = toInstallationSnapshot(fetched);
+    await db.transaction((trx) => applySnapshot(trx, snapshot, now(), undefined, { ignoreOrder: true }));
+    return snapshot;
+  }
+
+  return {
+    async handle(userId: number, request: SetupRequest): Promise<SetupOutcome> {
+      const user = { kind: "user" as const, userId };
+      if (request.state) {
+        const issued = await states.consume("install", request.state);
+        if (!issued || issued.teamId === null) {
+          throw new AppError("invalid_input", "This install link is invalid, expired or already used; start again from the team's connect page");
+        }
+        if (issued.githubUserId !== userId) throw new AppError("forbidden", "This install link was made for another GitHub user");
+        await links.link(user, issued.teamId, request.installationId);
+        return { kind: "linked", teamId: issued.teamId, redirectTo: issued.returnTo };
+      }
+      await links.verifyGrantable(userId, request.installationId);
+      const installation = await refresh(request.installationId);
+      const adminTeams = (await listTeamsOfUser(db, userId)).filter((t) => t.role === "admin");
+      return { kind: "pick_team", installation, teams: adminTeams };
+    },
+
+    /** The person's choice on the pick-a-team page: an existing team they administer, or a new one. */
+    async linkToPickedTeam(userId: number, installationId: number, choice: { teamId: number } | { newTeamName: string }) {
+      const user = { kind: "user" as const, userId };
+      const teamId = "teamId" in choice ? choice.teamId : (await teams.create(user, choice.newTeamName)).id;
+      await links.link(user, teamId, installationId);
+      return { teamId, redirectTo: `/teams/${teamId}/connect` };
+    },
+  };
+}
+
+export type Setup = ReturnType<typeof createSetup>;

@@ -108,7 +108,7 @@ export function parseConfig(env: NodeJS.ProcessEnv, scope: ConfigScope = "server
     ? []
     : parsed.error.issues.map((issue) => `${String(issue.path[0])} ${issue.message}`);
   const privateKey = readPrivateKey(env, cwd, problems);
-  if (scope !== "database") {
+  if (scope === "server" || scope === "app") {
     if (!env.APP_ID?.trim()) problems.push("APP_ID is required (the GitHub App's numeric id)");
     if (!env.PRIVATE_KEY?.trim() && !env.PRIVATE_KEY_PATH?.trim()) {
       problems.push("PRIVATE_KEY or PRIVATE_KEY_PATH is required (the GitHub App's private key)");

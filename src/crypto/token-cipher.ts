@@ -11,6 +11,7 @@ export interface TokenCipher {
   encrypt(plaintext: string, context: string): string;
   decrypt(stored: string, context: string): string;
   keyIdOf(stored: string): string;
+  knows(keyId: string): boolean;
 }
 
 export class TokenDecryptionError extends Error {
@@ -54,6 +55,9 @@ export function createTokenCipher(keys: EncryptionKey[]): TokenCipher {
       } catch {
         throw new TokenDecryptionError(`encrypted value failed authentication (key "${keyId}"): tampered or moved`);
       }
+    },
+    knows(keyId) {
+      return byId.has(keyId);
     },
     keyIdOf(stored) {
       return stored.split(":", 1)[0];

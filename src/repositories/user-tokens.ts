@@ -96,3 +96,7 @@ export async function countUserTokens(db: Db, filter: { keyId?: string; notKeyId
   if (filter.notKeyId) query.whereNot({ key_id: filter.notKeyId });
   return toNumber((await query)[0].n);
 }
+
+export async function listUserTokenKeyIds(db: Db): Promise<string[]> {
+  return (await db(TABLE).distinct("key_id").orderBy("key_id")).map((r) => r.key_id as string);
+}

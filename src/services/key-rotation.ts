@@ -1,6 +1,6 @@
 import type { Knex } from "knex";
 import type { TokenCipher } from "../crypto/token-cipher";
-import { countUserTokens, listUserTokensNotUnderKey, replaceUserToken } from "../repositories/user-tokens";
+import { countUserTokens, listUserTokenKeyIds, listUserTokensNotUnderKey, replaceUserToken } from "../repositories/user-tokens";
 import { accessContext, refreshContext } from "./user-tokens";
 
 export interface RotationReport {
@@ -21,6 +21,14 @@ const BATCH = 100;
 export function createKeyRotation({ db, cipher }: { db: Knex; cipher: TokenCipher }) {
   return async function rotate(onProgress?: (done: number, total: number) => void): Promise<RotationReport> {
     const keyId = cipher.currentKeyId;
+    // Refuse before writing anything when some rows are under a key that is no longer configured.
+    const unknown = (await listUserTokenKeyIds(db)).filter((id) => !cipher.knows(id));
+    if (unknown.length > 0) {
+      throw new Error(
+        `stored tokens are encrypted with key(s) ${unknown.map((k) => `"${k}"`).join(", ")}, which TOKEN_ENCRYPTION_KEYS no longer lists; ` +
+          "keep the old key after the new one (new,old) until rotate-keys has run",
+      );
+    }
     const alreadyCurrent = await countUserTokens(db, { keyId });
     const total = await countUserTokens(db, { notKeyId: keyId });
     let rotated = 0;

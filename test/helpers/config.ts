@@ -8,6 +8,8 @@ export const TEST_CLIENT_ID = "Iv1.testclientid0001";
 export const TEST_CLIENT_SECRET = "testclientsecret0123456789abcdef01234567";
 export const TEST_BASE_URL = "http://localhost:3000";
 export const TEST_KEY_K1 = `k1:${Buffer.alloc(32, 7).toString("base64")}`;
+/** The key a rotation moves to: TOKEN_ENCRYPTION_KEYS=`${TEST_KEY_K2},${TEST_KEY_K1}`. */
+export const TEST_KEY_K2 = `k2:${Buffer.alloc(32, 9).toString("base64")}`;
 export const TEST_SESSION_SECRET = "test-session-secret-0123456789abcdefghij";
 
 /** The environment of a configured deployment, as a developer's .env would hold it. */

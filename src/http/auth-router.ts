@@ -49,7 +49,9 @@ export function createAuthRouter(auth: AuthServices, apiKeys: ApiKeys): Router {
     if (revoke === "true") await auth.userTokens.revokeGrant(caller.userId);
     await auth.sessions.end(caller.sessionId);
     clearSessionCookie(res, auth.secureCookies);
-    res.status(204).end();
+    // A form post from a page goes back to the start; an API client gets no content.
+    if (req.accepts(["json", "html"]) === "html") res.redirect(303, "/");
+    else res.status(204).end();
   });
 
   return router;

@@ -5,6 +5,7 @@ import { createAuthRouter } from "./auth-router";
 import { authenticate } from "./authenticate";
 import { createHealthRouter } from "./health-router";
 import { createMeRouter } from "./me-router";
+import { createPagesRouter } from "./pages-router";
 import { createTeamsRouter } from "./teams-router";
 
 /** Every route except GitHub's webhooks: shared by `npm start`, `probot run` and Lambda. */
@@ -14,6 +15,7 @@ export function createRoutes(deps: Pick<Deps, "db" | "services">): Router {
   const router = Router();
   router.use(createHealthRouter(() => checkDatabase(deps.db)));
   router.use(createAuthRouter(auth, apiKeys));
+  router.use(createPagesRouter(auth));
   router.use("/api", authenticate({ sessions: auth.sessions, apiKeys }), express.json({ limit: "100kb" }));
   router.use(createMeRouter(auth));
   router.use(createTeamsRouter(auth));

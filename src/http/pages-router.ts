@@ -1,0 +1,174 @@
+import express, { NextFunction, Request, RequestHandler, Response, Router } from "express";
+import { z } from "zod";
+import type { AuthServices } from "../deps";
+import { AppError, ReauthorizationRequired } from "../errors";
+import type { ReachableInstallation } from "../services/links";
+import { readSessionCookie } from "./session-cookie";
+import { id } from "./schemas";
+import { connectPage } from "./views/connect-page";
+import { homePage, signedOutPage } from "./views/home-page";
+import { errorPage } from "./views/layout";
+import { pickTeamPage } from "./views/setup-page";
+
+interface PageSession {
+  userId: number;
+  sessionId: string;
+  login: string;
+  csrf: string;
+}
+
+const loginUrl = (returnTo: string) => `/auth/login?return_to=${encodeURIComponent(returnTo)}`;
+
+const setupQuery = z.object({
+  installation_id: id,
+  setup_action: z.enum(["install", "update", "request"]).default("install"),
+  state: z.string().min(1).max(512).optional(),
+});
+const installationForm = z.object({ csrf: z.string(), installation_id: id });
+const pickForm = z.object({
+  csrf: z.string(),
+  installation_id: id,
+  team_id: z.union([id, z.literal("")]).optional(),
+  new_team_name: z.string().trim().max(100).optional(),
+});
+const teamForm = z.object({ csrf: z.string(), name: z.string().trim().min(1).max(100) });
+
+function parse<T extends z.ZodType>(schema: T, value: unknown): z.infer<T> {
+  const result = schema.safeParse(value);
+  if (!result.success) throw new AppError("invalid_input", "The request is missing a field or has a malformed one");
+  return result.data;
+}
+
+/**
+ * The server-rendered pages: home, the team's connect page, GitHub's setup URL. Browsers get HTML
+ * (errors too); form posts carry a CSRF token derived from the session.
+ */
+export function createPagesRouter(auth: AuthServices): Router {
+  const router = Router();
+  const form = express.urlencoded({ extended: false, limit: "10kb" });
+
+  async function optionalSession(req: Request): Promise<PageSession | undefined> {
+    const sessionId = readSessionCookie(req);
+    const userId = sessionId ? await auth.sessions.resolve(sessionId) : undefined;
+    if (!sessionId || userId === undefined) return undefined;
+    const me = await auth.describeUser(userId);
+    return { userId, sessionId, login: me.user.login, csrf: auth.sessions.csrfToken(sessionId) };
+  }
+
+  /** The signed-in person, or a redirect to sign-in (GET) / a 401 page (POST). */
+  async function session(req: Request, res: Response): Promise<PageSession | undefined> {
+    const s = await optionalSession(req);
+    if (!s && req.method === "GET") res.redirect(302, loginUrl(req.originalUrl));
+    else if (!s) res.status(401).type("html").send(errorPage(401, "Your session has ended; sign in again."));
+    return s;
+  }
+
+  function checkCsrf(s: PageSession, token: unknown): void {
+    if (!auth.sessions.verifyCsrf(s.sessionId, token)) throw new AppError("forbidden", "The form expired; reload the page and try again");
+  }
+
+  /** Runs a page handler and renders any failure as an HTML page. */
+  const page =
+    (handler: (req: Request, res: Response, s: PageSession) => Promise<void>): RequestHandler =>
+    async (req: Request, res: Response, _next: NextFunction) => {
+      let s: PageSession | undefined;
+      try {
+        s = await session(req, res);
+        if (s) await handler(req, res, s);
+      } catch (error) {
+        if (error instanceof ReauthorizationRequired && req.method === "GET") return res.redirect(302, loginUrl(req.originalUrl));
+        const status = error instanceof AppError ? error.status : 500;
+        const message = error instanceof AppError ? error.message : "Something went wrong; the error has been logged.";
+        if (!(error instanceof AppError)) throw error;
+        res.status(status).type("html").send(errorPage(status, message, s));
+      }
+    };
+
+  router.get("/", async (req, res) => {
+    const s = await optionalSession(req);
+    if (!s) {
+      res.type("html").send(signedOutPage());
+      return;
+    }
+    const teams = await auth.teams.list({ kind: "user", userId: s.userId });
+    res.type("html").send(homePage({ user: s, teams, csrf: s.csrf }));
+  });
+
+  router.post(
+    "/teams",
+    form,
+    page(async (req, res, s) => {
+      const body = parse(teamForm, req.body);
+      checkCsrf(s, body.csrf);
+      const team = await auth.teams.create({ kind: "user", userId: s.userId }, body.name);
+      res.redirect(303, `/teams/${team.id}/connect`);
+    }),
+  );
+
+  router.get(
+    "/teams/:teamId/connect",
+    page(async (req, res, s) => {
+      const teamId = parse(z.object({ teamId: id }), req.params).teamId;
+      const actor = { kind: "user" as const, userId: s.userId };
+      const team = await auth.teams.access(actor, teamId, "member");
+      const me = await auth.describeUser(s.userId);
+      const canManage = me.teams.some((t) => t.id === teamId && t.role === "admin");
+      const linked = await auth.links.list(actor, teamId);
+      let reachable: ReachableInstallation[] | null = null;
+      let installUrl: string | null = null;
+      let reauthorize: string | null = null;
+      try {
+        ({ installations: reachable, installUrl } = await auth.links.available(actor, teamId));
+      } catch (error) {
+        if (!(error instanceof ReauthorizationRequired)) throw error;
+        reauthorize = loginUrl(req.originalUrl);
+      }
+      res.type("html").send(connectPage({ team, user: s, csrf: s.csrf, linked, reachable, installUrl, reauthorize, canManage }));
+    }),
+  );
+
+  for (const verb of ["link", "unlink"] as const) {
+    router.post(
+      `/teams/:teamId/connect/${verb}`,
+      form,
+      page(async (req, res, s) => {
+        const teamId = parse(z.object({ teamId: id }), req.params).teamId;
+        const body = parse(installationForm, req.body);
+        checkCsrf(s, body.csrf);
+        const actor = { kind: "user" as const, userId: s.userId };
+        if (verb === "link") await auth.links.link(actor, teamId, body.installation_id);
+        else await auth.links.unlink(actor, teamId, body.installation_id);
+        res.redirect(303, `/teams/${teamId}/connect`);
+      }),
+    );
+  }
+
+  router.get(
+    "/setup",
+    page(async (req, res, s) => {
+      const query = parse(setupQuery, req.query);
+      const outcome = await auth.setup.handle(s.userId, {
+        installationId: query.installation_id,
+        setupAction: query.setup_action,
+        state: query.state,
+      });
+      if (outcome.kind === "linked") return res.redirect(302, outcome.redirectTo);
+      res.type("html").send(pickTeamPage({ installation: outcome.installation, teams: outcome.teams, csrf: s.csrf, user: s }));
+    }),
+  );
+
+  router.post(
+    "/setup/link",
+    form,
+    page(async (req, res, s) => {
+      const body = parse(pickForm, req.body);
+      checkCsrf(s, body.csrf);
+      const choice = body.team_id ? { teamId: body.team_id } : body.new_team_name ? { newTeamName: body.new_team_name } : undefined;
+      if (!choice) throw new AppError("invalid_input", "Choose a team or name a new one");
+      const { redirectTo } = await auth.setup.linkToPickedTeam(s.userId, body.installation_id, choice);
+      res.redirect(303, redirectTo);
+    }),
+  );
+
+  return router;
+}

@@ -36,8 +36,9 @@ export function createKnex(database: Config["database"], options: KnexOptions = 
           conn.run("PRAGMA journal_mode = WAL");
           conn.run("PRAGMA synchronous = NORMAL");
           conn.run("PRAGMA foreign_keys = ON");
-          // Other processes (the CLI next to a running server) wait for the write lock instead of failing.
-          conn.run("PRAGMA busy_timeout = 5000", (err: Error | null) => done(err, conn));
+          // Other processes (the CLI next to a running server) wait for the write lock instead of
+          // failing; longer than an OAuth refresh may hold it (10 s timeout in github/oauth.ts).
+          conn.run("PRAGMA busy_timeout = 15000", (err: Error | null) => done(err, conn));
         });
       },
     },

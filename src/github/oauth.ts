@@ -61,7 +61,9 @@ export function createGithubOAuth(options: GithubOAuthOptions): GithubOAuth {
     clientId: options.clientId,
     clientSecret: options.clientSecret,
     baseUrl: options.baseUrl,
-    Octokit: OAuthOctokit,
+    // oauth-app 6 uses `baseUrl` only for the authorize URL; its requests follow its Octokit's
+    // baseUrl. Without this a GHES deployment would send codes and client secret to github.com.
+    Octokit: OAuthOctokit.defaults({ baseUrl: options.baseUrl }),
   });
 
   return {

@@ -2,14 +2,17 @@ import type { Knex } from "knex";
 import type { Logger } from "pino";
 import { Probot, ProbotOctokit } from "probot";
 import type { Config } from "./config";
-import { createTokenCipher } from "./crypto/token-cipher";
+import { createTokenCipher, TokenCipher } from "./crypto/token-cipher";
 import { createKnex, KnexOptions } from "./db/knex";
 import { listAppInstallations } from "./github/app-installations";
 import { createGithubOAuth, GithubOAuth } from "./github/oauth";
 import { createLogger } from "./logger";
 import { createApiKeys } from "./services/api-keys";
+import { createFileCommitter } from "./services/commit-files";
+import { createRepositoryCreator } from "./services/create-repository";
 import { createDeliveryLedger } from "./services/delivery-ledger";
 import { createInstallationEvents } from "./services/installation-events";
+import { createInstallationTokenCache, TokenCache } from "./services/installation-token-cache";
 import { createKeyRotation } from "./services/key-rotation";
 import { createGithubAccess } from "./services/github-access";
 import { createLinks } from "./services/links";
@@ -55,9 +58,22 @@ export function createDeps(config: Config, overrides: DepsOverrides = {}): Deps 
   const now = overrides.now ?? (() => new Date());
   const db = createKnex(config.database, overrides.knex);
   const Octokit = overrides.Octokit ?? ProbotOctokit;
-  const probot = overrides.probot ?? createProbot(config, log, overrides.Octokit);
-  const services = createServices({ config, db, now, log, probot, Octokit, oauth: overrides.oauth });
+  const cipher = config.tokenEncryptionKeys ? createTokenCipher(config.tokenEncryptionKeys) : undefined;
+  const tokenCache = cipher ? createInstallationTokenCache({ db, cipher, now }) : undefined;
+  const probot = overrides.probot ?? createProbot(config, log, withTokenCache(Octokit, tokenCache));
+  const services = createServices({ config, db, now, log, probot, Octokit, cipher, oauth: overrides.oauth });
   return { config, db, log, now, probot, services, close: () => db.destroy() };
+}
+
+/**
+ * Probot builds its installation-token cache itself (in memory, per process); the function form
+ * of defaults runs last and swaps in the shared one (STACK.md pitfall 13).
+ */
+function withTokenCache(Octokit: typeof ProbotOctokit, cache: TokenCache | undefined): typeof ProbotOctokit {
+  if (!cache) return Octokit;
+  return Octokit.defaults((options: { auth?: Record<string, unknown> }) =>
+    options.auth && "appId" in options.auth ? { ...options, auth: { ...options.auth, cache } } : options,
+  ) as typeof ProbotOctokit;
 }
 
 function createProbot(config: Config, log: Logger, Octokit?: typeof ProbotOctokit): Probot | undefined {
@@ -79,13 +95,13 @@ interface ServiceInputs {
   log: Logger;
   probot?: Probot;
   Octokit: typeof ProbotOctokit;
+  cipher?: TokenCipher;
   oauth?: GithubOAuth;
 }
 
 function createServices(inputs: ServiceInputs) {
-  const { config, db, now, probot } = inputs;
+  const { db, now, probot, cipher } = inputs;
   const ledger = createDeliveryLedger(db, now);
-  const cipher = config.tokenEncryptionKeys ? createTokenCipher(config.tokenEncryptionKeys) : undefined;
   return {
     installationEvents: createInstallationEvents({ ledger, now }),
     marketplaceEvents: createMarketplaceEvents({ ledger, now }),
@@ -104,7 +120,7 @@ function createServices(inputs: ServiceInputs) {
   };
 }
 
-function createAuthServices(inputs: ServiceInputs, cipher: ReturnType<typeof createTokenCipher>) {
+function createAuthServices(inputs: ServiceInputs, cipher: TokenCipher) {
   const { config, db, now, log, Octokit } = inputs;
   const { githubClientId, githubClientSecret, sessionSecret, baseUrl } = config;
   if (!githubClientId || !githubClientSecret || !sessionSecret || !baseUrl) return undefined;
@@ -121,6 +137,8 @@ function createAuthServices(inputs: ServiceInputs, cipher: ReturnType<typeof cre
     teams,
     links,
     setup: createSetup({ db, now, links, teams, states, github }),
+    createRepository: createRepositoryCreator({ db, teams, github }),
+    commitFiles: createFileCommitter({ db, teams, github }),
     sessions,
     states,
     userTokens,

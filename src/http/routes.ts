@@ -6,6 +6,7 @@ import { authenticate } from "./authenticate";
 import { createHealthRouter } from "./health-router";
 import { createMeRouter } from "./me-router";
 import { createPagesRouter } from "./pages-router";
+import { createRepositoriesRouter } from "./repositories-router";
 import { createTeamsRouter } from "./teams-router";
 
 /** Every route except GitHub's webhooks: shared by `npm start`, `probot run` and Lambda. */
@@ -16,7 +17,10 @@ export function createRoutes(deps: Pick<Deps, "db" | "services">): Router {
   router.use(createHealthRouter(() => checkDatabase(deps.db)));
   router.use(createAuthRouter(auth, apiKeys));
   router.use(createPagesRouter(auth));
-  router.use("/api", authenticate({ sessions: auth.sessions, apiKeys }), express.json({ limit: "100kb" }));
+  router.use("/api", authenticate({ sessions: auth.sessions, apiKeys }));
+  // Before the default parser: a commit's body may be far larger than anything else.
+  router.use(createRepositoriesRouter(auth));
+  router.use("/api", express.json({ limit: "100kb" }));
   router.use(createMeRouter(auth));
   router.use(createTeamsRouter(auth));
   return router;

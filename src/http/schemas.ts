@@ -1,10 +1,13 @@
 import { z } from "zod";
 
-/** A database or GitHub id in a path or body: digits only, no sign, no fraction, no SQL. */
+/**
+ * A database or GitHub id in a path or body: digits only, no sign, no fraction, no SQL, and no
+ * larger than 2^53 - 1 (beyond it Number() rounds to a neighbouring id, another user's or team's).
+ */
 export const id = z
   .union([z.string(), z.number()])
   .transform((v) => String(v))
-  .refine((v) => /^[1-9]\d{0,15}$/.test(v), "must be a positive integer id")
+  .refine((v) => /^[1-9]\d{0,15}$/.test(v) && Number.isSafeInteger(Number(v)), "must be a positive integer id")
   .transform(Number);
 
 export const teamParams = z.object({ teamId: id });
@@ -14,3 +17,45 @@ export const installationParams = z.object({ teamId: id, installationId: id });
 export const createTeamBody = z.object({ name: z.string().trim().min(1, "is required").max(100) }).strict();
 export const memberBody = z.object({ role: z.enum(["admin", "member"]) }).strict();
 export const linkBody = z.object({ installationId: id }).strict();
+
+const githubName = z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/, "must be a GitHub name (letters, digits, . _ -)");
+// git check-ref-format, the parts that matter for a branch name typed by a person or a platform.
+const branchName = z
+  .string()
+  .min(1)
+  .max(250)
+  .refine((b) => !/(^[./-])|([./]$)|\.\.|[\s~^:?*[\\]|@\{|\/\/|\.lock$/.test(b), "is not a valid branch name");
+const filePath = z
+  .string()
+  .min(1)
+  .max(4096)
+  .refine((p) => !p.startsWith("/") && !p.split("/").some((s) => s === "" || s === "." || s === ".." || s === ".git"), "must be a relative path inside the repository");
+
+export const repositoryParams = z.object({ teamId: id, owner: githubName, repo: githubName });
+
+export const createRepositoryBody = z
+  .object({
+    installationId: id,
+    name: githubName,
+    private: z.boolean().optional(),
+    description: z.string().max(350).optional(),
+    autoInit: z.boolean().optional(),
+  })
+  .strict();
+
+export const commitBody = z
+  .object({
+    branch: branchName,
+    message: z.string().min(1).max(10_000),
+    baseBranch: branchName.optional(),
+    files: z
+      .array(
+        z.object({
+          path: filePath,
+          content: z.string(),
+          encoding: z.enum(["utf-8", "base64"]).optional(),
+        }).strict().refine((f) => f.encoding !== "base64" || /^[A-Za-z0-9+/]*={0,2}$/.test(f.content), "content is not valid base64"),
+      )
+      .min(1),
+  })
+  .strict();

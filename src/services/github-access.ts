@@ -26,6 +26,15 @@ export function createGithubAccess({ userTokens, Octokit, baseUrl, probot }: Git
         throw upstream(error);
       }
     },
+    /** As the installation (its access token, shared across processes by the token cache). */
+    async asInstallation<T>(installationId: number, work: (octokit: ProbotOctokit) => Promise<T>): Promise<T> {
+      if (!probot) throw new Error("acting as an installation needs APP_ID and the private key");
+      try {
+        return await work(await probot.auth(installationId));
+      } catch (error) {
+        throw upstream(error);
+      }
+    },
     async asApp<T>(work: (octokit: ProbotOctokit) => Promise<T>): Promise<T> {
       if (!probot) throw new Error("acting as the app needs APP_ID and the private key");
       try {

@@ -4,6 +4,7 @@ import {
   removeInstallationRepositories,
 } from "../repositories/installation-repositories";
 import { InstallationSnapshot, isTombstoned, renameAccount, setSuspension } from "../repositories/installations";
+import { deleteInstallationTokens } from "../repositories/installation-tokens";
 import { deleteUserGrant } from "../repositories/user-grants";
 import type { Delivery, DeliveryLedger, Outcome } from "./delivery-ledger";
 import { applySnapshot, auditLinkedTeams, removeInstallation } from "./installation-state";
@@ -36,6 +37,8 @@ export function createInstallationEvents({ ledger, now }: InstallationEventsDeps
         // Set explicitly: a snapshot that lost the updated_at race must not leave it active.
         const suspendedAt = snapshot.suspendedAt ?? now();
         await setSuspension(trx, snapshot.id, { suspendedAt, suspendedBy }, now());
+        // GitHub refuses a suspended installation's tokens; do not hand out cached ones.
+        await deleteInstallationTokens(trx, snapshot.id);
         await auditLinkedTeams(trx, snapshot.id, github, "installation.suspended", { suspendedBy }, now());
       });
     },

@@ -13,6 +13,7 @@ import {
   isTombstoned,
   upsertInstallation,
 } from "../repositories/installations";
+import { deleteInstallationTokens } from "../repositories/installation-tokens";
 import { deleteLinksOfInstallation, listLinks } from "../repositories/links";
 
 export type Actor = { type: ActorType; id: number | null };
@@ -73,6 +74,7 @@ export async function removeInstallation(
   const existed = Boolean(await findInstallation(db, installationId));
   const teamIds = await deleteLinksOfInstallation(db, installationId);
   await deleteInstallationRow(db, installationId);
+  await deleteInstallationTokens(db, installationId);
   await addTombstone(db, installationId, now);
   await appendAuditEvents(
     db,

@@ -7,6 +7,8 @@ import { addTeamMember, createTeam, findTeam, listTeams, listTeamsOfUser, Team, 
 /** Who asks: a person (by GitHub id) or a platform's API key, which may act on every team. */
 export type Actor = { kind: "user"; userId: number } | { kind: "api_key"; apiKeyId: number; userId: number | null };
 
+const MAX_TEAM_ID = 2 ** 31 - 1;
+
 const auditActor = (actor: Actor) =>
   actor.kind === "user" ? { type: "user" as const, id: actor.userId } : { type: "system" as const, id: null };
 
@@ -16,8 +18,10 @@ const auditActor = (actor: Actor) =>
  */
 export function createTeams({ db, now }: { db: Knex; now: () => Date }) {
   async function access(actor: Actor, teamId: number, need: TeamRole): Promise<Team> {
-    const team = await findTeam(db, teamId);
     const notFound = new AppError("not_found", `Team ${teamId} not found`);
+    // teams.id is a 32-bit column: a larger id names no team, and Postgres would refuse to compare it.
+    if (teamId > MAX_TEAM_ID) throw notFound;
+    const team = await findTeam(db, teamId);
     if (!team) throw notFound;
     if (actor.kind === "api_key") return team;
     const role = await findMemberRole(db, teamId, actor.userId);

@@ -57,6 +57,8 @@ export function databaseKinds(): DatabaseKind[] {
 
 // Every table of the schema, children first, so foreign keys never object.
 export const TABLES = [
+  "installation_token_leases",
+  "installation_tokens",
   "oauth_states",
   "audit_events",
   "marketplace_plans",

@@ -1,6 +1,7 @@
 import type { Knex } from "knex";
 import * as initialSchema from "./20261125000000_initial_schema";
 import * as signIn from "./20261125010000_sign_in";
+import * as installationTokens from "./20261125020000_installation_tokens";
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -12,6 +13,7 @@ interface Migration {
 const migrations: Record<string, Migration> = {
   "20261125000000_initial_schema": initialSchema,
   "20261125010000_sign_in": signIn,
+  "20261125020000_installation_tokens": installationTokens,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -6,7 +6,7 @@ const STYLE = `
 * { box-sizing: border-box; }
 body { margin: 0; font: 16px/1.5 system-ui, -apple-system, "Segoe UI", sans-serif; color: var(--fg); background: var(--bg); }
 header { border-bottom: 1px solid var(--line); padding: 12px 24px; display: flex; justify-content: space-between; align-items: center; }
-header .brand { font-weight: 700; }
+header .brand { font-weight: 700; color: inherit; text-decoration: none; }
 main { max-width: 760px; margin: 0 auto; padding: 24px; }
 h1 { font-size: 1.6rem; margin: 0 0 4px; }
 h2 { font-size: 1.15rem; margin: 32px 0 12px; }
@@ -39,7 +39,7 @@ export function layout(title: string, body: Html, user?: { login: string }): str
 <style>${new Html(STYLE)}</style>
 </head>
 <body>
-<header><span class="brand">Octoplex</span>${user ? html`<span>Signed in as <strong>${user.login}</strong></span>` : ""}</header>
+<header><a class="brand" href="/">Octoplex</a>${user ? html`<span>Signed in as <strong>${user.login}</strong></span>` : ""}</header>
 <main>
 ${body}
 </main>

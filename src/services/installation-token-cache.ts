@@ -1,0 +1,88 @@
+import type { Knex } from "knex";
+import type { TokenCipher } from "../crypto/token-cipher";
+import {
+  acquireTokenLease,
+  findInstallationToken,
+  releaseTokenLease,
+  saveInstallationToken,
+} from "../repositories/installation-tokens";
+
+/** The cache interface @octokit/auth-app calls: get before minting, set after. */
+export interface TokenCache {
+  get(key: string): Promise<string | undefined>;
+  set(key: string, value: string): Promise<void>;
+}
+
+export interface InstallationTokenCacheOptions {
+  db: Knex;
+  cipher: TokenCipher;
+  now: () => Date;
+  /** How long one process may take to mint before another may try. */
+  leaseMs?: number;
+  /** How long a process waits for another's mint before minting itself. */
+  waitMs?: number;
+  pollMs?: number;
+  memoryEntries?: number;
+}
+
+/** Tokens are dropped this long before GitHub expires them, so no caller gets one about to die. */
+export const EXPIRY_MARGIN_MS = 5 * 60 * 1000;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Installation tokens shared through the database: Probot keeps them per process, so every
+ * Lambda instance or replica would mint its own. An in-memory map stays in front; the database
+ * holds them encrypted; a lease makes processes that miss at the same moment wait for the one
+ * minting instead of all minting.
+ */
+export function createInstallationTokenCache(options: InstallationTokenCacheOptions): TokenCache {
+  const { db, cipher, now, leaseMs = 15_000, waitMs = 10_000, pollMs = 50, memoryEntries = 1000 } = options;
+  const memory = new Map<string, { value: string; freshUntil: number }>();
+  const context = (key: string) => `installation_tokens:${key}`;
+
+  function remember(key: string, value: string, freshUntil: number) {
+    memory.delete(key);
+    memory.set(key, { value, freshUntil });
+    // Map keeps insertion order: the first key is the least recently stored.
+    if (memory.size > memoryEntries) memory.delete(memory.keys().next().value!);
+  }
+
+  return {
+    async get(key) {
+      const cached = memory.get(key);
+      if (cached && cached.freshUntil > now().getTime()) return cached.value;
+      memory.delete(key);
+      const deadline = Date.now() + waitMs;
+      while (Date.now() < deadline) {
+        const encrypted = await findInstallationToken(db, key, new Date(now().getTime() + EXPIRY_MARGIN_MS));
+        if (encrypted) {
+          const value = cipher.decrypt(encrypted, context(key));
+          remember(key, value, expiryOf(value) - EXPIRY_MARGIN_MS);
+          return value;
+        }
+        if (await acquireTokenLease(db, key, new Date(now().getTime() + leaseMs), now())) return undefined;
+        await sleep(pollMs);
+      }
+      // The minting process is stuck: mint here rather than fail the caller.
+      return undefined;
+    },
+
+    async set(key, value) {
+      const expiresAt = expiryOf(value);
+      await saveInstallationToken(
+        db,
+        { key, installationId: Number(key.split("|")[0]), valueEncrypted: cipher.encrypt(value, context(key)), expiresAt: new Date(expiresAt - EXPIRY_MARGIN_MS) },
+        now(),
+      );
+      remember(key, value, expiresAt - EXPIRY_MARGIN_MS);
+      await releaseTokenLease(db, key);
+    },
+  };
+}
+
+/** auth-app's value is `token|createdAt|expiresAt|…`. */
+function expiryOf(value: string): number {
+  const expiresAt = Date.parse(value.split("|")[2] ?? "");
+  return Number.isNaN(expiresAt) ? Date.now() + 50 * 60 * 1000 : expiresAt;
+}

@@ -4,7 +4,14 @@ import type { AuthServices } from "../deps";
 import { AppError } from "../errors";
 import type { ApiKeys } from "../services/api-keys";
 import { authenticate, callerOf } from "./authenticate";
-import { clearSessionCookie, setSessionCookie } from "./session-cookie";
+import {
+  clearLoginStateCookie,
+  clearSessionCookie,
+  LOGIN_STATE_COOKIE,
+  readCookie,
+  setLoginStateCookie,
+  setSessionCookie,
+} from "./session-cookie";
 import { parseQuery } from "./validate";
 
 const loginQuery = z.object({ return_to: z.string().max(2048).optional() });
@@ -22,7 +29,9 @@ export function createAuthRouter(auth: AuthServices, apiKeys: ApiKeys): Router {
 
   router.get("/auth/login", async (req, res) => {
     const { return_to } = parseQuery(loginQuery, req);
-    res.redirect(302, await auth.signIn.start(return_to));
+    const { url, state } = await auth.signIn.start(return_to);
+    setLoginStateCookie(res, state, auth.secureCookies);
+    res.redirect(302, url);
   });
 
   router.get("/auth/callback", async (req, res) => {
@@ -32,9 +41,10 @@ export function createAuthRouter(auth: AuthServices, apiKeys: ApiKeys): Router {
       throw new AppError("invalid_input", "The sign-in link is invalid, expired or already used; start again from /auth/login");
     }
     const signedIn = query.state
-      ? await auth.signIn.complete(query.code, query.state)
+      ? await auth.signIn.complete(query.code, query.state, readCookie(req, LOGIN_STATE_COOKIE))
       : { ...(await auth.signIn.completeInstallCallback(query.code)), returnTo: "/" };
     setSessionCookie(res, signedIn.sessionId, signedIn.expiresAt, auth.secureCookies);
+    if (query.state) clearLoginStateCookie(res, auth.secureCookies);
     // An install that came back here (the app asks for authorization during installation) is
     // verified and confirmed on the setup page, exactly like one that went to the setup URL.
     res.redirect(302, install ? `/setup?${new URLSearchParams(install)}` : signedIn.returnTo);

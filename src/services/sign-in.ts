@@ -1,5 +1,6 @@
 import type { Knex } from "knex";
 import type { Logger } from "pino";
+import { safeEqual } from "../crypto/secrets";
 import { AppError } from "../errors";
 import { GithubOAuth, OAuthRejected } from "../github/oauth";
 import { upsertGithubUser } from "../repositories/github-users";
@@ -51,19 +52,25 @@ export function createSignIn({ db, oauth, states, sessions, userTokens, now, bas
   }
 
   return {
-    async start(returnTo = "/"): Promise<string> {
+    /** The authorize URL, and the state the browser must also hold in a cookie (see complete). */
+    async start(returnTo = "/"): Promise<{ url: string; state: string }> {
       if (!isSafeReturnTo(returnTo)) {
         throw new AppError("invalid_input", "return_to must be a path on this site, such as /teams/7/connect");
       }
       const state = await states.issue("login", { returnTo });
-      return oauth.authorizeUrl(state, redirectUrl);
+      return { url: oauth.authorizeUrl(state, redirectUrl), state };
     },
 
     /** Checks the state, trades the code, and stores user, tokens and session in one transaction. */
-    async complete(code: string, state: string): Promise<SignedIn & { returnTo: string }> {
+    async complete(code: string, state: string, browserState: string | undefined): Promise<SignedIn & { returnTo: string }> {
       const issued = await states.consume("login", state);
       if (!issued) {
         throw new AppError("invalid_input", "The sign-in link is invalid, expired or already used; start again from /auth/login");
+      }
+      // Login CSRF: a callback carrying someone else's code and state must not sign this browser
+      // in as them. Only the browser that started the sign-in holds the state in its cookie.
+      if (!browserState || !safeEqual(browserState, state)) {
+        throw new AppError("invalid_input", "This sign-in was started in another browser; start again from /auth/login");
       }
       return { ...(await exchange(code)), returnTo: issued.returnTo };
     },

@@ -28,11 +28,14 @@ export function sign(body: string, secret = TEST_WEBHOOK_SECRET): string {
   return `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`;
 }
 
-/** The real server on a free loopback port: webhooks arrive as signed HTTP requests. */
-export async function startTestServer(database: TestDatabase, extraEnv: NodeJS.ProcessEnv = {}): Promise<TestServer> {
+/**
+ * The real server on a loopback port (`port` 0: a free one): webhooks arrive as signed HTTP
+ * requests. A known port lets BASE_URL name the server itself (test/helpers/e2e.ts).
+ */
+export async function startTestServer(database: TestDatabase, extraEnv: NodeJS.ProcessEnv = {}, port = 0): Promise<TestServer> {
   const deps = createDeps(testConfig(database.config, extraEnv), { Octokit: TestOctokit, log: captureLogger() });
   await migrateLatest(deps.db);
-  const running = await startServer(deps, 0, "127.0.0.1");
+  const running = await startServer(deps, port, "127.0.0.1");
   return {
     url: running.url,
     database,

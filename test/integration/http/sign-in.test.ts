@@ -11,6 +11,10 @@ import { ALICE } from "../../helpers/users";
 describeEachServer("sign in with GitHub", ({ server, db }) => {
   const url = (path: string) => `${server().url}${path}`;
 
+  /** GitHub's redirect back, from the browser that started the sign-in (it holds the state cookie). */
+  const callback = (query: string, state?: string) =>
+    request(url(`/auth/callback?${query}`), state ? { cookie: `octoplex_login_state=${state}` } : {});
+
   /** GET /auth/login, as a browser: the state GitHub would carry back. */
   async function startLogin(returnTo = "/teams/7/connect"): Promise<{ hop: Hop; state: string }> {
     const hop = await request(url(`/auth/login?return_to=${encodeURIComponent(returnTo)}`));
@@ -21,8 +25,9 @@ describeEachServer("sign in with GitHub", ({ server, db }) => {
   async function signIn(tokens: TestTokens = newTokens(), code = "code-ok") {
     const { state } = await startLogin();
     const github = [nockCodeExchange(code, tokens), nockGetUser(tokens.token, ALICE)];
-    const callback = await request(url(`/auth/callback?code=${code}&state=${encodeURIComponent(state)}`));
-    return { callback, github, tokens, code, cookie: callback.setCookies[0] ? cookiePair(callback.setCookies[0]) : "" };
+    const hop = await callback(`code=${code}&state=${encodeURIComponent(state)}`, state);
+    const session = hop.setCookies.find((c) => c.startsWith("octoplex_session="));
+    return { callback: hop, github, tokens, code, cookie: session ? cookiePair(session) : "" };
   }
 
   const signInRows = async () => ({
@@ -49,11 +54,13 @@ describeEachServer("sign in with GitHub", ({ server, db }) => {
     const { callback, github, cookie } = await signIn();
     expect(callback.status).toBe(302);
     expect(callback.location).toBe("/teams/7/connect");
-    expect(callback.setCookies).toHaveLength(1);
-    expect(callback.setCookies[0]).toMatch(/^octoplex_session=[A-Za-z0-9_-]{40,}; /);
-    expect(callback.setCookies[0]).toMatch(/; HttpOnly/);
-    expect(callback.setCookies[0]).toMatch(/; SameSite=Lax/);
-    expect(callback.setCookies[0]).not.toMatch(/; Secure/);
+    const session = callback.setCookies.find((c) => c.startsWith("octoplex_session="))!;
+    expect(session).toMatch(/^octoplex_session=[A-Za-z0-9_-]{40,}; /);
+    expect(session).toMatch(/; HttpOnly/);
+    expect(session).toMatch(/; SameSite=Lax/);
+    expect(session).not.toMatch(/; Secure/);
+    // The sign-in's state cookie is spent.
+    expect(callback.setCookies.find((c) => c.startsWith("octoplex_login_state="))).toMatch(/^octoplex_login_state=; /);
     for (const scope of github) expect(scope.isDone()).toBe(true);
 
     const me = await request(url("/api/me"), { cookie });
@@ -86,18 +93,34 @@ describeEachServer("sign in with GitHub", ({ server, db }) => {
   ])("GET /auth/callback with %s answers 400 and stores nothing", async (_name, makeState) => {
     await startLogin();
     const state = makeState();
-    const callback = await request(url(`/auth/callback?code=code-ok${state ? `&state=${encodeURIComponent(state)}` : ""}`));
-    expect(callback.status).toBe(400);
-    expect(errorCode(callback.body)).toBe("invalid_input");
-    expect(callback.setCookies).toEqual([]);
+    const hop = await callback(`code=code-ok${state ? `&state=${encodeURIComponent(state)}` : ""}`, state || undefined);
+    expect(hop.status).toBe(400);
+    expect(errorCode(hop.body)).toBe("invalid_input");
+    expect(hop.setCookies).toEqual([]);
     expect(await signInRows()).toEqual(NOTHING);
+  });
+
+  test("GET /auth/callback from a browser that did not start the sign-in answers 400 and stores nothing (login CSRF)", async () => {
+    const { state } = await startLogin();
+    const tokens = newTokens();
+    nockCodeExchange("attacker-code", tokens);
+    nockGetUser(tokens.token, ALICE);
+    const withoutCookie = await callback(`code=attacker-code&state=${encodeURIComponent(state)}`);
+    expect(withoutCookie.status).toBe(400);
+    expect((withoutCookie.body as { error: { message: string } }).error.message).toMatch(/another browser/);
+    expect(await signInRows()).toEqual(NOTHING);
+  });
+
+  test("GET /auth/login binds the sign-in to the browser with a short-lived HttpOnly cookie", async () => {
+    const { hop, state } = await startLogin();
+    expect(hop.setCookies).toEqual([expect.stringMatching(new RegExp(`^octoplex_login_state=${state.replace(/[.]/g, "\\.")}; Max-Age=600; Path=/auth; HttpOnly; SameSite=Lax$`))]);
   });
 
   test("GET /auth/callback with an expired state answers 400 and stores nothing", async () => {
     const { state } = await startLogin();
     await db()("oauth_states").update({ expires_at: new Date(Date.now() - 1000).toISOString() });
-    const callback = await request(url(`/auth/callback?code=code-ok&state=${encodeURIComponent(state)}`));
-    expect(callback.status).toBe(400);
+    const hop = await callback(`code=code-ok&state=${encodeURIComponent(state)}`, state);
+    expect(hop.status).toBe(400);
     expect(await signInRows()).toEqual(NOTHING);
     expect(await db()("oauth_states").whereNotNull("used_at").count({ n: "*" }).then((r) => Number(r[0].n))).toBe(0);
   });
@@ -107,10 +130,10 @@ describeEachServer("sign in with GitHub", ({ server, db }) => {
     const tokens = newTokens();
     nockCodeExchange("code-1", tokens);
     nockGetUser(tokens.token, ALICE);
-    expect((await request(url(`/auth/callback?code=code-1&state=${encodeURIComponent(state)}`))).status).toBe(302);
+    expect((await callback(`code=code-1&state=${encodeURIComponent(state)}`, state)).status).toBe(302);
     const after = await signInRows();
 
-    const replay = await request(url(`/auth/callback?code=code-2&state=${encodeURIComponent(state)}`));
+    const replay = await callback(`code=code-2&state=${encodeURIComponent(state)}`, state);
     expect(replay.status).toBe(400);
     expect(replay.setCookies).toEqual([]);
     expect(await signInRows()).toEqual(after);
@@ -118,17 +141,17 @@ describeEachServer("sign in with GitHub", ({ server, db }) => {
 
   test("GET /auth/callback with a state issued for another purpose answers 400 and stores nothing", async () => {
     const installState = await server().deps.services.auth!.states.issue("install", { returnTo: "/", teamId: 1, githubUserId: ALICE.id });
-    const callback = await request(url(`/auth/callback?code=code-ok&state=${encodeURIComponent(installState)}`));
-    expect(callback.status).toBe(400);
+    const hop = await callback(`code=code-ok&state=${encodeURIComponent(installState)}`, installState);
+    expect(hop.status).toBe(400);
     expect(await signInRows()).toEqual(NOTHING);
   });
 
   test("GET /auth/callback with a code GitHub refuses answers 400 with GitHub's reason and stores nothing", async () => {
     const { state } = await startLogin();
     const github = nockCodeRejected("stale-code");
-    const callback = await request(url(`/auth/callback?code=stale-code&state=${encodeURIComponent(state)}`));
-    expect(callback.status).toBe(400);
-    expect((callback.body as { error: { message: string } }).error.message).toMatch(/bad_verification_code/);
+    const hop = await callback(`code=stale-code&state=${encodeURIComponent(state)}`, state);
+    expect(hop.status).toBe(400);
+    expect((hop.body as { error: { message: string } }).error.message).toMatch(/bad_verification_code/);
     expect(github.isDone()).toBe(true);
     expect(await signInRows()).toEqual(NOTHING);
   });
@@ -136,9 +159,9 @@ describeEachServer("sign in with GitHub", ({ server, db }) => {
   test("GET /auth/callback when GitHub is down answers 502/503 and stores nothing", async () => {
     const { state } = await startLogin();
     nock("https://github.com").post("/login/oauth/access_token").reply(502, "Bad Gateway");
-    const callback = await request(url(`/auth/callback?code=code-ok&state=${encodeURIComponent(state)}`));
-    expect([502, 503]).toContain(callback.status);
-    expect(errorCode(callback.body)).toBe("github_unavailable");
+    const hop = await callback(`code=code-ok&state=${encodeURIComponent(state)}`, state);
+    expect([502, 503]).toContain(hop.status);
+    expect(errorCode(hop.body)).toBe("github_unavailable");
     expect(await signInRows()).toEqual(NOTHING);
   });
 
@@ -218,7 +241,8 @@ describe("session cookies over https", () => {
     const tokens = newTokens();
     nockCodeExchange("c", tokens);
     nockGetUser(tokens.token, ALICE);
-    const callback = await request(`${server.url}/auth/callback?code=c&state=${encodeURIComponent(state)}`);
-    expect(callback.setCookies[0]).toMatch(/; Secure/);
+    expect(login.setCookies[0]).toMatch(/^octoplex_login_state=.*; Secure/);
+    const hop = await request(`${server.url}/auth/callback?code=c&state=${encodeURIComponent(state)}`, { cookie: `octoplex_login_state=${state}` });
+    expect(hop.setCookies.find((c) => c.startsWith("octoplex_session="))).toMatch(/; Secure/);
   });
 });

@@ -1,0 +1,131 @@
+// The fake GitHub's REST API, GHES layout (/api/v3/…): what Octoplex asks as a user, as the app,
+// and as the OAuth client. Served by fake-github.ts from the world in github-world.ts.
+import { randomBytes } from "node:crypto";
+import type { TestUser } from "../helpers/github-oauth";
+import { badCredentials, basicAuth, bearer, isJwt, json, notFound, paginate, Reply, Route, RouteContext } from "./fake-http";
+import type { GithubWorld } from "./github-world";
+
+export interface RestContext {
+  world: GithubWorld;
+  /** The fake's origin, for absolute Link URLs. */
+  origin: string;
+  appSlug(): string;
+  clientId: string;
+  clientSecret: string;
+  /** The user a user access token belongs to, while it is valid. */
+  userOfToken(token: string): TestUser | undefined;
+  /** Every token of the user's grant stops working. */
+  revokeGrant(userId: number): void;
+  revokeToken(token: string): void;
+  /** ghs_ token → installation id, for the installation tokens handed out. */
+  installationTokens: Map<string, number>;
+}
+
+const API = "/api/v3";
+const route = (method: string, path: string, handler: Route[2]): Route => [method, new RegExp(`^${API}${path}$`), handler];
+
+export function restRoutes(c: RestContext): Route[] {
+  const asUser = (ctx: RouteContext, work: (user: TestUser) => Reply): Reply => {
+    const token = bearer(ctx.req);
+    const user = token === undefined ? undefined : c.userOfToken(token);
+    return user ? work(user) : badCredentials();
+  };
+  const asApp = (ctx: RouteContext, work: () => Reply | Promise<Reply>): Reply | Promise<Reply> =>
+    isJwt(bearer(ctx.req))
+      ? work()
+      : json(401, { message: "A JSON web token could not be decoded", documentation_url: "https://docs.github.com/rest" });
+  const asClient = (ctx: RouteContext, work: () => Promise<Reply>): Promise<Reply> | Reply => {
+    const auth = basicAuth(ctx.req);
+    return auth?.user === c.clientId && auth.password === c.clientSecret && ctx.params[0] === c.clientId ? work() : notFound();
+  };
+  const userJson = (user: TestUser) => ({
+    ...c.world.accountJson({ ...user, type: "User" }),
+    name: `${user.login} name`,
+    avatar_url: `https://avatars.example/${user.id}`,
+  });
+
+  return [
+    route("GET", "/user", (ctx) => asUser(ctx, (user) => json(200, userJson(user)))),
+
+    route("GET", "/user/installations", (ctx) =>
+      asUser(ctx, (user) => {
+        const reachable = c.world.reachableBy(user.id);
+        const { page, headers } = paginate(reachable, ctx.url, c.origin);
+        return json(200, { total_count: reachable.length, installations: page.map(c.world.installationJson) }, headers);
+      }),
+    ),
+
+    route("GET", "/user/memberships/orgs/([^/]+)", (ctx) =>
+      asUser(ctx, (user) => {
+        const org = c.world.org(ctx.params[0]);
+        const membership = org && c.world.membership(org.login, user.id);
+        if (!org || !membership) return notFound();
+        return json(200, {
+          url: `${c.origin}${API}/orgs/${org.login}/memberships/${user.login}`,
+          state: membership.state,
+          role: membership.role,
+          organization_url: `${c.origin}${API}/orgs/${org.login}`,
+          organization: c.world.accountJson(org),
+          user: userJson(user),
+        });
+      }),
+    ),
+
+    route("GET", "/app", (ctx) => asApp(ctx, () => json(200, { id: 12345, slug: c.appSlug(), name: c.appSlug() }))),
+
+    route("GET", "/app/installations", (ctx) =>
+      asApp(ctx, () => {
+        const { page, headers } = paginate(c.world.installations(), ctx.url, c.origin);
+        return json(200, page.map(c.world.installationJson), headers);
+      }),
+    ),
+
+    route("GET", "/app/installations/(\\d+)", (ctx) =>
+      asApp(ctx, () => {
+        const installation = c.world.installation(Number(ctx.params[0]));
+        return installation ? json(200, c.world.installationJson(installation)) : notFound();
+      }),
+    ),
+
+    route("POST", "/app/installations/(\\d+)/access_tokens", (ctx) =>
+      asApp(ctx, () => {
+        const installation = c.world.installation(Number(ctx.params[0]));
+        if (!installation) return notFound();
+        if (installation.suspended) return json(403, { message: "This installation has been suspended" });
+        const token = `ghs_${randomBytes(27).toString("base64url").replace(/[-_]/g, "x").slice(0, 36)}`;
+        c.installationTokens.set(token, installation.id);
+        return json(201, {
+          token,
+          expires_at: new Date(Date.now() + 3600_000).toISOString(),
+          permissions: { administration: "write", contents: "write", metadata: "read", members: "read" },
+          repository_selection: installation.repositorySelection,
+        });
+      }),
+    ),
+
+    // The OAuth client's token endpoints (Basic auth with client id and secret): check and delete.
+    route("POST", "/applications/([^/]+)/token", (ctx) =>
+      asClient(ctx, async () => {
+        const token = (await ctx.body()).access_token;
+        const user = token === undefined ? undefined : c.userOfToken(token);
+        return user ? json(200, { token, user: userJson(user), app: { client_id: c.clientId } }) : notFound();
+      }),
+    ),
+    route("DELETE", "/applications/([^/]+)/token", (ctx) =>
+      asClient(ctx, async () => {
+        const token = (await ctx.body()).access_token;
+        if (token) c.revokeToken(token);
+        return { status: 204 };
+      }),
+    ),
+    route("DELETE", "/applications/([^/]+)/grant", (ctx) =>
+      asClient(ctx, async () => {
+        const token = (await ctx.body()).access_token;
+        const user = token === undefined ? undefined : c.userOfToken(token);
+        if (!user) return notFound();
+        c.revokeGrant(user.id);
+        return { status: 204 };
+      }),
+    ),
+  ];
+}

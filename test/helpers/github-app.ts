@@ -1,0 +1,76 @@
+import { randomBytes } from "node:crypto";
+import nock from "nock";
+import { GITHUB_API } from "./github-oauth";
+
+/**
+ * GitHub as the app sees it, nocked: installation tokens minted with the app's JWT, and a record
+ * of every request nock had no interceptor for (so a test can say "GitHub was not called").
+ */
+
+/** An installation token shaped like GitHub's (ghs_ + 36 characters), unique per call, so scans can find leaks. */
+export function newInstallationToken(): string {
+  return `ghs_${randomBytes(27).toString("base64url").replace(/[-_]/g, "x").slice(0, 36)}`;
+}
+
+/** The claims of the app JWT in an `Authorization: bearer …` header. */
+export function jwtClaims(authorization: string | undefined): { iat: number; exp: number; iss: string | number } {
+  const jwt = /^bearer (.+)$/i.exec(authorization ?? "")?.[1] ?? "";
+  return JSON.parse(Buffer.from(jwt.split(".")[1] ?? "", "base64url").toString("utf8"));
+}
+
+const isAppJwt = (authorization: string) => /^bearer [\w-]+\.[\w-]+\.[\w-]+$/i.test(authorization);
+
+export interface NockedMint {
+  scope: nock.Scope;
+  token: string;
+  /** The Authorization headers the mint requests carried (the app's JWT). */
+  authorizations: string[];
+}
+
+/**
+ * POST /app/installations/:id/access_tokens, answered with `token` (a fresh ghs_ one unless given),
+ * valid for an hour; only with a JWT, as GitHub does.
+ */
+export function nockInstallationToken(installationId: number, token = newInstallationToken(), options: { times?: number } = {}): NockedMint {
+  const authorizations: string[] = [];
+  const scope = nock(GITHUB_API)
+    .post(`/app/installations/${installationId}/access_tokens`)
+    .matchHeader("authorization", isAppJwt)
+    .times(options.times ?? 1)
+    .reply(function () {
+      authorizations.push(String(this.req.headers.authorization));
+      return [
+        201,
+        {
+          token,
+          expires_at: new Date(Date.now() + 3600_000).toISOString(),
+          permissions: { administration: "write", contents: "write", metadata: "read" },
+          repository_selection: "all",
+        },
+      ];
+    });
+  return { scope, token, authorizations };
+}
+
+/** `Authorization` as Octokit sends a token: `token <value>`. */
+export const tokenHeader = (token: string) => `token ${token}`;
+
+export interface UnexpectedGithubCalls {
+  /** `METHOD url` of every request that reached no interceptor (nock refuses it: net connect is off). */
+  readonly calls: string[];
+  stop(): void;
+}
+
+/** Records requests to GitHub that no interceptor answered; call stop() when done (afterEach). */
+export function recordUnexpectedGithubCalls(): UnexpectedGithubCalls {
+  const calls: string[] = [];
+  const listener = (req: { method?: string; href?: string; path?: string; host?: string; hostname?: string; options?: { href?: string } }) => {
+    const url = req.href ?? req.options?.href ?? `${req.hostname ?? req.host ?? ""}${req.path ?? ""}`;
+    calls.push(`${req.method ?? "?"} ${url}`);
+  };
+  nock.emitter.on("no match", listener);
+  return {
+    calls,
+    stop: () => void nock.emitter.removeListener("no match", listener),
+  };
+}

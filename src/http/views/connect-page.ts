@@ -17,7 +17,10 @@ export interface ConnectPageModel {
 }
 
 function account(a: Installation["account"], extra: Html | string = "") {
-  return html`<img src="${a.avatarUrl ?? ""}" alt="" width="40" height="40">
+  const avatar = a.avatarUrl
+    ? html`<img src="${a.avatarUrl}" alt="" width="40" height="40">`
+    : html`<span class="avatar" aria-hidden="true">${a.login.slice(0, 1).toUpperCase()}</span>`;
+  return html`${avatar}
 <div class="who"><strong>${a.login}</strong> <span class="meta">${a.type}</span>${extra}</div>`;
 }
 

@@ -17,7 +17,7 @@ export function homePage(m: { user: { login: string }; teams: Array<{ id: number
 ${m.teams.length
   ? html`<ul class="cards" aria-label="Your teams">${m.teams.map(
       (t) => html`<li><div class="who"><strong>${t.name}</strong> <span class="meta">${t.role}</span></div>
-<a class="button" href="/teams/${t.id}/connect">Connect GitHub</a></li>`,
+<a class="button" href="/teams/${t.id}/connect" aria-label="Connect GitHub to ${t.name}">Connect GitHub</a></li>`,
     )}</ul>`
   : html`<p class="empty">You are not in a team yet.</p>`}
 <h2>New team</h2>

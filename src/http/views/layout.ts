@@ -13,7 +13,8 @@ h2 { font-size: 1.15rem; margin: 32px 0 12px; }
 p.lead { color: var(--muted); margin-top: 0; }
 ul.cards { list-style: none; padding: 0; margin: 0; display: grid; gap: 8px; }
 ul.cards li { display: flex; align-items: center; gap: 12px; padding: 12px; border: 1px solid var(--line); border-radius: 8px; background: var(--card); }
-ul.cards img { width: 40px; height: 40px; border-radius: 6px; }
+ul.cards img, .avatar { width: 40px; height: 40px; border-radius: 6px; }
+.avatar { display: inline-flex; align-items: center; justify-content: center; background: var(--line); font-weight: 700; }
 .who { flex: 1; }
 .who .meta { color: var(--muted); font-size: .875rem; }
 .badge { display: inline-block; font-size: .75rem; padding: 0 8px; border-radius: 999px; border: 1px solid var(--line); margin-left: 6px; }

@@ -1,38 +1,81 @@
 #!/usr/bin/env node
 "use strict";
 // npm run bundle: the Lambda handler as one file, dist/lambda/handler.js, with a source map.
+// `node scripts/bundle.js --outfile /tmp/x/handler.js` writes elsewhere (tests, so parallel runs
+// never share a file); `--metafile meta.json` writes esbuild's metafile (what is big, and why).
 const { build } = require("esbuild");
-const { statSync } = require("node:fs");
+const { statSync, writeFileSync } = require("node:fs");
+const { join, relative, resolve } = require("node:path");
+const { parseArgs } = require("node:util");
+
+const root = join(__dirname, "..");
 
 // Drivers knex can load but Lambda never uses (the database there is Postgres); the first six
 // fail the build otherwise (STACK.md pitfall 9).
 const external = ["better-sqlite3", "mysql", "mysql2", "mariadb", "oracledb", "tedious", "pg-query-stream", "pg-native", "sqlite3"];
 
-// @probot/pino loads @sentry/node (and OpenTelemetry) eagerly; Octoplex logs with its own pino.
-const stubSentry = {
-  name: "stub-sentry",
+// Code Lambda never runs, replaced by small stubs: a cold start compiles every byte of the bundle,
+// so what is left out is time saved (measured with `npm run bench:coldstart`; find the big parts
+// with `--metafile`). Each stub fails loudly if something does reach it.
+const fail = (message) => `throw new Error(${JSON.stringify(message)});`;
+const KNEX_OTHER_DIALECTS = "better-sqlite3|cockroachdb|mssql|mysql|mariadb|mysql2|oracle|oracledb|pgnative|redshift|sqlite3";
+const stubs = {
+  name: "lambda-stubs",
   setup(b) {
-    b.onResolve({ filter: /^@sentry\/node$/ }, () => ({ path: "sentry-stub", namespace: "stub" }));
-    b.onLoad({ filter: /.*/, namespace: "stub" }, () => ({ contents: "module.exports = { init() {}, captureException() {}, withScope() {} };", loader: "js" }));
+    // @probot/pino loads @sentry/node (and OpenTelemetry) eagerly; Octoplex logs with its own pino.
+    b.onResolve({ filter: /^@sentry\/node$/ }, () => ({ path: "@sentry/node", namespace: "stub" }));
+    b.onLoad({ filter: /^@sentry\/node$/, namespace: "stub" }, () => ({
+      contents: "module.exports = { init() {}, captureException() {}, withScope() {} };",
+      loader: "js",
+    }));
+    // Probot constructs a Redis client only when given redisConfig, which Octoplex never passes.
+    b.onResolve({ filter: /^ioredis$/ }, () => ({ path: "ioredis", namespace: "stub" }));
+    b.onLoad({ filter: /^ioredis$/, namespace: "stub" }, () => ({
+      contents: `module.exports = { Redis: class Redis { constructor() { ${fail("ioredis is not in the Lambda bundle (scripts/bundle.js)")} } } };`,
+      loader: "js",
+    }));
+    // knex loads a dialect only for its client; on Lambda that is always pg (src/lambda/handler.ts).
+    b.onLoad({ filter: new RegExp(`[\\\\/]knex[\\\\/]lib[\\\\/]dialects[\\\\/](${KNEX_OTHER_DIALECTS})[\\\\/]index\\.js$`) }, (args) => ({
+      contents: fail(`knex's ${args.path.split(/[\\/]/).slice(-2)[0]} dialect is not in the Lambda bundle: Octoplex on Lambda uses Postgres`),
+      loader: "js",
+    }));
+    // iconv-lite's multi-byte tables (CJK charsets), for request bodies that are not UTF-8: the
+    // message makes body-parser answer 415 "unsupported charset" instead.
+    b.onLoad({ filter: /[\\/]iconv-lite[\\/]encodings[\\/]tables[\\/][^\\/]+\.json$/ }, (args) => ({
+      contents: fail(`Encoding not recognized: the ${args.path.split(/[\\/]/).pop()} table is not in the Lambda bundle`),
+      loader: "js",
+    }));
+    // zod's error messages in 40-odd languages; only English (its default) is used.
+    b.onLoad({ filter: /[\\/]zod[\\/]v4[\\/]locales[\\/]index\.js$/ }, () => ({ contents: 'export { default as en } from "./en.js";', loader: "js" }));
   },
 };
 
-build({
-  entryPoints: ["src/lambda/handler.ts"],
-  outfile: "dist/lambda/handler.js",
-  bundle: true,
-  platform: "node",
-  target: "node20",
-  format: "cjs",
-  minify: true,
-  sourcemap: true,
-  external,
-  plugins: [stubSentry],
-  logLevel: "warning",
-  legalComments: "external",
-})
-  .then(() => {
-    const bytes = statSync("dist/lambda/handler.js").size;
-    console.log(`dist/lambda/handler.js: ${(bytes / 1024 / 1024).toFixed(2)} MB (${bytes} bytes)`);
-  })
-  .catch(() => process.exit(1));
+async function bundle({ outfile = join(root, "dist/lambda/handler.js"), metafile, minify = true } = {}) {
+  const result = await build({
+    absWorkingDir: root,
+    entryPoints: [join(root, "src/lambda/handler.ts")],
+    outfile,
+    bundle: true,
+    platform: "node",
+    target: "node20",
+    format: "cjs",
+    minify,
+    sourcemap: true,
+    external,
+    plugins: [stubs],
+    logLevel: "warning",
+    legalComments: "external",
+    metafile: Boolean(metafile),
+  });
+  if (metafile) writeFileSync(metafile, JSON.stringify(result.metafile));
+  return { outfile, bytes: statSync(outfile).size };
+}
+
+module.exports = { bundle };
+
+if (require.main === module) {
+  const { values } = parseArgs({ options: { outfile: { type: "string" }, metafile: { type: "string" } } });
+  bundle({ outfile: values.outfile && resolve(values.outfile), metafile: values.metafile && resolve(values.metafile) })
+    .then(({ outfile, bytes }) => console.log(`${relative(process.cwd(), outfile)}: ${(bytes / 1024 / 1024).toFixed(2)} MB (${bytes} bytes)`))
+    .catch(() => process.exit(1));
+}

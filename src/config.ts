@@ -86,7 +86,14 @@ const envSchema = z.object({
   TOKEN_ENCRYPTION_KEYS: optional(keySpec),
   SESSION_SECRET: optional(z.string().min(32, "must be at least 32 characters")),
   PLATFORM_WEBHOOK_URL: optional(z.url({ protocol: /^https?$/, error: "must be an http(s) URL" })),
-  PLATFORM_WEBHOOK_SECRET: optional(z.string().min(16, "must be at least 16 characters")),
+  PLATFORM_WEBHOOK_SECRET: optional(
+    z
+      .string()
+      .refine(
+        (v) => /^(whsec_)?[A-Za-z0-9+/]+={0,2}$/.test(v) && Buffer.from(v.replace(/^whsec_/, ""), "base64").length >= 24,
+        "must be a Standard Webhooks secret: whsec_ followed by base64 of 24+ random bytes",
+      ),
+  ),
 });
 
 function isPostgresUrl(value: string): boolean {

@@ -5,10 +5,14 @@ import type { Config } from "./config";
 import { createTokenCipher, TokenCipher } from "./crypto/token-cipher";
 import { createKnex, KnexOptions } from "./db/knex";
 import { listAppInstallations } from "./github/app-installations";
+import { withClockSkewRetry } from "./github/clock-skew";
 import { createGithubOAuth, GithubOAuth } from "./github/oauth";
 import { createLogger } from "./logger";
 import { createApiKeys } from "./services/api-keys";
+import { createAuditTrail } from "./services/audit-trail";
 import { createFileCommitter } from "./services/commit-files";
+import { createEventDispatcher } from "./services/event-dispatcher";
+import { createRedeliver } from "./services/redeliver";
 import { createRepositoryCreator } from "./services/create-repository";
 import { createDeliveryLedger } from "./services/delivery-ledger";
 import { createInstallationEvents } from "./services/installation-events";
@@ -19,6 +23,7 @@ import { createLinks } from "./services/links";
 import { createMarketplaceEvents } from "./services/marketplace-events";
 import { describeUser } from "./services/me";
 import { createOAuthStates } from "./services/oauth-states";
+import { createEventRecorder, EVENT_RETRY_FOR_MS, EventRecorder, noEvents } from "./services/platform-events";
 import { createReconcileService } from "./services/reconcile";
 import { createSessions } from "./services/sessions";
 import { createSetup } from "./services/setup";
@@ -60,7 +65,7 @@ export function createDeps(config: Config, overrides: DepsOverrides = {}): Deps 
   const Octokit = overrides.Octokit ?? ProbotOctokit;
   const cipher = config.tokenEncryptionKeys ? createTokenCipher(config.tokenEncryptionKeys) : undefined;
   const tokenCache = cipher ? createInstallationTokenCache({ db, cipher, now }) : undefined;
-  const probot = overrides.probot ?? createProbot(config, log, withTokenCache(Octokit, tokenCache));
+  const probot = overrides.probot ?? createProbot(config, log, withTokenCache(withClockSkewRetry(Octokit), tokenCache));
   const services = createServices({ config, db, now, log, probot, Octokit, cipher, oauth: overrides.oauth });
   return { config, db, log, now, probot, services, close: () => db.destroy() };
 }
@@ -71,7 +76,16 @@ export function createDeps(config: Config, overrides: DepsOverrides = {}): Deps 
  */
 function withTokenCache(Octokit: typeof ProbotOctokit, cache: TokenCache | undefined): typeof ProbotOctokit {
   if (!cache) return Octokit;
-  return Octokit.defaults((options: { auth?: Record<string, unknown> }) =>
+  // auth-app mints through the Octokit's own request hooks: a mint that fails (after any retries) lets go of the lease.
+  const releasing = Octokit.plugin((octokit: { hook: ProbotOctokit["hook"] }) => {
+    octokit.hook.error("request", async (error, options) => {
+      const minted = /\/app\/installations\/(?:\{installation_id\}|(\d+))\/access_tokens$/.exec(String(options.url));
+      const installationId = Number(minted?.[1] ?? (options as { installation_id?: unknown }).installation_id);
+      if (options.method === "POST" && minted && installationId) await cache.mintFailed(installationId);
+      throw error;
+    });
+  });
+  return releasing.defaults((options: { auth?: Record<string, unknown> }) =>
     options.auth && "appId" in options.auth ? { ...options, auth: { ...options.auth, cache } } : options,
   ) as typeof ProbotOctokit;
 }
@@ -102,25 +116,33 @@ interface ServiceInputs {
 function createServices(inputs: ServiceInputs) {
   const { db, now, probot, cipher } = inputs;
   const ledger = createDeliveryLedger(db, now);
+  const events = inputs.config.platformWebhook ? createEventRecorder({ now, retryForMs: EVENT_RETRY_FOR_MS }) : noEvents;
   return {
-    installationEvents: createInstallationEvents({ ledger, now }),
+    events,
+    dispatcher: inputs.config.platformWebhook
+      ? createEventDispatcher({ db, now, log: inputs.log.child({ name: "events" }), ...inputs.config.platformWebhook })
+      : undefined,
+    redeliver: createRedeliver({ db, now, github: createGithubAccess({ Octokit: inputs.Octokit, baseUrl: inputs.config.githubBaseUrl, probot }) }),
+    audit: createAuditTrail(db),
+    installationEvents: createInstallationEvents({ ledger, now, events }),
     marketplaceEvents: createMarketplaceEvents({ ledger, now }),
     apiKeys: createApiKeys({ db, now }),
     keyRotation: cipher ? createKeyRotation({ db, cipher }) : undefined,
     reconcile: createReconcileService({
       db,
       now,
+      events,
       listGithubInstallations: async (onPage) => {
         if (!probot) throw new Error("reconcile needs APP_ID and the private key");
         return listAppInstallations(await probot.auth(), onPage);
       },
     }),
     /** Sign-in and user tokens: present when the config has everything they need (server scope). */
-    auth: cipher ? createAuthServices(inputs, cipher) : undefined,
+    auth: cipher ? createAuthServices(inputs, cipher, events) : undefined,
   };
 }
 
-function createAuthServices(inputs: ServiceInputs, cipher: TokenCipher) {
+function createAuthServices(inputs: ServiceInputs, cipher: TokenCipher, events: EventRecorder) {
   const { config, db, now, log, Octokit } = inputs;
   const { githubClientId, githubClientSecret, sessionSecret, baseUrl } = config;
   if (!githubClientId || !githubClientSecret || !sessionSecret || !baseUrl) return undefined;
@@ -129,10 +151,10 @@ function createAuthServices(inputs: ServiceInputs, cipher: TokenCipher) {
     createGithubOAuth({ clientId: githubClientId, clientSecret: githubClientSecret, baseUrl: config.githubBaseUrl, Octokit });
   const sessions = createSessions({ db, secret: sessionSecret, now });
   const states = createOAuthStates({ db, secret: sessionSecret, now });
-  const userTokens = createUserTokens({ db, cipher, oauth, now, log: log.child({ name: "user-tokens" }) });
+  const userTokens = createUserTokens({ db, cipher, oauth, now, log: log.child({ name: "user-tokens" }), events });
   const github = createGithubAccess({ userTokens, Octokit, baseUrl: config.githubBaseUrl, probot: inputs.probot });
   const teams = createTeams({ db, now });
-  const links = createLinks({ db, now, teams, github, states, webBaseUrl: config.githubWebBaseUrl, appSlug: config.appSlug });
+  const links = createLinks({ db, now, teams, github, states, webBaseUrl: config.githubWebBaseUrl, appSlug: config.appSlug, events });
   return {
     teams,
     links,

@@ -4,13 +4,14 @@ import { ConfigError, needsAppSetup, parseConfig } from "./config";
 import { migrateLatest } from "./db/migrate";
 import { createDeps, Deps, DepsOverrides } from "./deps";
 import { completeDevelopmentEnv } from "./dev-env";
+import { startDispatchLoop } from "./jobs/dispatch-loop";
 import { RunningServer, startServer } from "./server";
 
 /** Parses the config (failing with every problem at once), migrates, serves. */
 export async function startOctoplex(
   env: NodeJS.ProcessEnv,
   overrides: DepsOverrides & { port?: number; host?: string; cwd?: string } = {},
-): Promise<{ deps: Deps; running: RunningServer }> {
+): Promise<{ deps: Deps; running: RunningServer; stop(): Promise<void> }> {
   const config = parseConfig(env, "server", overrides.cwd);
   const deps = createDeps(config, overrides);
   try {
@@ -18,7 +19,16 @@ export async function startOctoplex(
     if (applied.length > 0) deps.log.info({ applied }, "database migrated");
     const running = await startServer(deps, overrides.port ?? config.port, overrides.host);
     deps.log.info(`Octoplex listening on ${running.url} (database: ${config.database.client})`);
-    return { deps, running };
+    const dispatch = deps.services.dispatcher ? startDispatchLoop(deps.services.dispatcher, deps.log) : undefined;
+    return {
+      deps,
+      running,
+      async stop() {
+        await running.close();
+        await dispatch?.stop();
+        await deps.close();
+      },
+    };
   } catch (error) {
     await deps.close();
     throw error;
@@ -38,11 +48,10 @@ async function main(): Promise<void> {
   }
   const added = completeDevelopmentEnv(process.env, process.cwd());
   if (added.length > 0) console.log(`Generated ${added.join(", ")} for this development machine and wrote them to .env`);
-  const { deps, running } = await startOctoplex(process.env);
+  const { deps, stop } = await startOctoplex(process.env);
   const shutdown = async (signal: string) => {
     deps.log.info(`${signal}: shutting down`);
-    await running.close();
-    await deps.close();
+    await stop();
     process.exit(0);
   };
   process.once("SIGINT", () => void shutdown("SIGINT"));

@@ -8,6 +8,7 @@ import { listInstallations } from "../repositories/installations";
 import { listLinks } from "../repositories/links";
 import { listTeams } from "../repositories/teams";
 import type { ReconcileReport } from "../services/reconcile";
+import { addEventCommands } from "./event-commands";
 import { CliIo, formatTable } from "./output";
 
 // InvalidArgumentError makes commander report a usage error (and exit 1) instead of rethrowing.
@@ -162,8 +163,11 @@ export function createProgram(io: CliIo, overrides: DepsOverrides = {}): Command
       }),
     );
 
+  addEventCommands(program, io, withDeps);
   return program;
 }
+
+export type WithDeps = <T>(scope: ConfigScope, work: (deps: Deps) => Promise<T>, autoMigrate?: boolean) => Promise<T>;
 
 /** Clears the progress line afterwards, on failure too, so an error message starts on a clean line. */
 async function withProgress<T>(io: CliIo, work: (progress: (line: string) => void) => Promise<T>): Promise<T> {

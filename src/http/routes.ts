@@ -22,6 +22,6 @@ export function createRoutes(deps: Pick<Deps, "db" | "services">): Router {
   router.use(createRepositoriesRouter(auth));
   router.use("/api", express.json({ limit: "100kb" }));
   router.use(createMeRouter(auth));
-  router.use(createTeamsRouter(auth));
+  router.use(createTeamsRouter({ ...auth, audit: deps.services.audit }));
   return router;
 }

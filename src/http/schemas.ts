@@ -59,3 +59,10 @@ export const commitBody = z
       .min(1),
   })
   .strict();
+
+export const auditQuery = z
+  .object({
+    cursor: z.string().max(100).optional(),
+    limit: z.coerce.number().int().min(1).max(200).default(50),
+  })
+  .strict();

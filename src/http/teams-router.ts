@@ -1,12 +1,13 @@
 import { Router } from "express";
+import type { AuditTrail } from "../services/audit-trail";
 import type { Links } from "../services/links";
 import type { Teams } from "../services/teams";
 import { actorOf } from "./actor";
-import { parseBody, parseParams } from "./validate";
-import { createTeamBody, installationParams, linkBody, memberBody, memberParams, teamParams } from "./schemas";
+import { parseBody, parseParams, parseQuery } from "./validate";
+import { auditQuery, createTeamBody, installationParams, linkBody, memberBody, memberParams, teamParams } from "./schemas";
 
 /** /api/teams/…: teams, members and installation links. Mounted behind authenticate(). */
-export function createTeamsRouter({ teams, links }: { teams: Teams; links: Links }): Router {
+export function createTeamsRouter({ teams, links, audit }: { teams: Teams; links: Links; audit: AuditTrail }): Router {
   const router = Router();
 
   router.post("/api/teams", async (req, res) => {
@@ -34,6 +35,12 @@ export function createTeamsRouter({ teams, links }: { teams: Teams; links: Links
     const { teamId, githubUserId } = parseParams(memberParams, req);
     await teams.removeMember(actorOf(res), teamId, githubUserId);
     res.status(204).end();
+  });
+
+  router.get("/api/teams/:teamId/audit", async (req, res) => {
+    const { teamId } = parseParams(teamParams, req);
+    const { cursor, limit } = parseQuery(auditQuery, req);
+    res.json(await audit(teams, actorOf(res), teamId, { cursor, limit }));
   });
 
   router.get("/api/teams/:teamId/installations", async (req, res) => {

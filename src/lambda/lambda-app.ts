@@ -35,20 +35,26 @@ export function createLambdaApp(deps: Deps) {
     const headers = headersOf(event);
     const id = headers["x-github-delivery"];
     if (!headers["x-hub-signature-256"]) return json(401, { error: { code: "unauthenticated", message: "X-Hub-Signature-256 is missing" } });
-    if (!id || !headers["x-github-event"]) {
-      return json(400, { error: { code: "invalid_input", message: "X-GitHub-Event and X-GitHub-Delivery are required" } });
-    }
-    // Verify here: the adapter throws on a bad signature instead of answering 4xx.
+    // Verify here: the adapter throws on a bad signature instead of answering 4xx. The signature
+    // comes first, as on the server: a forged request learns nothing about the other headers.
     const body = bodyOf(event);
     if (!(await probot!.webhooks.verify(body, headers["x-hub-signature-256"]).catch(() => false))) {
       return json(401, { error: { code: "unauthenticated", message: "X-Hub-Signature-256 does not match the payload and secret" } });
+    }
+    if (!id || !headers["x-github-event"]) {
+      return json(400, { error: { code: "invalid_input", message: "X-GitHub-Event and X-GitHub-Delivery are required" } });
+    }
+    try {
+      JSON.parse(body);
+    } catch {
+      // The adapter's parse error arrives wrapped in an AggregateError, indistinguishable from a handler's.
+      return json(400, { error: { code: "invalid_input", message: "The payload is not JSON" } });
     }
     try {
       // The adapter reads headers and a plain body; hand it both normalised.
       await receiveWebhook({ headers, body, httpMethod: "POST", path: WEBHOOK_PATH } as never, context as never);
       return json(200, { ok: true });
     } catch (error) {
-      if (error instanceof SyntaxError) return json(400, { error: { code: "invalid_input", message: "The payload is not JSON" } });
       deps.log.error({ err: error, deliveryId: id, event: headers["x-github-event"] }, "webhook handler failed");
       return json(500, { error: { code: "internal", message: `Handling delivery ${id} failed; it was not recorded and can be redelivered` } });
     }
@@ -58,21 +64,58 @@ export function createLambdaApp(deps: Deps) {
     const name = event.octoplex?.job ?? (event["detail-type"] === "Scheduled Event" ? "reconcile" : undefined);
     if (name === "migrate") return migrateLatest(deps.db);
     if (name === "reconcile") {
-      const report = await deps.services.reconcile();
-      deps.log.info({ report }, "scheduled reconcile done");
-      return report;
+      // The hourly job: make the database agree with GitHub, ask again for failed deliveries,
+      // and deliver whatever events are due.
+      const reconcile = await deps.services.reconcile();
+      const redeliver = await deps.services.redeliver();
+      const events = await deps.services.dispatcher?.dispatchDue();
+      deps.log.info({ reconcile, redeliver, events }, "scheduled jobs done");
+      return { reconcile, redeliver, events };
     }
+    if (name === "dispatch") return deps.services.dispatcher?.dispatchDue() ?? { delivered: 0, retrying: 0, failed: 0 };
     throw new Error(`unknown event: expected an HTTP event or a scheduled job, got ${JSON.stringify(Object.keys(event ?? {}))}`);
+  }
+
+  async function drain(): Promise<void> {
+    try {
+      await deps.services.dispatcher?.dispatchDue(20);
+    } catch (error) {
+      deps.log.error({ err: error }, "event dispatch after the request failed; the schedule retries");
+    }
   }
 
   return {
     async handle(event: unknown, context: unknown): Promise<unknown> {
       if (!isHttpEvent(event)) return job(event as JobEvent);
       const { method, path } = methodAndPath(event);
-      if (method === "POST" && path === WEBHOOK_PATH) return webhook(event, context);
-      return http(event as never, context as never);
+      const result =
+        method === "POST" && path === WEBHOOK_PATH
+          ? await webhook(event, context)
+          : withSetCookiesListed(event, (await http(event as never, context as never)) as LambdaResult);
+      // Lambda freezes the container after the answer: deliver what this request recorded now.
+      await drain();
+      return result;
     },
   };
 }
 
 export type LambdaApp = ReturnType<typeof createLambdaApp>;
+
+/**
+ * serverless-http lists Set-Cookie in `cookies` (2.0) or `multiValueHeaders` (1.0) only when there
+ * are several; a single one stays in `headers`, which Function URLs and 2.0 do not promise to pass
+ * on. Every Set-Cookie goes where each format documents it.
+ */
+function withSetCookiesListed(event: HttpEvent, result: LambdaResult): LambdaResult {
+  const headers = { ...(result.headers ?? {}) };
+  const single = Object.keys(headers).filter((name) => name.toLowerCase() === "set-cookie");
+  if (single.length === 0) return result;
+  const values = single.map((name) => headers[name]);
+  for (const name of single) delete headers[name];
+  if ("httpMethod" in event) {
+    const multi = { ...((result.multiValueHeaders as Record<string, string[]> | undefined) ?? {}) };
+    multi["set-cookie"] = [...(multi["set-cookie"] ?? []), ...values];
+    return { ...result, headers, multiValueHeaders: multi };
+  }
+  return { ...result, headers, cookies: [...((result.cookies as string[] | undefined) ?? []), ...values] };
+}

@@ -35,13 +35,24 @@ export async function listAuditEvents(db: Db, filter: { teamId?: number; install
   const query = db("audit_events").orderBy("id", "desc");
   if (filter.teamId !== undefined) query.where({ team_id: filter.teamId });
   if (filter.installationId !== undefined) query.where({ installation_id: filter.installationId });
-  return (await query).map((row) => ({
+  return (await query).map(mapRow);
+}
+
+/** A team's events older than `beforeId` (all when absent), newest first; served by the (team_id, id) index. */
+export async function listAuditPage(db: Db, teamId: number, limit: number, beforeId?: number): Promise<AuditEvent[]> {
+  const query = db("audit_events").where({ team_id: teamId }).orderBy("id", "desc").limit(limit);
+  if (beforeId !== undefined) query.andWhere("id", "<", beforeId);
+  return (await query).map(mapRow);
+}
+
+function mapRow(row: Record<string, unknown>): AuditEvent {
+  return {
     id: toNumber(row.id),
     teamId: toNumberOrNull(row.team_id),
     installationId: toNumberOrNull(row.installation_id),
-    actor: { type: row.actor_type, id: toNumberOrNull(row.actor_id) },
-    action: row.action,
+    actor: { type: row.actor_type as ActorType, id: toNumberOrNull(row.actor_id) },
+    action: row.action as string,
     data: parseJson(row.data, {}),
     createdAt: toDate(row.created_at),
-  }));
+  };
 }

@@ -3,7 +3,8 @@ import { AppError } from "../errors";
 import type { UserTokens } from "./user-tokens";
 
 export interface GithubAccessDeps {
-  userTokens: UserTokens;
+  /** Absent where no user token can be had (the CLI): acting as a user then fails. */
+  userTokens?: UserTokens;
   Octokit: typeof ProbotOctokit;
   baseUrl: string;
   probot?: Probot;
@@ -17,6 +18,7 @@ export interface GithubAccessDeps {
 export function createGithubAccess({ userTokens, Octokit, baseUrl, probot }: GithubAccessDeps) {
   return {
     async asUser<T>(userId: number, work: (octokit: ProbotOctokit) => Promise<T>): Promise<T> {
+      if (!userTokens) throw new Error("acting as a user needs the sign-in configuration");
       const token = await userTokens.get(userId);
       const octokit = new Octokit({ auth: { token }, baseUrl });
       try {

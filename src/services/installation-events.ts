@@ -7,15 +7,17 @@ import { InstallationSnapshot, isTombstoned, renameAccount, setSuspension } from
 import { deleteInstallationTokens } from "../repositories/installation-tokens";
 import { deleteUserGrant } from "../repositories/user-grants";
 import type { Delivery, DeliveryLedger, Outcome } from "./delivery-ledger";
-import { applySnapshot, auditLinkedTeams, removeInstallation } from "./installation-state";
+import { applySnapshot, recordSuspension, removeInstallation } from "./installation-state";
+import type { EventRecorder } from "./platform-events";
 
 export interface InstallationEventsDeps {
   ledger: DeliveryLedger;
   now: () => Date;
+  events: EventRecorder;
 }
 
 /** What GitHub's installation-level webhooks mean for our tables. Transport-free: no Probot here. */
-export function createInstallationEvents({ ledger, now }: InstallationEventsDeps) {
+export function createInstallationEvents({ ledger, now, events }: InstallationEventsDeps) {
   const github = { type: "github" as const, id: null };
 
   const applied = (stored: boolean): Outcome => (stored ? "applied" : "ignored");
@@ -27,7 +29,7 @@ export function createInstallationEvents({ ledger, now }: InstallationEventsDeps
 
     deleted(delivery: Delivery, installationId: number) {
       return ledger(delivery, async (trx) => {
-        await removeInstallation(trx, installationId, "installation_deleted", github, now());
+        await removeInstallation(trx, installationId, "installation_deleted", github, now(), events);
       });
     },
 
@@ -39,7 +41,7 @@ export function createInstallationEvents({ ledger, now }: InstallationEventsDeps
         await setSuspension(trx, snapshot.id, { suspendedAt, suspendedBy }, now());
         // GitHub refuses a suspended installation's tokens; do not hand out cached ones.
         await deleteInstallationTokens(trx, snapshot.id);
-        await auditLinkedTeams(trx, snapshot.id, github, "installation.suspended", { suspendedBy }, now());
+        await recordSuspension(trx, snapshot.id, true, github, { suspendedBy }, now(), events);
       });
     },
 
@@ -47,7 +49,7 @@ export function createInstallationEvents({ ledger, now }: InstallationEventsDeps
       return ledger(delivery, async (trx) => {
         if (!(await applySnapshot(trx, snapshot, now()))) return "ignored";
         await setSuspension(trx, snapshot.id, { suspendedAt: null, suspendedBy: null }, now());
-        await auditLinkedTeams(trx, snapshot.id, github, "installation.unsuspended", {}, now());
+        await recordSuspension(trx, snapshot.id, false, github, {}, now(), events);
       });
     },
 

@@ -15,6 +15,7 @@ import {
 } from "../repositories/installations";
 import { deleteInstallationTokens } from "../repositories/installation-tokens";
 import { deleteLinksOfInstallation, listLinks } from "../repositories/links";
+import type { EventRecorder } from "./platform-events";
 
 export type Actor = { type: ActorType; id: number | null };
 
@@ -43,21 +44,23 @@ export async function applySnapshot(
   return true;
 }
 
-/** One audit event per team linked to the installation, so each team's history shows the change. */
-export async function auditLinkedTeams(
+/**
+ * A suspension or unsuspension: one audit event per linked team (each team's history shows it)
+ * and one event for the platform naming those teams.
+ */
+export async function recordSuspension(
   db: Db,
   installationId: number,
+  suspended: boolean,
   actor: Actor,
-  action: string,
   data: Record<string, unknown>,
   now: Date,
+  events: EventRecorder,
 ): Promise<void> {
-  const links = await listLinks(db, { installationId });
-  await appendAuditEvents(
-    db,
-    links.map((l) => ({ teamId: l.teamId, installationId, actor, action, data })),
-    now,
-  );
+  const action = suspended ? "installation.suspended" : "installation.unsuspended";
+  const teamIds = (await listLinks(db, { installationId })).map((l) => l.teamId);
+  await appendAuditEvents(db, teamIds.map((teamId) => ({ teamId, installationId, actor, action, data })), now);
+  await events.record(db, [{ type: action, subject: `installation:${installationId}`, data: { installationId, teamIds, ...data } }]);
 }
 
 /**
@@ -70,6 +73,7 @@ export async function removeInstallation(
   reason: UnlinkReason,
   actor: Actor,
   now: Date,
+  events: EventRecorder,
 ): Promise<{ existed: boolean; teamIds: number[] }> {
   const existed = Boolean(await findInstallation(db, installationId));
   const teamIds = await deleteLinksOfInstallation(db, installationId);
@@ -81,5 +85,14 @@ export async function removeInstallation(
     teamIds.map((teamId) => ({ teamId, installationId, actor, action: "team.installation.unlinked", data: { reason } })),
     now,
   );
+  await events.record(db, [
+    { type: "installation.deleted", subject: `installation:${installationId}`, data: { installationId, teamIds, reason } },
+    ...teamIds.map((teamId) => ({
+      type: "team.installation.unlinked" as const,
+      teamId,
+      subject: `installation:${installationId}`,
+      data: { teamId, installationId, reason },
+    })),
+  ]);
   return { existed, teamIds };
 }

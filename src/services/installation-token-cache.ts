@@ -11,6 +11,11 @@ import {
 export interface TokenCache {
   get(key: string): Promise<string | undefined>;
   set(key: string, value: string): Promise<void>;
+  /**
+   * The mint that get() cleared this process for failed (auth-app then never calls set): let go
+   * of the lease now, or every process would wait for a token that is not coming.
+   */
+  mintFailed(installationId: number): Promise<void>;
 }
 
 export interface InstallationTokenCacheOptions {
@@ -39,6 +44,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 export function createInstallationTokenCache(options: InstallationTokenCacheOptions): TokenCache {
   const { db, cipher, now, leaseMs = 15_000, waitMs = 10_000, pollMs = 50, memoryEntries = 1000 } = options;
   const memory = new Map<string, { value: string; freshUntil: number }>();
+  // Keys this process holds the mint lease for: get() returned undefined, set() has not come yet.
+  const minting = new Set<string>();
   const context = (key: string) => `installation_tokens:${key}`;
 
   function remember(key: string, value: string, freshUntil: number) {
@@ -53,15 +60,24 @@ export function createInstallationTokenCache(options: InstallationTokenCacheOpti
       const cached = memory.get(key);
       if (cached && cached.freshUntil > now().getTime()) return cached.value;
       memory.delete(key);
+      const stored = async () => {
+        const encrypted = await findInstallationToken(db, key, new Date(now().getTime() + EXPIRY_MARGIN_MS));
+        if (!encrypted) return undefined;
+        const value = cipher.decrypt(encrypted, context(key));
+        remember(key, value, expiryOf(value) - EXPIRY_MARGIN_MS);
+        return value;
+      };
       const deadline = Date.now() + waitMs;
       while (Date.now() < deadline) {
-        const encrypted = await findInstallationToken(db, key, new Date(now().getTime() + EXPIRY_MARGIN_MS));
-        if (encrypted) {
-          const value = cipher.decrypt(encrypted, context(key));
-          remember(key, value, expiryOf(value) - EXPIRY_MARGIN_MS);
-          return value;
+        const value = await stored();
+        if (value) return value;
+        if (await acquireTokenLease(db, key, new Date(now().getTime() + leaseMs), now())) {
+          // The previous holder may have stored its token and let go between our look and our lease.
+          const minted = await stored();
+          if (minted) await releaseTokenLease(db, key);
+          else minting.add(key);
+          return minted;
         }
-        if (await acquireTokenLease(db, key, new Date(now().getTime() + leaseMs), now())) return undefined;
         await sleep(pollMs);
       }
       // The minting process is stuck: mint here rather than fail the caller.
@@ -76,7 +92,16 @@ export function createInstallationTokenCache(options: InstallationTokenCacheOpti
         now(),
       );
       remember(key, value, expiresAt - EXPIRY_MARGIN_MS);
+      minting.delete(key);
       await releaseTokenLease(db, key);
+    },
+
+    async mintFailed(installationId) {
+      // auth-app's key is the installation id, then "|"-separated repositories and permissions when asked for.
+      for (const key of [...minting].filter((k) => k.split("|")[0] === String(installationId))) {
+        minting.delete(key);
+        await releaseTokenLease(db, key);
+      }
     },
   };
 }

@@ -9,6 +9,7 @@ import { deleteLink, insertLink, Link, listLinks, listTeamLinksWithInstallations
 import type { GithubAccess } from "./github-access";
 import { applySnapshot } from "./installation-state";
 import type { OAuthStates } from "./oauth-states";
+import type { EventRecorder } from "./platform-events";
 import type { Actor, Teams } from "./teams";
 
 export interface LinksDeps {
@@ -20,6 +21,7 @@ export interface LinksDeps {
   /** https://github.com or the GHES origin, for install links. */
   webBaseUrl: string;
   appSlug?: string;
+  events: EventRecorder;
 }
 
 export interface LinkedInstallation {
@@ -54,7 +56,7 @@ function userOf(actor: Actor): number {
  * ordinary org member reaches their org's installation too, and linking would hand the team the
  * app's write access to every repository.
  */
-export function createLinks({ db, now, teams, github, states, webBaseUrl, appSlug }: LinksDeps) {
+export function createLinks({ db, now, teams, github, states, webBaseUrl, appSlug, events }: LinksDeps) {
   let slug = appSlug;
 
   async function mayGrant(userId: number, installation: GithubInstallation): Promise<boolean> {
@@ -111,6 +113,9 @@ export function createLinks({ db, now, teams, github, states, webBaseUrl, appSlu
       const isNew = await insertLink(trx, { teamId, installationId, linkedBy: userId, linkedAt: now() });
       if (isNew) {
         await appendAuditEvents(trx, [{ teamId, installationId, actor: { type: "user", id: userId }, action: "team.installation.linked", data: {} }], now());
+        await events.record(trx, [
+          { type: "team.installation.linked", teamId, subject: `installation:${installationId}`, data: { teamId, installationId, linkedBy: userId } },
+        ]);
       }
       return isNew;
     });
@@ -139,6 +144,9 @@ export function createLinks({ db, now, teams, github, states, webBaseUrl, appSlu
         }
         const actorRef = actor.userId !== null ? { type: "user" as const, id: actor.userId } : { type: "system" as const, id: null };
         await appendAuditEvents(trx, [{ teamId, installationId, actor: actorRef, action: "team.installation.unlinked", data: { reason: "user" } }], now());
+        await events.record(trx, [
+          { type: "team.installation.unlinked", teamId, subject: `installation:${installationId}`, data: { teamId, installationId, reason: "user" } },
+        ]);
       });
     },
 

@@ -1,7 +1,8 @@
 import type { Knex } from "knex";
 import { GithubInstallation, toInstallationSnapshot } from "../github/installation-snapshot";
 import { Installation, InstallationSnapshot, isTombstoned, listInstallations } from "../repositories/installations";
-import { Actor, applySnapshot, auditLinkedTeams, removeInstallation } from "./installation-state";
+import { Actor, applySnapshot, recordSuspension, removeInstallation } from "./installation-state";
+import type { EventRecorder } from "./platform-events";
 
 const SYSTEM: Actor = { type: "system", id: null };
 
@@ -22,10 +23,11 @@ export interface ReconcileDeps {
   db: Knex;
   now: () => Date;
   listGithubInstallations: (onPage?: (fetched: number) => void) => Promise<GithubInstallation[]>;
+  events: EventRecorder;
 }
 
 /** Makes the database agree with GitHub's list of the app's installations. */
-export function createReconcileService({ db, now, listGithubInstallations }: ReconcileDeps) {
+export function createReconcileService({ db, now, listGithubInstallations, events }: ReconcileDeps) {
   return async function reconcile(onProgress?: (p: ReconcileProgress) => void): Promise<ReconcileReport> {
     // The whole list first: a failed page must not read as "GitHub no longer has these".
     const remote = (await listGithubInstallations((fetched) => onProgress?.({ phase: "listing", fetched }))).map(
@@ -51,8 +53,7 @@ export function createReconcileService({ db, now, listGithubInstallations }: Rec
           if (!(await applySnapshot(trx, snapshot, now(), undefined, { ignoreOrder: true }))) return false;
           if (stored && Boolean(stored.suspendedAt) !== Boolean(snapshot.suspendedAt)) {
             // The suspend/unsuspend webhook was missed; the teams' history should still show it.
-            const action = snapshot.suspendedAt ? "installation.suspended" : "installation.unsuspended";
-            await auditLinkedTeams(trx, snapshot.id, SYSTEM, action, { source: "reconcile" }, now());
+            await recordSuspension(trx, snapshot.id, Boolean(snapshot.suspendedAt), SYSTEM, { source: "reconcile" }, now(), events);
           }
           return true;
         });
@@ -65,7 +66,7 @@ export function createReconcileService({ db, now, listGithubInstallations }: Rec
     }
     for (const installation of gone) {
       const { teamIds } = await db.transaction((trx) =>
-        removeInstallation(trx, installation.id, "reconcile", SYSTEM, now()),
+        removeInstallation(trx, installation.id, "reconcile", SYSTEM, now(), events),
       );
       report.removed.push({ id: installation.id, login: installation.account.login, teamIds });
       step();

@@ -4,6 +4,7 @@ import type { TokenCipher } from "../crypto/token-cipher";
 import { ReauthorizationRequired } from "../errors";
 import { GithubOAuth, OAuthRejected, TokenSet } from "../github/oauth";
 import { markReauthorizationRequired } from "../repositories/github-users";
+import type { EventRecorder } from "./platform-events";
 import {
   deleteUserToken,
   findUserToken,
@@ -23,6 +24,7 @@ export interface UserTokensDeps {
   oauth: GithubOAuth;
   now: () => Date;
   log: Logger;
+  events: EventRecorder;
 }
 
 /** Encryption contexts bind a ciphertext to its user and column (see token-cipher). */
@@ -34,7 +36,7 @@ export const refreshContext = (userId: number) => `user_tokens.refresh:${userId}
  * are single-use, so two refreshes of one token lose the user's grant: one in-flight refresh per
  * user in this process, and a row lock across processes.
  */
-export function createUserTokens({ db, cipher, oauth, now, log }: UserTokensDeps) {
+export function createUserTokens({ db, cipher, oauth, now, log, events }: UserTokensDeps) {
   const inFlight = new Map<number, Promise<string>>();
 
   function encrypt(userId: number, set: TokenSet): NewUserToken {
@@ -55,6 +57,7 @@ export function createUserTokens({ db, cipher, oauth, now, log }: UserTokensDeps
   async function forget(trx: Knex | Knex.Transaction, userId: number, why: string) {
     await deleteUserToken(trx, userId);
     await markReauthorizationRequired(trx, userId, now());
+    await events.record(trx, [{ type: "user.reauthorization_required", subject: `user:${userId}`, data: { githubUserId: userId, reason: why } }]);
     log.warn({ githubUserId: userId, why }, "user must sign in again");
   }
 

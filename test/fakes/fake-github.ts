@@ -101,6 +101,8 @@ export interface FakeGithub {
   installationOfToken(token: string): number | undefined;
   /** An `installation` webhook payload for the installation as the world has it now. */
   installationEvent(action: "created" | "deleted" | "suspend" | "unsuspend", installation: FakeInstallation): Record<string, unknown>;
+  /** More endpoints, from a module of their own (e.g. github-installation-api.ts); tried after the built-in ones, kept by reset(). */
+  addRoutes(routes: Route[]): void;
   /** Back to an empty world: users, orgs, installations, tokens, codes, sign-in, install target, failures, log. */
   reset(): void;
   close(): Promise<void>;
@@ -279,6 +281,7 @@ export async function startFakeGithub(options: FakeGithubOptions = {}): Promise<
       if (installTarget.type === "Organization" && !world.org(installTarget.login)) world.addOrg(installTarget);
       if (installTarget.type === "User" && !world.user(installTarget.id)) world.addUser(installTarget);
     },
+    addRoutes: (extra) => void routes.push(...extra),
     failNext: (prefix, status = 502, times = 1) => void failures.push({ prefix, status, times }),
     failAlways: (prefix, status = 502) => void failures.push({ prefix, status, times: Infinity }),
     clearFailures: () => void failures.splice(0),

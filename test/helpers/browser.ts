@@ -57,7 +57,7 @@ export interface Browser {
   submit(url: string, fields: Record<string, string>): Promise<Page>;
   /** A JSON API call (body serialized when given) with the jar's cookies. */
   json(method: string, url: string, body?: unknown, headers?: Record<string, string>): Promise<Hop>;
-  /** The cookies the jar holds for an origin (or any URL on it). */
+  /** The cookies the jar holds for an origin (or any URL on it), whatever their Path. */
   cookies(url: string): Record<string, string>;
   clearCookies(): void;
 }
@@ -65,29 +65,39 @@ export interface Browser {
 const MAX_HOPS = 20;
 
 export function createBrowser(): Browser {
-  const jar = new Map<string, Map<string, string>>(); // origin → name → value
+  const jar = new Map<string, Map<string, { value: string; path: string }>>(); // origin → name → cookie
 
   function keep(url: string, setCookies: string[]): void {
     const origin = new URL(url).origin;
-    const cookies = jar.get(origin) ?? new Map<string, string>();
+    const cookies = jar.get(origin) ?? new Map<string, { value: string; path: string }>();
     jar.set(origin, cookies);
     for (const header of setCookies) {
       const [pair, ...attributes] = header.split(";").map((p) => p.trim());
       const eq = pair.indexOf("=");
       const name = pair.slice(0, eq);
-      const expired = attributes.some((a) => {
-        const [key, value = ""] = a.split("=");
-        if (key.toLowerCase() === "max-age") return Number(value) <= 0;
-        if (key.toLowerCase() === "expires") return Date.parse(value) <= Date.now();
-        return false;
-      });
+      let path = "/";
+      let expired = false;
+      for (const attribute of attributes) {
+        const [key, value = ""] = attribute.split("=");
+        if (key.toLowerCase() === "path" && value.startsWith("/")) path = value;
+        if (key.toLowerCase() === "max-age") expired ||= Number(value) <= 0;
+        if (key.toLowerCase() === "expires") expired ||= Date.parse(value) <= Date.now();
+      }
+      // One cookie per name (tests never set one name on two paths).
       if (expired) cookies.delete(name);
-      else cookies.set(name, pair.slice(eq + 1));
+      else cookies.set(name, { value: pair.slice(eq + 1), path });
     }
   }
 
-  const cookieHeader = (url: string) =>
-    [...(jar.get(new URL(url).origin) ?? new Map<string, string>())].map(([name, value]) => `${name}=${value}`).join("; ");
+  /** The Cookie header a browser sends: the origin's cookies whose Path covers the request's path. */
+  const cookieHeader = (url: string) => {
+    const { origin, pathname } = new URL(url);
+    const matches = (path: string) => path === "/" || pathname === path || pathname.startsWith(path.endsWith("/") ? path : `${path}/`);
+    return [...(jar.get(origin) ?? new Map<string, { value: string; path: string }>())]
+      .filter(([, c]) => matches(c.path))
+      .map(([name, c]) => `${name}=${c.value}`)
+      .join("; ");
+  };
 
   const browser: Browser = {
     async request(url, init = {}) {
@@ -125,7 +135,7 @@ export function createBrowser(): Browser {
       }
       return browser.request(url, init);
     },
-    cookies: (url) => Object.fromEntries(jar.get(new URL(url).origin) ?? []),
+    cookies: (url) => Object.fromEntries([...(jar.get(new URL(url).origin) ?? [])].map(([name, c]) => [name, c.value])),
     clearCookies: () => jar.clear(),
   };
   return browser;

@@ -57,6 +57,8 @@ export function databaseKinds(): DatabaseKind[] {
 
 // Every table of the schema, children first, so foreign keys never object.
 export const TABLES = [
+  "outbox_events",
+  "job_state",
   "installation_token_leases",
   "installation_tokens",
   "oauth_states",

@@ -61,11 +61,13 @@ export interface UnexpectedGithubCalls {
   stop(): void;
 }
 
-/** Records requests to GitHub that no interceptor answered; call stop() when done (afterEach). */
+/** Records requests off this machine (GitHub) that no interceptor answered; call stop() when done (afterEach). */
 export function recordUnexpectedGithubCalls(): UnexpectedGithubCalls {
   const calls: string[] = [];
   const listener = (req: { method?: string; href?: string; path?: string; host?: string; hostname?: string; options?: { href?: string } }) => {
     const url = req.href ?? req.options?.href ?? `${req.hostname ?? req.host ?? ""}${req.path ?? ""}`;
+    // nock reports the requests it lets through to loopback (the app under test) as well.
+    if (/^(https?:\/\/)?(127\.0\.0\.1|localhost)[:/]/.test(url)) return;
     calls.push(`${req.method ?? "?"} ${url}`);
   };
   nock.emitter.on("no match", listener);

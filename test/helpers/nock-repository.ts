@@ -124,6 +124,7 @@ export function nockRepository(options: RepositoryOptions): NockedRepository {
   // Octokit may send "heads/x" as heads%2Fx.
   const branchOf = (uri: string, marker: string) => decodeURIComponent(uri.split(marker)[1]).replace(/^heads\//, "");
   type Body = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  const asBody = (raw: nock.Body): Body => (typeof raw === "string" ? JSON.parse(raw || "{}") : raw) as Body;
   const path = (suffix: string) => new RegExp(`^${base.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}${suffix}$`);
 
   const scope = nock(GITHUB_API, { reqheaders: { authorization: `token ${token}` } })
@@ -147,14 +148,16 @@ export function nockRepository(options: RepositoryOptions): NockedRepository {
       return commit ? [200, commitJson(commit)] : notFound();
     })
     .post(path("/git/blobs"))
-    .reply((uri, body: Body) => {
+    .reply((uri, raw) => {
+      const body = asBody(raw);
       record("POST", uri, body);
       if (isEmpty()) return emptyRepository();
       const content = Buffer.from(body.content, body.encoding === "base64" ? "base64" : "utf8");
       return [201, { sha: addBlob(content), url: `${GITHUB_API}${base}/git/blobs` }];
     })
     .post(path("/git/trees"))
-    .reply((uri, body: Body) => {
+    .reply((uri, raw) => {
+      const body = asBody(raw);
       record("POST", uri, body);
       if (isEmpty()) return emptyRepository();
       if (body.base_tree && !trees.has(body.base_tree)) return unprocessable("Invalid tree info");
@@ -162,13 +165,15 @@ export function nockRepository(options: RepositoryOptions): NockedRepository {
       return [201, { sha: addTree(body.tree, body.base_tree), tree: body.tree }];
     })
     .post(path("/git/commits"))
-    .reply((uri, body: Body) => {
+    .reply((uri, raw) => {
+      const body = asBody(raw);
       record("POST", uri, body);
       if (!trees.has(body.tree) || (body.parents as string[]).some((p) => !commits.has(p))) return unprocessable("Invalid commit");
       return [201, commitJson(addCommit(body.tree, body.parents, body.message))];
     })
     .post(path("/git/refs"))
-    .reply((uri, body: Body) => {
+    .reply((uri, raw) => {
+      const body = asBody(raw);
       record("POST", uri, body);
       const branch = String(body.ref).replace(/^refs\/heads\//, "");
       if (refs.has(branch)) return unprocessable("Reference already exists");
@@ -177,7 +182,8 @@ export function nockRepository(options: RepositoryOptions): NockedRepository {
       return [201, refJson(branch)];
     })
     .patch(path("/git/refs/(.+)"))
-    .reply((uri, body: Body) => {
+    .reply((uri, raw) => {
+      const body = asBody(raw);
       record("PATCH", uri, body);
       const branch = branchOf(uri, "/git/refs/");
       if (!refs.has(branch)) return unprocessable("Reference does not exist");
@@ -193,7 +199,8 @@ export function nockRepository(options: RepositoryOptions): NockedRepository {
       return [200, refJson(branch)];
     })
     .put(path("/contents/(.+)"))
-    .reply((uri, body: Body) => {
+    .reply((uri, raw) => {
+      const body = asBody(raw);
       record("PUT", uri, body);
       const filePath = decodeURIComponent(uri.split("/contents/")[1]);
       const branch = body.branch ?? defaultBranch;

@@ -2,6 +2,7 @@ import type { Knex } from "knex";
 import * as initialSchema from "./20261125000000_initial_schema";
 import * as signIn from "./20261125010000_sign_in";
 import * as installationTokens from "./20261125020000_installation_tokens";
+import * as outbox from "./20261125030000_outbox";
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -14,6 +15,7 @@ const migrations: Record<string, Migration> = {
   "20261125000000_initial_schema": initialSchema,
   "20261125010000_sign_in": signIn,
   "20261125020000_installation_tokens": installationTokens,
+  "20261125030000_outbox": outbox,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

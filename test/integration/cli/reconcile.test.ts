@@ -6,6 +6,7 @@ import { listAuditEvents } from "../../../src/repositories/audit-events";
 import { Installation, isTombstoned, listInstallations } from "../../../src/repositories/installations";
 import { listLinks } from "../../../src/repositories/links";
 import { removeInstallation } from "../../../src/services/installation-state";
+import { noEvents } from "../../../src/services/platform-events";
 import { AccountFixture, githubInstallation, InstallationFixture } from "../../fixtures/payloads";
 import { testPrivateKey } from "../../fixtures/keys";
 import { createCliTarget, CliTarget, runCli } from "../../helpers/cli";
@@ -165,7 +166,7 @@ describe.each(databaseKinds())("octoplex reconcile on %s", (kind) => {
     const deleted = remote(3002);
     for (const gh of [a, deleted]) await seedInstallation(db(), gh.id, toInstallationSnapshot(gh));
     // What the installation.deleted webhook does.
-    await db().transaction((trx) => removeInstallation(trx, deleted.id, "installation_deleted", { type: "github", id: null }, new Date()));
+    await db().transaction((trx) => removeInstallation(trx, deleted.id, "installation_deleted", { type: "github", id: null }, new Date(), noEvents));
 
     // A listing taken before the uninstall reached GitHub's list still has it.
     const scope = githubListsInstallations([[a], [deleted]]);

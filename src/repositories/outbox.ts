@@ -1,0 +1,120 @@
+import type { Db } from "../db/knex";
+import { dbTime, parseJson, toDate, toDateOrNull, toNumber, toNumberOrNull } from "./rows";
+
+export type OutboxStatus = "pending" | "delivered" | "failed";
+
+export interface OutboxEvent {
+  id: number;
+  messageId: string;
+  type: string;
+  orderingKey: string;
+  teamId: number | null;
+  payload: Record<string, unknown>;
+  status: OutboxStatus;
+  attempts: number;
+  nextAttemptAt: Date;
+  giveUpAt: Date;
+  lastError: string | null;
+  createdAt: Date;
+  deliveredAt: Date | null;
+}
+
+const TABLE = "outbox_events";
+
+function mapRow(row: Record<string, unknown>): OutboxEvent {
+  return {
+    id: toNumber(row.id),
+    messageId: row.message_id as string,
+    type: row.type as string,
+    orderingKey: row.ordering_key as string,
+    teamId: toNumberOrNull(row.team_id),
+    payload: parseJson(row.payload, {}),
+    status: row.status as OutboxStatus,
+    attempts: toNumber(row.attempts),
+    nextAttemptAt: toDate(row.next_attempt_at),
+    giveUpAt: toDate(row.give_up_at),
+    lastError: (row.last_error as string | null) ?? null,
+    createdAt: toDate(row.created_at),
+    deliveredAt: toDateOrNull(row.delivered_at),
+  };
+}
+
+export async function insertOutboxEvents(
+  db: Db,
+  events: Array<{ messageId: string; type: string; orderingKey: string; teamId: number | null; payload: object }>,
+  now: Date,
+  giveUpAt: Date,
+): Promise<void> {
+  if (events.length === 0) return;
+  const rows = events.map((e) => ({
+    message_id: e.messageId,
+    type: e.type,
+    ordering_key: e.orderingKey,
+    team_id: e.teamId,
+    payload: JSON.stringify(e.payload),
+    status: "pending",
+    attempts: 0,
+    next_attempt_at: dbTime(now),
+    give_up_at: dbTime(giveUpAt),
+    created_at: dbTime(now),
+  }));
+  for (let i = 0; i < rows.length; i += 100) await db(TABLE).insert(rows.slice(i, i + 100));
+}
+
+/**
+ * The events due now that are first in line for their ordering key: an event waits while an
+ * earlier one of the same team is still pending, so a team sees its events in order.
+ */
+export async function listDeliverable(db: Db, now: Date, limit: number): Promise<OutboxEvent[]> {
+  const rows = await db(TABLE)
+    .where({ status: "pending" })
+    .andWhere("next_attempt_at", "<=", dbTime(now))
+    .andWhere((q) => q.whereNull("locked_until").orWhere("locked_until", "<=", dbTime(now)))
+    .whereNotExists(function earlier() {
+      this.from(`${TABLE} as e`)
+        .whereRaw("e.ordering_key = outbox_events.ordering_key")
+        .andWhereRaw("e.id < outbox_events.id")
+        .andWhere("e.status", "pending");
+    })
+    .orderBy("id")
+    .limit(limit);
+  return rows.map(mapRow);
+}
+
+/** Claims an event for one dispatcher (across processes) until `until`; false if another has it. */
+export async function claimOutboxEvent(db: Db, id: number, until: Date, now: Date): Promise<boolean> {
+  const claimed = await db(TABLE)
+    .where({ id, status: "pending" })
+    .andWhere((q) => q.whereNull("locked_until").orWhere("locked_until", "<=", dbTime(now)))
+    .update({ locked_until: dbTime(until) });
+  return claimed === 1;
+}
+
+export async function markDelivered(db: Db, id: number, now: Date): Promise<void> {
+  await db(TABLE).where({ id }).update({ status: "delivered", delivered_at: dbTime(now), locked_until: null, attempts: db.raw("attempts + 1"), last_error: null });
+}
+
+export async function markAttemptFailed(db: Db, id: number, error: string, next: Date | null): Promise<void> {
+  await db(TABLE)
+    .where({ id })
+    .update({
+      status: next ? "pending" : "failed",
+      next_attempt_at: next ? dbTime(next) : db.raw("next_attempt_at"),
+      locked_until: null,
+      attempts: db.raw("attempts + 1"),
+      last_error: error.slice(0, 1000),
+    });
+}
+
+export async function listOutboxEvents(db: Db, filter: { status?: OutboxStatus } = {}): Promise<OutboxEvent[]> {
+  const query = db(TABLE).orderBy("id");
+  if (filter.status) query.where({ status: filter.status });
+  return (await query).map(mapRow);
+}
+
+/** Puts failed events back in line, now; returns how many. */
+export async function requeueFailed(db: Db, ids: number[] | "all", now: Date, giveUpAt: Date): Promise<number> {
+  const query = db(TABLE).where({ status: "failed" });
+  if (ids !== "all") query.whereIn("id", ids);
+  return query.update({ status: "pending", next_attempt_at: dbTime(now), give_up_at: dbTime(giveUpAt), locked_until: null });
+}

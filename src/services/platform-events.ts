@@ -1,0 +1,56 @@
+import { randomUUID } from "node:crypto";
+import type { Db } from "../db/knex";
+import { insertOutboxEvents } from "../repositories/outbox";
+
+export type PlatformEventType =
+  | "team.installation.linked"
+  | "team.installation.unlinked"
+  | "installation.suspended"
+  | "installation.unsuspended"
+  | "installation.deleted"
+  | "user.reauthorization_required";
+
+export interface PlatformEvent {
+  type: PlatformEventType;
+  /** The team it concerns, if one; its events are delivered in order. */
+  teamId?: number;
+  /** Orders events without a team (an installation's, a user's). */
+  subject: string;
+  data: Record<string, unknown>;
+}
+
+/**
+ * Records events for the platform in the caller's transaction (the outbox): the change and its
+ * event commit or roll back together. Without PLATFORM_WEBHOOK_URL nothing is recorded.
+ */
+export interface EventRecorder {
+  record(db: Db, events: PlatformEvent[]): Promise<void>;
+}
+
+/** How long an event is retried before it is marked failed. */
+export const EVENT_RETRY_FOR_MS = 24 * 60 * 60 * 1000;
+
+export const noEvents: EventRecorder = { record: async () => undefined };
+
+export function createEventRecorder({ now, retryForMs }: { now: () => Date; retryForMs: number }): EventRecorder {
+  return {
+    async record(db, events) {
+      const at = now();
+      await insertOutboxEvents(
+        db,
+        events.map((e) => {
+          const messageId = `msg_${randomUUID().replace(/-/g, "")}`;
+          return {
+            messageId,
+            type: e.type,
+            orderingKey: e.teamId !== undefined ? `team:${e.teamId}` : e.subject,
+            teamId: e.teamId ?? null,
+            payload: { id: messageId, type: e.type, occurredAt: at.toISOString(), data: e.data },
+          };
+        }),
+        at,
+        new Date(at.getTime() + retryForMs),
+      );
+    },
+  };
+}

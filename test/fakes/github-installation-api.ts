@@ -1,0 +1,52 @@
+// What an installation token reaches on the fake GitHub (GHES layout, /api/v3), added to a running
+// fake with `github.addRoutes(installationApiRoutes(github))`, and how many tokens were minted.
+//
+//   GET /api/v3/repos/:owner/:repo        200 for a ghs_ token of an installation on :owner (a repository of it)
+//   GET /api/v3/installation/repositories 200 { total_count: 0, repositories: [] } for any ghs_ token it handed out
+import type { IncomingMessage } from "node:http";
+import { badCredentials, bearer, json, notFound, Route } from "./fake-http";
+import type { FakeGithub } from "./fake-github";
+
+const API = "/api/v3";
+const MINT = /^\/api\/v3\/app\/installations\/(\d+)\/access_tokens$/;
+
+export function installationApiRoutes(github: Pick<FakeGithub, "installationOfToken" | "world">): Route[] {
+  const installationOf = (req: IncomingMessage) => {
+    const token = bearer(req);
+    const id = token === undefined ? undefined : github.installationOfToken(token);
+    return id === undefined ? undefined : github.world.installation(id);
+  };
+  return [
+    [
+      "GET",
+      new RegExp(`^${API}/repos/([^/]+)/([^/]+)$`),
+      (ctx) => {
+        const installation = installationOf(ctx.req);
+        if (!installation) return badCredentials();
+        const [owner, repo] = ctx.params;
+        if (installation.account.login.toLowerCase() !== owner.toLowerCase()) return notFound();
+        return json(200, {
+          id: 1,
+          name: repo,
+          full_name: `${installation.account.login}/${repo}`,
+          owner: github.world.accountJson(installation.account),
+          private: true,
+          default_branch: "main",
+        });
+      },
+    ],
+    [
+      "GET",
+      new RegExp(`^${API}/installation/repositories$`),
+      (ctx) => (installationOf(ctx.req) ? json(200, { total_count: 0, repositories: [] }) : badCredentials()),
+    ],
+  ];
+}
+
+/** POST /app/installations/:id/access_tokens the fake received (of one installation when given), whatever the answer. */
+export function tokenMints(github: Pick<FakeGithub, "requests">, installationId?: number): number {
+  return github.requests.filter((r) => {
+    const match = r.method === "POST" ? MINT.exec(r.path) : null;
+    return match !== null && (installationId === undefined || Number(match[1]) === installationId);
+  }).length;
+}

@@ -5,6 +5,7 @@ import { createAuthRouter } from "./auth-router";
 import { authenticate } from "./authenticate";
 import { createHealthRouter } from "./health-router";
 import { createMeRouter } from "./me-router";
+import { createOpenApiRouter } from "./openapi-router";
 import { createPagesRouter } from "./pages-router";
 import { createRepositoriesRouter } from "./repositories-router";
 import { createTeamsRouter } from "./teams-router";
@@ -15,6 +16,7 @@ export function createRoutes(deps: Pick<Deps, "db" | "services">): Router {
   if (!auth) throw new Error("the HTTP routes need the sign-in configuration (server scope)");
   const router = Router();
   router.use(createHealthRouter(() => checkDatabase(deps.db)));
+  router.use(createOpenApiRouter());
   router.use(createAuthRouter(auth, apiKeys));
   router.use(createPagesRouter(auth));
   router.use("/api", authenticate({ sessions: auth.sessions, apiKeys }));

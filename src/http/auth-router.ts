@@ -36,18 +36,23 @@ export function createAuthRouter(auth: AuthServices, apiKeys: ApiKeys): Router {
 
   router.get("/auth/callback", async (req, res) => {
     const query = parseQuery(callbackQuery, req);
-    const install = query.installation_id ? { installation_id: query.installation_id, setup_action: query.setup_action ?? "install" } : undefined;
-    if (!query.state && !install) {
+    if (query.installation_id) {
+      // An install that came back here (the app asks for authorization during installation):
+      // sign in, then verify and confirm on the setup page exactly like an install that went to
+      // the setup URL. A state here is the install link's, so the setup page checks it.
+      const signedIn = await auth.signIn.completeInstallCallback(query.code);
+      setSessionCookie(res, signedIn.sessionId, signedIn.expiresAt, auth.secureCookies);
+      const setup = { installation_id: query.installation_id, setup_action: query.setup_action ?? "install", ...(query.state ? { state: query.state } : {}) };
+      res.redirect(302, `/setup?${new URLSearchParams(setup)}`);
+      return;
+    }
+    if (!query.state) {
       throw new AppError("invalid_input", "The sign-in link is invalid, expired or already used; start again from /auth/login");
     }
-    const signedIn = query.state
-      ? await auth.signIn.complete(query.code, query.state, readCookie(req, LOGIN_STATE_COOKIE))
-      : { ...(await auth.signIn.completeInstallCallback(query.code)), returnTo: "/" };
+    const signedIn = await auth.signIn.complete(query.code, query.state, readCookie(req, LOGIN_STATE_COOKIE));
     setSessionCookie(res, signedIn.sessionId, signedIn.expiresAt, auth.secureCookies);
-    if (query.state) clearLoginStateCookie(res, auth.secureCookies);
-    // An install that came back here (the app asks for authorization during installation) is
-    // verified and confirmed on the setup page, exactly like one that went to the setup URL.
-    res.redirect(302, install ? `/setup?${new URLSearchParams(install)}` : signedIn.returnTo);
+    clearLoginStateCookie(res, auth.secureCookies);
+    res.redirect(302, signedIn.returnTo);
   });
 
   router.post("/auth/logout", authenticate({ sessions: auth.sessions, apiKeys }), async (req, res) => {

@@ -8,7 +8,7 @@ import { id } from "./schemas";
 import { connectPage } from "./views/connect-page";
 import { homePage, signedOutPage } from "./views/home-page";
 import { errorPage } from "./views/layout";
-import { pickTeamPage } from "./views/setup-page";
+import { pickTeamPage, requestSentPage } from "./views/setup-page";
 
 interface PageSession {
   userId: number;
@@ -20,7 +20,7 @@ interface PageSession {
 const loginUrl = (returnTo: string) => `/auth/login?return_to=${encodeURIComponent(returnTo)}`;
 
 const setupQuery = z.object({
-  installation_id: id,
+  installation_id: id.optional(),
   setup_action: z.enum(["install", "update", "request"]).default("install"),
   state: z.string().min(1).max(512).optional(),
 });
@@ -147,6 +147,11 @@ export function createPagesRouter(auth: AuthServices): Router {
     "/setup",
     page(async (req, res, s) => {
       const query = parse(setupQuery, req.query);
+      if (query.installation_id === undefined) {
+        // A member asked the organization's owners to approve the install: nothing exists yet.
+        if (query.setup_action === "request") return void res.type("html").send(requestSentPage(s));
+        throw new AppError("invalid_input", "GitHub did not say which installation this is (installation_id is missing)");
+      }
       const outcome = await auth.setup.handle(s.userId, {
         installationId: query.installation_id,
         setupAction: query.setup_action,

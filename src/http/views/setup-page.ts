@@ -25,3 +25,14 @@ ${m.teams.length
     m.user,
   );
 }
+
+/** After a member asked an organization's owners to approve the install. */
+export function requestSentPage(user: { login: string }): string {
+  return layout(
+    "Install requested",
+    html`<h1>Install requested</h1>
+<p class="lead">GitHub sent your request to the organization's owners. Once one of them approves it, the installation appears on your team's connect page, ready to connect.</p>
+<p><a class="button" href="/">Back to your teams</a></p>`,
+    user,
+  );
+}

@@ -241,6 +241,16 @@ describeEachE2E("GitHub's setup URL and the install callback", ({ e2e }) => {
       expect(await writeCounts(db)).toEqual(before);
     });
 
+    test("an install callback that carries the install link's state links to that team (the state is checked on the setup page)", async () => {
+      const { github } = e2e();
+      const acme = github.world.install(github.world.org("acme")!);
+      const state = stateOf(await installUrlFor(bob, teamId));
+      github.addCode("code-bob", BOB);
+      const page = await e2e().browser().goto(e2e().url(`/auth/callback?code=code-bob&installation_id=${acme.id}&setup_action=install&state=${encodeURIComponent(state)}`));
+      expect(trail(page)).toEqual(["302 /auth/callback", "302 /setup", `200 /teams/${teamId}/connect`]);
+      expect(await linksOf(teamId)).toEqual([acme.id]);
+    });
+
     test.each(["abc", "-1", "1.5", "1;DROP TABLE teams"])("installation_id=%j answers 400 and stores nothing", async (bad) => {
       e2e().github.addCode("code-x", BOB);
       const before = { ...(await writeCounts(e2e().db)), sessions: await countRows(e2e().db, "sessions") };
@@ -248,6 +258,14 @@ describeEachE2E("GitHub's setup URL and the install callback", ({ e2e }) => {
       expect(hop.status).toBe(400);
       expect({ ...(await writeCounts(e2e().db)), sessions: await countRows(e2e().db, "sessions") }).toEqual(before);
     });
+  });
+
+  test("GET /setup?setup_action=request (a member asked the org's owners) explains what happens next and stores nothing", async () => {
+    const before = await writeCounts(e2e().db);
+    const page = await bob.goto(e2e().url("/setup?setup_action=request"));
+    expect(page.status).toBe(200);
+    expect(page.text).toContain("Install requested");
+    expect(await writeCounts(e2e().db)).toEqual(before);
   });
 
   test.each(["abc", "-1", "1.5", "1;DROP TABLE teams", "9007199254740993"])("GET /setup with installation_id=%j answers 400 and stores nothing", async (bad) => {

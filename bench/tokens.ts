@@ -3,7 +3,8 @@
 // API actions as one installation (probot.auth(id), then GET /repos/{owner}/{repo}) spread over
 // several processes that start at the same instant, GitHub played by a local fake. After an
 // unmeasured warm-up, each round runs them twice, each time in fresh processes and in alternating
-// order: Probot alone (its in-memory token cache: one mint per process, the baseline) and
+// order: Probot alone (its in-memory token cache: one mint per process, the baseline; with
+// --concurrency > 1 one per action that starts before the first mint ends) and
 // Octoplex's wiring (tokens shared through the database, emptied before the round). Prints the
 // token mints GitHub received per round (goal with the shared cache: 1) and the actions' p50/p99
 // latency over all rounds, with the median latency the shared cache adds; exits 1 when the shared
@@ -100,7 +101,7 @@ async function main(): Promise<number> {
     console.log(`  ${runs[0].label.padEnd(42)} ${mints.padStart(11)}  ${ms(percentile(all(runs), 50)).padStart(9)}  ${ms(percentile(all(runs), 99)).padStart(9)}`);
   }
   console.log("");
-  console.log(`token mints with the shared cache: ${shared.map((r) => r.mints).join(", ")} per round (goal: 1; Probot alone: ${baseline.map((r) => r.mints).join(", ")}, one per process)`);
+  console.log(`token mints with the shared cache: ${shared.map((r) => r.mints).join(", ")} per round (goal: 1; Probot alone: ${baseline.map((r) => r.mints).join(", ")})`);
   const added = percentile(all(shared), 50) - percentile(all(baseline), 50);
   console.log(`median added latency of the shared cache: ${added >= 0 ? "+" : ""}${ms(added)} per API action`);
 

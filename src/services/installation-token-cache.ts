@@ -46,6 +46,25 @@ export function createInstallationTokenCache(options: InstallationTokenCacheOpti
   const memory = new Map<string, { value: string; freshUntil: number }>();
   // Keys this process holds the mint lease for: get() returned undefined, set() has not come yet.
   const minting = new Set<string>();
+  // Callers in this process waiting for this process's own mint: told by set(), not by polling.
+  const waiters = new Map<string, Array<(value: string | undefined) => void>>();
+
+  function waitForOwnMint(key: string, deadline: number): Promise<string | undefined> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(undefined), Math.max(0, deadline - Date.now()));
+      const list = waiters.get(key) ?? [];
+      list.push((value) => {
+        clearTimeout(timer);
+        resolve(value);
+      });
+      waiters.set(key, list);
+    });
+  }
+
+  function wake(key: string, value: string | undefined) {
+    for (const resolve of waiters.get(key) ?? []) resolve(value);
+    waiters.delete(key);
+  }
   const context = (key: string) => `installation_tokens:${key}`;
 
   function remember(key: string, value: string, freshUntil: number) {
@@ -69,6 +88,11 @@ export function createInstallationTokenCache(options: InstallationTokenCacheOpti
       };
       const deadline = Date.now() + waitMs;
       while (Date.now() < deadline) {
+        if (minting.has(key)) {
+          const minted = await waitForOwnMint(key, deadline);
+          if (minted) return minted;
+          continue;
+        }
         const value = await stored();
         if (value) return value;
         if (await acquireTokenLease(db, key, new Date(now().getTime() + leaseMs), now())) {
@@ -93,6 +117,7 @@ export function createInstallationTokenCache(options: InstallationTokenCacheOpti
       );
       remember(key, value, expiresAt - EXPIRY_MARGIN_MS);
       minting.delete(key);
+      wake(key, value);
       await releaseTokenLease(db, key);
     },
 
@@ -100,6 +125,8 @@ export function createInstallationTokenCache(options: InstallationTokenCacheOpti
       // auth-app's key is the installation id, then "|"-separated repositories and permissions when asked for.
       for (const key of [...minting].filter((k) => k.split("|")[0] === String(installationId))) {
         minting.delete(key);
+        // The waiting callers try for the lease themselves.
+        wake(key, undefined);
         await releaseTokenLease(db, key);
       }
     },

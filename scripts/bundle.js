@@ -4,8 +4,8 @@
 // `node scripts/bundle.js --outfile /tmp/x/handler.js` writes elsewhere (tests, so parallel runs
 // never share a file); `--metafile meta.json` writes esbuild's metafile (what is big, and why).
 const { build } = require("esbuild");
-const { statSync, writeFileSync } = require("node:fs");
-const { join, relative, resolve } = require("node:path");
+const { copyFileSync, statSync, writeFileSync } = require("node:fs");
+const { dirname, join, relative, resolve } = require("node:path");
 const { parseArgs } = require("node:util");
 
 const root = join(__dirname, "..");
@@ -39,8 +39,8 @@ const stubs = {
       contents: fail(`knex's ${args.path.split(/[\\/]/).slice(-2)[0]} dialect is not in the Lambda bundle: Octoplex on Lambda uses Postgres`),
       loader: "js",
     }));
-    // iconv-lite's multi-byte tables (CJK charsets), for request bodies that are not UTF-8: the
-    // message makes body-parser answer 415 "unsupported charset" instead.
+    // iconv-lite's multi-byte tables (CJK charsets). The JSON and form parsers refuse those charsets
+    // before decoding; for the text parser the message makes raw-body answer 415 "unsupported charset".
     b.onLoad({ filter: /[\\/]iconv-lite[\\/]encodings[\\/]tables[\\/][^\\/]+\.json$/ }, (args) => ({
       contents: fail(`Encoding not recognized: the ${args.path.split(/[\\/]/).pop()} table is not in the Lambda bundle`),
       loader: "js",
@@ -70,6 +70,8 @@ async function bundle({ outfile = join(root, "dist/lambda/handler.js"), metafile
     metafile: Boolean(metafile),
   });
   if (metafile) writeFileSync(metafile, JSON.stringify(result.metafile));
+  // GET /openapi.json reads the contract next to the handler (src/http/openapi-router.ts).
+  copyFileSync(join(root, "openapi.yaml"), join(dirname(outfile), "openapi.yaml"));
   return { outfile, bytes: statSync(outfile).size };
 }
 

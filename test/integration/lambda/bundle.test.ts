@@ -46,26 +46,32 @@ const { handler } = require(process.argv[1]);
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  test("is one file plus its source map and licences", () => {
-    expect(readdirSync(dir).sort()).toEqual(["handler.js", "handler.js.LEGAL.txt", "handler.js.map"]);
+  test("is one file plus its source map, licences and the OpenAPI document", () => {
+    expect(readdirSync(dir).sort()).toEqual(["handler.js", "handler.js.LEGAL.txt", "handler.js.map", "openapi.yaml"]);
   });
 
-  test("loaded in a fresh node process, it runs the migrate job and answers a signed webhook with 200 against Postgres", async () => {
+  test("loaded in a fresh node process, it runs the migrate job, answers a signed webhook with 200 against Postgres, and serves the express routes", async () => {
     if (database.config.client !== "postgres") throw new Error("expected a Postgres database");
     const events = [
       jobEvent("migrate"),
       apiGatewayV2Event(webhookRequest("installation", installationEvent("created", { id: 4601 }), { deliveryId: "d-bundle-4601" })),
       apiGatewayV2Event({ method: "GET", path: "/healthz" }),
+      apiGatewayV2Event({ method: "GET", path: "/auth/login", query: "return_to=%2F" }),
+      apiGatewayV2Event({ method: "GET", path: "/openapi.json" }),
     ];
     const env = { PATH: process.env.PATH, ...testEnv({ DATABASE_URL: database.config.url, LOG_LEVEL: "warn", LOG_FORMAT: "json" }), OCTOPLEX_TEST_EVENTS: JSON.stringify(events) };
 
     const { stdout } = await run(process.execPath, ["-e", CHILD, join(dir, "handler.js")], { cwd: dir, env, timeout: 30_000 });
 
-    const [migrated, webhook, health] = JSON.parse(stdout.trim().split("\n").pop()!) as [{ applied: string[] }, LambdaHttpResult, LambdaHttpResult];
+    const [migrated, webhook, health, login, openapi] = JSON.parse(stdout.trim().split("\n").pop()!) as [{ applied: string[] }, ...LambdaHttpResult[]];
     expect(migrated.applied.length).toBeGreaterThan(0);
     expect(webhook.statusCode).toBe(200);
     expect(jsonBody(webhook)).toEqual({ ok: true });
     expect(health.statusCode).toBe(200);
+    expect(login.statusCode).toBe(302);
+    expect(login.cookies).toEqual([expect.stringMatching(/^octoplex_login_state=/)]);
+    expect(openapi.statusCode).toBe(200);
+    expect(jsonBody(openapi)).toMatchObject({ paths: { "/healthz": expect.any(Object) } });
     expect((await db("installations").pluck("id")).map(Number)).toEqual([4601]);
     expect(await db("webhook_deliveries").pluck("id")).toEqual(["d-bundle-4601"]);
   }, 60_000);

@@ -12,7 +12,12 @@ export function addEventCommands(program: Command, io: CliIo, withDeps: WithDeps
     .option("--since <duration>", "look back this far (e.g. 30m, 6h, 2d) instead of from where the last run stopped", parseDuration)
     .action((opts: { since?: number }) =>
       withDeps("app", async ({ services }) => {
-        const report = await services.redeliver({ sinceMs: opts.since });
+        let report;
+        try {
+          report = await services.redeliver({ sinceMs: opts.since, onProgress: (n) => io.progress?.(`Scanning deliveries: ${n}`) });
+        } finally {
+          io.progress?.("");
+        }
         for (const r of report.redelivered) io.out(`redelivered  ${r.guid} ${r.event}${r.action ? `.${r.action}` : ""}`);
         io.out(
           `${report.redelivered.length} redelivery request(s); scanned ${report.scanned} deliveries, ${report.failed} failed ` +

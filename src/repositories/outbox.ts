@@ -1,4 +1,4 @@
-import type { Db } from "../db/knex";
+import { Db, isPostgres } from "../db/knex";
 import { dbTime, parseJson, toDate, toDateOrNull, toNumber, toNumberOrNull } from "./rows";
 
 export type OutboxStatus = "pending" | "delivered" | "failed";
@@ -20,6 +20,8 @@ export interface OutboxEvent {
 }
 
 const TABLE = "outbox_events";
+// The first key of the two-key advisory locks taken per ordering key ("outb").
+const OUTBOX_LOCK_SPACE = 0x6f757462;
 
 function mapRow(row: Record<string, unknown>): OutboxEvent {
   return {
@@ -46,6 +48,15 @@ export async function insertOutboxEvents(
   giveUpAt: Date,
 ): Promise<void> {
   if (events.length === 0) return;
+  if (isPostgres(db)) {
+    // Ids come from a sequence, so two transactions can commit a team's events out of id order,
+    // and the dispatcher would send the later one first. Until the caller commits, other writers
+    // for the same ordering key wait here (SQLite's single writer already serialises them).
+    // Sorted, so that two transactions taking several keys do not deadlock.
+    for (const key of [...new Set(events.map((e) => e.orderingKey))].sort()) {
+      await db.raw("select pg_advisory_xact_lock(?, hashtext(?))", [OUTBOX_LOCK_SPACE, key]);
+    }
+  }
   const rows = events.map((e) => ({
     message_id: e.messageId,
     type: e.type,

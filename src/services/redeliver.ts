@@ -31,7 +31,7 @@ export interface RedeliverReport {
  * that Octoplex never processed.
  */
 export function createRedeliver({ db, now, github }: { db: Knex; now: () => Date; github: GithubAccess }) {
-  return async function redeliver(options: { sinceMs?: number } = {}): Promise<RedeliverReport> {
+  return async function redeliver(options: { sinceMs?: number; onProgress?: (scanned: number) => void } = {}): Promise<RedeliverReport> {
     const state = await readJobState<RedeliverState>(db, STATE, { requested: {} });
     const oldestUseful = now().getTime() - HISTORY_MS;
     const from =
@@ -42,7 +42,13 @@ export function createRedeliver({ db, now, github }: { db: Knex; now: () => Date
           : oldestUseful;
     const cutoff = Math.max(from, oldestUseful);
 
-    const deliveries = await github.asApp((o) => listHookDeliveries(o, (d) => Date.parse(d.delivered_at) < cutoff));
+    let scanned = 0;
+    const deliveries = await github.asApp((o) =>
+      listHookDeliveries(o, (d) => {
+        if (++scanned % 100 === 0) options.onProgress?.(scanned);
+        return Date.parse(d.delivered_at) < cutoff;
+      }),
+    );
     const report: RedeliverReport = { scanned: deliveries.length, failed: 0, alreadyProcessed: 0, alreadyRequested: 0, redelivered: [] };
 
     // Newest first: the first attempt seen of a guid is its latest.
@@ -50,20 +56,26 @@ export function createRedeliver({ db, now, github }: { db: Knex; now: () => Date
     for (const d of deliveries) if (!latest.has(d.guid)) latest.set(d.guid, d);
 
     const requested = Object.fromEntries(Object.entries(state.requested).filter(([, at]) => Date.parse(at) > oldestUseful));
-    for (const delivery of latest.values()) {
-      if (delivery.status_code >= 200 && delivery.status_code < 300) continue;
-      report.failed++;
-      if (await hasDelivery(db, delivery.guid)) {
-        report.alreadyProcessed++;
-        continue;
+    try {
+      for (const delivery of latest.values()) {
+        if (delivery.status_code >= 200 && delivery.status_code < 300) continue;
+        report.failed++;
+        if (await hasDelivery(db, delivery.guid)) {
+          report.alreadyProcessed++;
+          continue;
+        }
+        if (requested[delivery.guid] && Date.parse(requested[delivery.guid]) > Date.parse(delivery.delivered_at)) {
+          report.alreadyRequested++;
+          continue;
+        }
+        await github.asApp((o) => requestRedelivery(o, delivery.id));
+        requested[delivery.guid] = now().toISOString();
+        report.redelivered.push({ guid: delivery.guid, event: delivery.event, action: delivery.action, deliveryId: delivery.id });
       }
-      if (requested[delivery.guid] && Date.parse(requested[delivery.guid]) > Date.parse(delivery.delivered_at)) {
-        report.alreadyRequested++;
-        continue;
-      }
-      await github.asApp((o) => requestRedelivery(o, delivery.id));
-      requested[delivery.guid] = now().toISOString();
-      report.redelivered.push({ guid: delivery.guid, event: delivery.event, action: delivery.action, deliveryId: delivery.id });
+    } catch (error) {
+      // Keep what was asked for, and the old starting point: the next run resumes without repeats.
+      await writeJobState(db, STATE, { newestSeen: state.newestSeen, requested } satisfies RedeliverState, now());
+      throw error;
     }
 
     const newest = deliveries[0]?.delivered_at ?? state.newestSeen;

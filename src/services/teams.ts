@@ -9,8 +9,9 @@ export type Actor = { kind: "user"; userId: number } | { kind: "api_key"; apiKey
 
 const MAX_TEAM_ID = 2 ** 31 - 1;
 
+// A key acting for a user (X-Octoplex-User) is that user in the history; a bare key is the system.
 const auditActor = (actor: Actor) =>
-  actor.kind === "user" ? { type: "user" as const, id: actor.userId } : { type: "system" as const, id: null };
+  actor.userId !== null ? { type: "user" as const, id: actor.userId } : { type: "system" as const, id: null };
 
 /**
  * Teams and their members. Access is checked here, not in the routes: a team the caller does not

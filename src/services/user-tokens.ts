@@ -118,7 +118,7 @@ export function createUserTokens({ db, cipher, oauth, now, log, events }: UserTo
       if (row && (await oauth.isTokenValid(cipher.decrypt(row.accessTokenEncrypted, accessContext(userId))))) {
         throw new Error("GitHub refused a user token that it still considers valid");
       }
-      await forget(db, userId, "GitHub no longer accepts the token");
+      await db.transaction((trx) => forget(trx, userId, "GitHub no longer accepts the token"));
       throw new ReauthorizationRequired(userId);
     },
 

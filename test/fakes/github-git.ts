@@ -1,0 +1,249 @@
+/**
+ * Repositories with just enough git behind them for the fake GitHub (GHES layout, /api/v3): what an
+ * installation token creates and commits through. Added to a running fake with
+ * `github.addRoutes(git.routes)`; `git.reset()` between tests (the fake's reset keeps added routes).
+ *
+ *   const git = createGithubGit(github);
+ *   git.repo("acme", "widgets")!.refs.get("main");     // a branch's head
+ *   git.filesAt(sha);                                  // path → bytes of a commit's tree
+ *
+ * Every route needs an installation token (ghs_) the fake handed out, of an installation on the owner:
+ *   POST  /orgs/:org/repos                  { name, private, description, auto_init } — auto_init: a first commit with README.md
+ *   GET   /repos/:owner/:repo               default_branch, size (0 while empty)
+ *   GET   …/git/ref/heads/:branch           404 unknown; 409 "Git Repository is empty." without commits
+ *   GET   …/git/commits/:sha                POST …/git/blobs, …/git/trees (base_tree), …/git/commits, …/git/refs
+ *   PATCH …/git/refs/heads/:branch          422 unless a fast-forward (or force)
+ *   PUT   …/contents/:path                  { message, content (base64), branch, sha } — the way into an empty repository
+ * Objects are content-addressed (sha1, as git hashes blobs); the git data API answers 409 on an empty repository.
+ */
+import { createHash } from "node:crypto";
+import { badCredentials, bearer, json, notFound, Reply, Route, RouteContext } from "./fake-http";
+import type { FakeAccount, FakeGithub } from "./fake-github";
+
+export interface GitCommit {
+  sha: string;
+  tree: string;
+  parents: string[];
+  message: string;
+}
+
+export interface GitRepo {
+  owner: FakeAccount;
+  name: string;
+  private: boolean;
+  description: string | null;
+  defaultBranch: string;
+  /** Branch name (no refs/heads/) → head commit sha. Empty: a repository without commits. */
+  refs: Map<string, string>;
+}
+
+export interface FakeGit {
+  routes: Route[];
+  repo(owner: string, name: string): GitRepo | undefined;
+  commit(sha: string): GitCommit | undefined;
+  /** Path → bytes of every file in the commit's tree. */
+  filesAt(commitSha: string): Record<string, Buffer>;
+  /** The commits from `sha` back along first parents, newest first. */
+  log(sha: string): GitCommit[];
+  reset(): void;
+}
+
+type Json = Record<string, unknown>;
+type TreeEntry = { path: string; sha?: string | null; content?: string };
+
+const API = "/api/v3";
+const REPO = "/repos/([^/]+)/([^/]+)";
+const sha1 = (data: string | Buffer) => createHash("sha1").update(data).digest("hex");
+const invalid = (message: string) => json(422, { message, documentation_url: "https://docs.github.com/rest" });
+const EMPTY = json(409, { message: "Git Repository is empty.", documentation_url: "https://docs.github.com/rest" });
+
+export function createGithubGit(github: Pick<FakeGithub, "installationOfToken" | "world" | "url">): FakeGit {
+  const repos = new Map<string, GitRepo>(); // "owner/name", lowercase
+  const blobs = new Map<string, Buffer>();
+  const trees = new Map<string, Map<string, string>>(); // path → blob sha
+  const commits = new Map<string, GitCommit>();
+  let clock = 0;
+
+  const addBlob = (bytes: Buffer) => {
+    const sha = sha1(Buffer.concat([Buffer.from(`blob ${bytes.length}\0`), bytes]));
+    blobs.set(sha, bytes);
+    return sha;
+  };
+  const addTree = (files: Map<string, string>) => {
+    const sorted = new Map([...files].sort(([a], [b]) => (a < b ? -1 : 1)));
+    const sha = sha1(`tree ${JSON.stringify([...sorted])}`);
+    trees.set(sha, sorted);
+    return sha;
+  };
+  const addCommit = (tree: string, parents: string[], message: string): GitCommit => {
+    const sha = sha1(`commit ${tree} ${parents.join(",")} ${++clock} ${message}`);
+    const commit = { sha, tree, parents, message };
+    commits.set(sha, commit);
+    return commit;
+  };
+  const isAncestor = (ancestor: string, of: string): boolean =>
+    of === ancestor || (commits.get(of)?.parents ?? []).some((p) => isAncestor(ancestor, p));
+
+  const htmlUrl = (repo: GitRepo, ...rest: string[]) => [`${github.url}/${repo.owner.login}/${repo.name}`, ...rest].join("/");
+  const repoJson = (repo: GitRepo) => ({
+    id: Number.parseInt(sha1(`${repo.owner.login}/${repo.name}`).slice(0, 8), 16),
+    name: repo.name,
+    full_name: `${repo.owner.login}/${repo.name}`,
+    owner: github.world.accountJson(repo.owner),
+    private: repo.private,
+    description: repo.description,
+    html_url: htmlUrl(repo),
+    default_branch: repo.defaultBranch,
+    size: repo.refs.size === 0 ? 0 : 1,
+  });
+  const commitJson = (repo: GitRepo, c: GitCommit) => ({
+    sha: c.sha,
+    html_url: htmlUrl(repo, "commit", c.sha),
+    message: c.message,
+    tree: { sha: c.tree },
+    parents: c.parents.map((sha) => ({ sha, html_url: htmlUrl(repo, "commit", sha) })),
+  });
+
+  /** The installation of the request's token: on `owner`, or the request is refused. */
+  const account = (ctx: RouteContext, owner: string): FakeAccount | Reply => {
+    const token = bearer(ctx.req);
+    const id = token?.startsWith("ghs_") ? github.installationOfToken(token) : undefined;
+    const installation = id === undefined ? undefined : github.world.installation(id);
+    if (!installation) return badCredentials();
+    return installation.account.login.toLowerCase() === owner.toLowerCase() ? installation.account : notFound();
+  };
+  const route = (method: string, path: string, handler: (repo: GitRepo, ctx: RouteContext, body: Json) => Reply): Route => [
+    method,
+    new RegExp(`^${API}${REPO}${path}$`),
+    async (ctx) => {
+      const owner = account(ctx, ctx.params[0]);
+      if ("status" in owner) return owner;
+      const repo = repos.get(`${ctx.params[0]}/${ctx.params[1]}`.toLowerCase());
+      if (!repo) return notFound();
+      return handler(repo, { ...ctx, params: ctx.params.slice(2) }, method === "GET" ? {} : ((await ctx.body()) as Json));
+    },
+  ];
+  /** A route of the git data API: 409 while the repository has no commits, as GitHub answers. */
+  const gitRoute = (method: string, path: string, handler: Parameters<typeof route>[2]) =>
+    route(method, `/git${path}`, (repo, ctx, body) => (repo.refs.size === 0 ? EMPTY : handler(repo, ctx, body)));
+
+  const routes: Route[] = [
+    [
+      "POST",
+      new RegExp(`^${API}/orgs/([^/]+)/repos$`),
+      async (ctx) => {
+        const owner = account(ctx, ctx.params[0]);
+        if ("status" in owner) return owner;
+        const body = (await ctx.body()) as Json;
+        const name = String(body.name ?? "");
+        if (!/^[A-Za-z0-9._-]+$/.test(name)) return invalid("Repository creation failed: name is invalid");
+        const key = `${owner.login}/${name}`.toLowerCase();
+        if (repos.has(key)) return invalid("Repository creation failed: name already exists on this account");
+        const repo: GitRepo = {
+          owner,
+          name,
+          private: body.private !== false,
+          description: typeof body.description === "string" ? body.description : null,
+          defaultBranch: "main",
+          refs: new Map(),
+        };
+        repos.set(key, repo);
+        if (body.auto_init === true) {
+          const readme = addBlob(Buffer.from(`# ${name}\n`));
+          repo.refs.set("main", addCommit(addTree(new Map([["README.md", readme]])), [], "Initial commit").sha);
+        }
+        return json(201, repoJson(repo));
+      },
+    ],
+    route("GET", "", (repo) => json(200, repoJson(repo))),
+    gitRoute("GET", "/ref/heads(?:/|%2F)(.+)", (repo, ctx) => {
+      const sha = repo.refs.get(ctx.params[0]);
+      return sha ? json(200, { ref: `refs/heads/${ctx.params[0]}`, object: { sha, type: "commit" } }) : notFound();
+    }),
+    gitRoute("GET", "/commits/([0-9a-f]{40})", (repo, ctx) => {
+      const commit = commits.get(ctx.params[0]);
+      return commit ? json(200, commitJson(repo, commit)) : notFound();
+    }),
+    gitRoute("POST", "/blobs", (_repo, _ctx, body) => {
+      if (typeof body.content !== "string") return invalid("content is missing");
+      const sha = addBlob(Buffer.from(body.content, body.encoding === "base64" ? "base64" : "utf8"));
+      return json(201, { sha, url: `${github.url}${API}/git/blobs/${sha}` });
+    }),
+    gitRoute("POST", "/trees", (_repo, _ctx, body) => {
+      const base = body.base_tree === undefined ? new Map<string, string>() : trees.get(String(body.base_tree));
+      if (!base) return invalid("base_tree is not a valid tree");
+      const files = new Map(base);
+      for (const entry of (body.tree ?? []) as TreeEntry[]) {
+        if (entry.sha === null) files.delete(entry.path);
+        else if (entry.sha && blobs.has(entry.sha)) files.set(entry.path, entry.sha);
+        else if (typeof entry.content === "string") files.set(entry.path, addBlob(Buffer.from(entry.content)));
+        else return invalid(`tree.sha ${String(entry.sha)} is not a valid blob`);
+      }
+      const sha = addTree(files);
+      return json(201, { sha, tree: [...files].map(([path, blob]) => ({ path, mode: "100644", type: "blob", sha: blob })) });
+    }),
+    gitRoute("POST", "/commits", (repo, _ctx, body) => {
+      const parents = (body.parents ?? []) as string[];
+      if (!trees.has(String(body.tree))) return invalid("tree is not a valid tree");
+      if (parents.some((p) => !commits.has(p))) return invalid("parents are not valid commits");
+      return json(201, commitJson(repo, addCommit(String(body.tree), parents, String(body.message ?? ""))));
+    }),
+    gitRoute("POST", "/refs", (repo, _ctx, body) => {
+      const branch = /^refs\/heads\/(.+)$/.exec(String(body.ref))?.[1];
+      if (!branch) return invalid("ref must be refs/heads/…");
+      if (repo.refs.has(branch)) return invalid("Reference already exists");
+      if (!commits.has(String(body.sha))) return invalid("Object does not exist");
+      repo.refs.set(branch, String(body.sha));
+      return json(201, { ref: body.ref, object: { sha: body.sha, type: "commit" } });
+    }),
+    gitRoute("PATCH", "/refs/heads(?:/|%2F)(.+)", (repo, ctx, body) => {
+      const branch = ctx.params[0];
+      const head = repo.refs.get(branch);
+      const sha = String(body.sha);
+      if (!head) return invalid("Reference does not exist");
+      if (!commits.has(sha)) return invalid("Object does not exist");
+      if (body.force !== true && !isAncestor(head, sha)) return invalid("Update is not a fast forward");
+      repo.refs.set(branch, sha);
+      return json(200, { ref: `refs/heads/${branch}`, object: { sha, type: "commit" } });
+    }),
+    route("PUT", "/contents/(.+)", (repo, ctx, body) => {
+      const path = ctx.params[0];
+      const empty = repo.refs.size === 0;
+      const branch = typeof body.branch === "string" ? body.branch : repo.defaultBranch;
+      const head = repo.refs.get(branch);
+      if (!empty && !head) return invalid(`Branch ${branch} not found`);
+      const files = new Map(head ? trees.get(commits.get(head)!.tree) : undefined);
+      const existed = files.has(path);
+      if (existed && body.sha !== files.get(path)) return invalid(`"sha" wasn't supplied or does not match`);
+      const blob = addBlob(Buffer.from(String(body.content ?? ""), "base64"));
+      files.set(path, blob);
+      const commit = addCommit(addTree(files), head ? [head] : [], String(body.message ?? ""));
+      if (empty) repo.defaultBranch = branch; // the first push names the default branch
+      repo.refs.set(branch, commit.sha);
+      return json(existed ? 200 : 201, { content: { path, sha: blob, html_url: htmlUrl(repo, "blob", branch, path) }, commit: commitJson(repo, commit) });
+    }),
+  ];
+
+  const git: FakeGit = {
+    routes,
+    repo: (owner, name) => repos.get(`${owner}/${name}`.toLowerCase()),
+    commit: (sha) => commits.get(sha),
+    filesAt(commitSha) {
+      const tree = trees.get(commits.get(commitSha)?.tree ?? "") ?? new Map<string, string>();
+      return Object.fromEntries([...tree].map(([path, blob]) => [path, blobs.get(blob)!]));
+    },
+    log(sha) {
+      const out: GitCommit[] = [];
+      for (let c = commits.get(sha); c; c = commits.get(c.parents[0] ?? "")) out.push(c);
+      return out;
+    },
+    reset() {
+      repos.clear();
+      blobs.clear();
+      trees.clear();
+      commits.clear();
+      clock = 0;
+    },
+  };
+  return git;
+}

@@ -19,8 +19,9 @@ import { migrateLatest } from "../src/db/migrate";
 import { apiGatewayV2Event, webhookRequest } from "../test/fixtures/lambda-events";
 import { installationEvent } from "../test/fixtures/payloads";
 import { testEnv } from "../test/helpers/config";
-import { createTestDatabase, TestDatabase } from "../test/helpers/databases";
-import { ADMIN_POSTGRES_URL } from "../test/helpers/postgres-url";
+import type { TestDatabase } from "../test/helpers/databases";
+import { createBenchDatabase, reportProblems, runBench } from "./harness";
+import { formatMs, mb, median } from "./stats";
 
 const { values: args } = parseArgs({ options: { runs: { type: "string", default: "10" } } });
 const runs = Number(args.runs);
@@ -28,6 +29,7 @@ const runs = Number(args.runs);
 const ROOT = join(__dirname, "..");
 const GOAL_MS = 400;
 const GOAL_RATIO = 0.5;
+const ms = formatMs(0);
 
 interface Target {
   name: string;
@@ -105,9 +107,7 @@ async function coldStart(target: Target, databaseUrl: string): Promise<Sample> {
 
 async function main(): Promise<number> {
   for (const t of TARGETS) if (!existsSync(t.file)) throw new Error(`${t.file} is missing: run \`${t.make}\` first (npm run bench:coldstart does both)`);
-  database = await createTestDatabase("postgres").catch((error: Error) => {
-    throw new Error(`cannot create a database on ${ADMIN_POSTGRES_URL} (${error.message}); set TEST_DATABASE_URL`);
-  });
+  database = await createBenchDatabase("postgres", "set TEST_DATABASE_URL");
   if (database.config.client !== "postgres") throw new Error("expected Postgres");
   const url = database.config.url;
   db = createKnex(database.config);
@@ -155,32 +155,10 @@ async function main(): Promise<number> {
   }
   const stored = Number((await db("installations").count({ n: "*" }))[0].n);
   if (stored !== nextInstallation - 1) problems.push(`${stored} installation(s) stored, expected ${nextInstallation - 1}`);
-  for (const p of problems) console.error(`problem: ${p}`);
-  return problems.length === 0 ? 0 : 1;
+  return reportProblems(problems);
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
-
-const ms = (value: number) => `${value.toFixed(0)} ms`;
-const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
-
-async function cleanup(): Promise<void> {
+runBench(main, async () => {
   await db?.destroy();
   await database?.drop();
-}
-
-process.once("SIGINT", () => void cleanup().finally(() => process.exit(130)));
-main()
-  .then(async (code) => {
-    await cleanup();
-    process.exit(code);
-  })
-  .catch(async (error: Error) => {
-    console.error(error.message);
-    await cleanup().catch(() => undefined);
-    process.exit(1);
-  });
+});

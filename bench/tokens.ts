@@ -10,15 +10,11 @@
 // latency over all rounds, with the median latency the shared cache adds; exits 1 when the shared
 // cache minted anything but once in a round, or an action failed.
 import { parseArgs } from "node:util";
-import pino from "pino";
-import { migrateLatest } from "../src/db/migrate";
-import { createDeps, Deps } from "../src/deps";
-import { FakeGithub, startFakeGithub } from "../test/fakes/fake-github";
-import { installationApiRoutes, tokenMints } from "../test/fakes/github-installation-api";
+import { tokenMints } from "../test/fakes/github-installation-api";
 import { startTokenWorkers, TokenWorkerConfig, TokenWorkers } from "../test/fakes/token-workers";
-import { testConfig } from "../test/helpers/config";
-import { createTestDatabase, TestDatabase } from "../test/helpers/databases";
-import { ADMIN_POSTGRES_URL } from "../test/helpers/postgres-url";
+import { startWorkerHost, WorkerHost } from "../test/helpers/worker-host";
+import { createBenchDatabase, reportProblems, runBench } from "./harness";
+import { columns, formatMs, p50p99, percentile } from "./stats";
 
 const { values: args } = parseArgs({
   options: {
@@ -43,20 +39,14 @@ interface Run {
   problems: string[];
 }
 
-let database: TestDatabase | undefined;
-let github: FakeGithub | undefined;
-let deps: Deps | undefined;
+const ms = formatMs(2);
+
+let host: WorkerHost | undefined;
 let workers: TokenWorkers | undefined;
 
 async function main(): Promise<number> {
-  database = await createTestDatabase(kind).catch((error: Error) => {
-    throw new Error(`cannot create a database on ${ADMIN_POSTGRES_URL} (${error.message}); use --sqlite, or set TEST_DATABASE_URL`);
-  });
-  github = await startFakeGithub();
-  github.addRoutes(installationApiRoutes(github));
-  const url = new URL(github.url);
-  deps = createDeps(testConfig(database.config, { GHE_HOST: url.host, GHE_PROTOCOL: "http" }), { log: pino({ level: "silent" }) });
-  await migrateLatest(deps.db);
+  host = await startWorkerHost(await createBenchDatabase(kind, "use --sqlite, or set TEST_DATABASE_URL"), { installationApi: true });
+  const { database, github, deps } = host;
   const installation = github.world.install(github.world.addOrg({ id: 9001, login: "acme" }));
 
   console.log(
@@ -64,10 +54,10 @@ async function main(): Promise<number> {
       `${installation.id} (GET /repos/acme/widgets), ${concurrency} at a time per process, every process starting at once`,
   );
   const measure = async (label: string, cache: TokenWorkerConfig["cache"]): Promise<Run> => {
-    workers = await startTokenWorkers(processes, { database: database!.config, githubUrl: github!.url, cache });
-    const before = tokenMints(github!, installation.id);
+    workers = await startTokenWorkers(processes, { database: database.config, githubUrl: github.url, cache });
+    const before = tokenMints(github, installation.id);
     const results = await workers.run({ installationId: installation.id, owner: "acme", repo: "widgets", calls: perProcess, concurrency });
-    const mints = tokenMints(github!, installation.id) - before;
+    const mints = tokenMints(github, installation.id) - before;
     await workers.close();
     workers = undefined;
     const problems = results.flatMap((r) => r.errors.map((e) => `${label}, process ${r.pid}: ${e}`));
@@ -80,7 +70,7 @@ async function main(): Promise<number> {
   for (let round = 1; round <= rounds; round++) {
     const runBaseline = () => measure("Probot alone (in-memory cache per process)", "memory");
     const runShared = async () => {
-      await deps!.db("installation_tokens").delete(); // the shared cache starts cold, as the processes do
+      await deps.db("installation_tokens").delete(); // the shared cache starts cold, as the processes do
       return measure("Octoplex (shared cache in the database)", "shared");
     };
     if (round % 2 === 1) {
@@ -98,7 +88,7 @@ async function main(): Promise<number> {
   console.log(`${"".padEnd(44)} mints/round        p50        p99`);
   for (const runs of [baseline, shared]) {
     const mints = runs.map((r) => r.mints).join(", ");
-    console.log(`  ${runs[0].label.padEnd(42)} ${mints.padStart(11)}  ${ms(percentile(all(runs), 50)).padStart(9)}  ${ms(percentile(all(runs), 99)).padStart(9)}`);
+    console.log(`  ${runs[0].label.padEnd(42)} ${mints.padStart(11)}  ${columns(p50p99(all(runs)).map(ms))}`);
   }
   console.log("");
   console.log(`token mints with the shared cache: ${shared.map((r) => r.mints).join(", ")} per round (goal: 1; Probot alone: ${baseline.map((r) => r.mints).join(", ")})`);
@@ -109,33 +99,10 @@ async function main(): Promise<number> {
   shared.forEach((r, i) => {
     if (r.mints !== 1) problems.push(`round ${i + 1}: the shared cache minted ${r.mints} token(s), expected 1`);
   });
-  for (const p of problems.slice(0, 10)) console.error(`problem: ${p}`);
-  if (problems.length > 10) console.error(`… and ${problems.length - 10} more`);
-  return problems.length === 0 ? 0 : 1;
+  return reportProblems(problems, 10);
 }
 
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
-}
-
-const ms = (value: number) => `${value.toFixed(2)} ms`;
-
-async function cleanup(): Promise<void> {
+runBench(main, async () => {
   await workers?.close();
-  await deps?.close();
-  await github?.close();
-  await database?.drop();
-}
-
-process.once("SIGINT", () => void cleanup().finally(() => process.exit(130)));
-main()
-  .then(async (code) => {
-    await cleanup();
-    process.exit(code);
-  })
-  .catch(async (error: Error) => {
-    console.error(error.message);
-    await cleanup().catch(() => undefined);
-    process.exit(1);
-  });
+  await host?.close();
+});

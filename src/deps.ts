@@ -66,7 +66,7 @@ export function createDeps(config: Config, overrides: DepsOverrides = {}): Deps 
   const cipher = config.tokenEncryptionKeys ? createTokenCipher(config.tokenEncryptionKeys) : undefined;
   const tokenCache = cipher ? createInstallationTokenCache({ db, cipher, now }) : undefined;
   const probot = overrides.probot ?? createProbot(config, log, withTokenCache(withClockSkewRetry(Octokit), tokenCache));
-  const services = createServices({ config, db, now, log, probot, Octokit, cipher, oauth: overrides.oauth });
+  const services = createServices({ config, db, now, log, probot, Octokit, cipher, tokenCache, oauth: overrides.oauth });
   return { config, db, log, now, probot, services, close: () => db.destroy() };
 }
 
@@ -110,6 +110,7 @@ interface ServiceInputs {
   probot?: Probot;
   Octokit: typeof ProbotOctokit;
   cipher?: TokenCipher;
+  tokenCache?: TokenCache;
   oauth?: GithubOAuth;
 }
 
@@ -152,7 +153,13 @@ function createAuthServices(inputs: ServiceInputs, cipher: TokenCipher, events: 
   const sessions = createSessions({ db, secret: sessionSecret, now });
   const states = createOAuthStates({ db, secret: sessionSecret, now });
   const userTokens = createUserTokens({ db, cipher, oauth, now, log: log.child({ name: "user-tokens" }), events });
-  const github = createGithubAccess({ userTokens, Octokit, baseUrl: config.githubBaseUrl, probot: inputs.probot });
+  const github = createGithubAccess({
+    userTokens,
+    Octokit,
+    baseUrl: config.githubBaseUrl,
+    probot: inputs.probot,
+    forgetInstallationTokens: inputs.tokenCache && ((id) => inputs.tokenCache!.forget(id)),
+  });
   const teams = createTeams({ db, now });
   const links = createLinks({ db, now, teams, github, states, webBaseUrl: config.githubWebBaseUrl, appSlug: config.appSlug, events });
   return {

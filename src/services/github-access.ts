@@ -8,6 +8,8 @@ export interface GithubAccessDeps {
   Octokit: typeof ProbotOctokit;
   baseUrl: string;
   probot?: Probot;
+  /** Drops an installation's cached tokens (see installation-token-cache). */
+  forgetInstallationTokens?: (installationId: number) => Promise<void>;
 }
 
 /**
@@ -15,7 +17,7 @@ export interface GithubAccessDeps {
  * failures into domain errors: 401 on a user token → check the grant (reauthorization_required),
  * 5xx or no answer → github_unavailable. Other errors pass through for the caller to interpret.
  */
-export function createGithubAccess({ userTokens, Octokit, baseUrl, probot }: GithubAccessDeps) {
+export function createGithubAccess({ userTokens, Octokit, baseUrl, probot, forgetInstallationTokens }: GithubAccessDeps) {
   return {
     async asUser<T>(userId: number, work: (octokit: ProbotOctokit) => Promise<T>): Promise<T> {
       if (!userTokens) throw new Error("acting as a user needs the sign-in configuration");
@@ -32,7 +34,14 @@ export function createGithubAccess({ userTokens, Octokit, baseUrl, probot }: Git
     async asInstallation<T>(installationId: number, work: (octokit: ProbotOctokit) => Promise<T>): Promise<T> {
       if (!probot) throw new Error("acting as an installation needs APP_ID and the private key");
       try {
-        return await work(await probot.auth(installationId));
+        try {
+          return await work(await probot.auth(installationId));
+        } catch (error) {
+          // A cached token GitHub no longer accepts: forget it and try once with a fresh one.
+          if (statusOf(error) !== 401 || !forgetInstallationTokens) throw error;
+          await forgetInstallationTokens(installationId);
+          return await work(await probot.auth(installationId));
+        }
       } catch (error) {
         throw upstream(error);
       }

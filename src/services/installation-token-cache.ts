@@ -2,6 +2,7 @@ import type { Knex } from "knex";
 import type { TokenCipher } from "../crypto/token-cipher";
 import {
   acquireTokenLease,
+  deleteInstallationTokens,
   findInstallationToken,
   releaseTokenLease,
   saveInstallationToken,
@@ -16,6 +17,8 @@ export interface TokenCache {
    * of the lease now, or every process would wait for a token that is not coming.
    */
   mintFailed(installationId: number): Promise<void>;
+  /** GitHub refused a cached token (revoked, or from before a suspension): drop it everywhere. */
+  forget(installationId: number): Promise<void>;
 }
 
 export interface InstallationTokenCacheOptions {
@@ -119,6 +122,11 @@ export function createInstallationTokenCache(options: InstallationTokenCacheOpti
       minting.delete(key);
       wake(key, value);
       await releaseTokenLease(db, key);
+    },
+
+    async forget(installationId) {
+      for (const key of [...memory.keys()].filter((k) => k.split("|")[0] === String(installationId))) memory.delete(key);
+      await deleteInstallationTokens(db, installationId);
     },
 
     async mintFailed(installationId) {

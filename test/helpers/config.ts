@@ -31,3 +31,9 @@ export function testEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
 export function testConfig(database: Config["database"], extra: NodeJS.ProcessEnv = {}): Config {
   return { ...parseConfig(testEnv(extra), "server"), database };
 }
+
+/** The env that points the config at a fake GitHub at `githubUrl`: its host as GHE_HOST, its protocol as GHE_PROTOCOL. */
+export function githubEnv(githubUrl: string): { GHE_HOST: string; GHE_PROTOCOL: string } {
+  const github = new URL(githubUrl);
+  return { GHE_HOST: github.host, GHE_PROTOCOL: github.protocol.replace(":", "") };
+}

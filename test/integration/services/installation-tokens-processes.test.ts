@@ -1,14 +1,9 @@
-import pino from "pino";
-import { migrateLatest } from "../../../src/db/migrate";
-import { createDeps, Deps } from "../../../src/deps";
-import { FakeGithub, startFakeGithub } from "../../fakes/fake-github";
-import { installationApiRoutes, tokenMints } from "../../fakes/github-installation-api";
-import { startTokenWorkers, TokenWorkers } from "../../fakes/token-workers";
-import { testConfig } from "../../helpers/config";
+import { tokenMints } from "../../fakes/github-installation-api";
+import { startTokenWorkers } from "../../fakes/token-workers";
 import { findSecretsInDatabase } from "../../helpers/database-scan";
 import { countRows } from "../../helpers/factories";
-import { createTestDatabase, databaseKinds, TestDatabase } from "../../helpers/databases";
-import { TestOctokit } from "../../helpers/test-octokit";
+import { databaseKinds } from "../../helpers/databases";
+import { useWorkerHost } from "../../helpers/worker-host";
 
 const PROCESSES = 3;
 const CALLS_PER_PROCESS = 100;
@@ -16,29 +11,14 @@ const CALLS_PER_PROCESS = 100;
 // Separate Node processes share one database and one (fake) GitHub over HTTP: Probot alone would
 // mint an installation token in each process (and, for calls that start together, for each call).
 describe.each(databaseKinds())("installation tokens shared across processes on %s", (kind) => {
-  let database: TestDatabase;
-  let github: FakeGithub;
-  let deps: Deps;
-  let workers: TokenWorkers;
-
-  beforeAll(async () => {
-    database = await createTestDatabase(kind);
-    github = await startFakeGithub();
-    github.addRoutes(installationApiRoutes(github));
-    const url = new URL(github.url);
-    deps = createDeps(testConfig(database.config, { GHE_HOST: url.host, GHE_PROTOCOL: "http" }), { log: pino({ level: "silent" }), Octokit: TestOctokit });
-    await migrateLatest(deps.db);
-    workers = await startTokenWorkers(PROCESSES, { database: database.config, githubUrl: github.url, cache: "shared" });
-  }, 60_000);
-
-  afterAll(async () => {
-    await workers?.close();
-    await deps?.close();
-    await github?.close();
-    await database?.drop();
-  });
+  const setup = useWorkerHost(
+    kind,
+    ({ database, github }) => startTokenWorkers(PROCESSES, { database: database.config, githubUrl: github.url, cache: "shared" }),
+    { installationApi: true },
+  );
 
   test(`${PROCESSES} processes × ${CALLS_PER_PROCESS} API calls, all starting at once, as one installation → GitHub mints one token`, async () => {
+    const { github, deps, workers } = setup();
     const acme = github.world.addOrg({ id: 9001, login: "acme" });
     const installation = github.world.install(acme);
 

@@ -1,15 +1,10 @@
-import pino from "pino";
 import { createTokenCipher } from "../../../src/crypto/token-cipher";
-import { migrateLatest } from "../../../src/db/migrate";
-import { createDeps, Deps } from "../../../src/deps";
 import { findUserToken } from "../../../src/repositories/user-tokens";
 import { refreshContext } from "../../../src/services/user-tokens";
-import { FakeGithub, startFakeGithub } from "../../fakes/fake-github";
-import { RefreshWorkers, startRefreshWorkers } from "../../fakes/refresh-workers";
-import { testConfig } from "../../helpers/config";
-import { createTestDatabase, databaseKinds, TestDatabase } from "../../helpers/databases";
-import { TestOctokit } from "../../helpers/test-octokit";
+import { startRefreshWorkers } from "../../fakes/refresh-workers";
+import { databaseKinds } from "../../helpers/databases";
 import { ALICE, seedSignedInUser } from "../../helpers/users";
+import { useWorkerHost } from "../../helpers/worker-host";
 
 const PROCESSES = 3;
 const CALLERS_PER_PROCESS = 50;
@@ -18,29 +13,12 @@ const ROUNDS = 3;
 // Separate Node processes share one database and one (fake) GitHub: GitHub's refresh tokens are
 // single-use, so a second refresh of the same token would lose the user's grant.
 describe.each(databaseKinds())("getUserToken refresh across %s processes", (kind) => {
-  let database: TestDatabase;
-  let github: FakeGithub;
-  let deps: Deps;
-  let workers: RefreshWorkers;
-
-  beforeAll(async () => {
-    database = await createTestDatabase(kind);
-    github = await startFakeGithub();
-    const url = new URL(github.url);
-    const config = testConfig(database.config, { GHE_HOST: url.host, GHE_PROTOCOL: "http" });
-    deps = createDeps(config, { log: pino({ level: "silent" }), Octokit: TestOctokit });
-    await migrateLatest(deps.db);
-    workers = await startRefreshWorkers({ processes: PROCESSES, database: database.config, githubUrl: github.url });
-  }, 60_000);
-
-  afterAll(async () => {
-    await workers?.close();
-    await deps?.close();
-    await github?.close();
-    await database?.drop();
-  });
+  const setup = useWorkerHost(kind, ({ database, github }) =>
+    startRefreshWorkers({ processes: PROCESSES, database: database.config, githubUrl: github.url }),
+  );
 
   test(`an expired token: ${PROCESSES} processes × ${CALLERS_PER_PROCESS} callers → one refresh at GitHub, everyone gets the new token (${ROUNDS} rounds)`, async () => {
+    const { github, deps, workers } = setup();
     const cipher = createTokenCipher(deps.config.tokenEncryptionKeys!);
     for (let round = 1; round <= ROUNDS; round++) {
       // 60 s left is inside the five-minute margin: the next getUserToken refreshes.

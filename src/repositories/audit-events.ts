@@ -28,7 +28,8 @@ export async function appendAuditEvents(db: Db, events: AuditEventInput[], now: 
     data: JSON.stringify(e.data ?? {}),
     created_at: dbTime(now),
   }));
-  for (let i = 0; i < rows.length; i += 100) await db("audit_events").insert(rows.slice(i, i + 100));
+  // 500 rows × 7 columns stays under SQLite's limit of bound variables per statement.
+  for (let i = 0; i < rows.length; i += 500) await db("audit_events").insert(rows.slice(i, i + 500));
 }
 
 export async function listAuditEvents(db: Db, filter: { teamId?: number; installationId?: number }): Promise<AuditEvent[]> {

@@ -1,0 +1,294 @@
+// npm run bench:scale [-- --teams 100000] [--installations 20000] [--links 500000] [--samples 1000] [--sqlite-only]
+//
+// Seeds a fresh, migrated database (SQLite file in a temp dir; a Postgres database of its own,
+// dropped afterwards) with `teams` teams, `installations` installations and `links` team links
+// (batched multi-row inserts in transactions, progress on stderr). 10 of the installations are
+// each linked to 10,000 teams (fewer when there are fewer teams); the other links spread evenly.
+// Then measures, through the repository functions and the real service:
+//   - a team's links: listTeamLinksWithInstallations (the connect page) and listLinks({ teamId });
+//   - the teams of an installation: listLinks({ installationId }), and of one with 10,000 teams;
+//   - installation.deleted of an installation linked to 10,000 teams: createInstallationEvents(...)
+//     .deleted (ledger + removeInstallation in one transaction: links, row, tokens, tombstone, one
+//     audit event per team), without and with the platform-event outbox (one event per team);
+// with the baseline of a primary-key lookup (findTeam) measured in the same run. Prints p50/p99,
+// the goals (a team's links p99 < 5 ms; deleted < 250 ms) and each query's plan (EXPLAIN QUERY
+// PLAN on SQLite, EXPLAIN on Postgres), saying whether every table it reads is reached by an index.
+// Goals print "met" or "MISSED"; exits 1 when a plan scans a table without an index, or a delete
+// left links or audit events wrong.
+import { randomUUID } from "node:crypto";
+import { cpus } from "node:os";
+import { performance } from "node:perf_hooks";
+import { parseArgs } from "node:util";
+import type { Knex } from "knex";
+import { createKnex, isPostgres } from "../src/db/knex";
+import { migrateLatest } from "../src/db/migrate";
+import { listLinks, listTeamLinksWithInstallations } from "../src/repositories/links";
+import { findTeam } from "../src/repositories/teams";
+import { createDeliveryLedger } from "../src/services/delivery-ledger";
+import { createInstallationEvents } from "../src/services/installation-events";
+import { createEventRecorder, EVENT_RETRY_FOR_MS, EventRecorder, noEvents } from "../src/services/platform-events";
+import type { DatabaseKind, TestDatabase } from "../test/helpers/databases";
+import { createBenchDatabase, reportProblems, runBench } from "./harness";
+import { formatMs, p50p99 } from "./stats";
+
+const { values: args } = parseArgs({
+  options: {
+    teams: { type: "string", default: "100000" },
+    installations: { type: "string", default: "20000" },
+    links: { type: "string", default: "500000" },
+    samples: { type: "string", default: "1000" },
+    "sqlite-only": { type: "boolean", default: false },
+  },
+});
+const TEAMS = Number(args.teams);
+const INSTALLATIONS = Number(args.installations);
+const LINKS = Number(args.links);
+const SAMPLES = Number(args.samples);
+const kinds: DatabaseKind[] = args["sqlite-only"] ? ["sqlite"] : ["sqlite", "postgres"];
+
+/** Installations 1..HOT each linked to HOT_TEAMS teams: the ones deleted (half without, half with the outbox). */
+const HOT = Math.min(10, Math.max(2, Math.floor(INSTALLATIONS / 10)));
+const HOT_TEAMS = Math.min(10_000, TEAMS);
+const GOAL_TEAM_LINKS_P99_MS = 5;
+const GOAL_DELETED_MS = 250;
+const ms = formatMs(2);
+
+const databases: TestDatabase[] = [];
+const knexes: Knex[] = [];
+
+/** A small deterministic PRNG (mulberry32), so every run samples the same teams. */
+function prng(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function progress(line: string): void {
+  if (process.stderr.isTTY) process.stderr.write(`\r${line.padEnd(70)}`);
+  else process.stderr.write(`${line}\n`);
+}
+
+/** Inserts `count` rows made by `row(i)` in `batch`-row statements, `perTransaction` statements per transaction. */
+async function seedTable(db: Knex, table: string, count: number, batch: number, row: (i: number) => Record<string, unknown>): Promise<void> {
+  const perTransaction = 50;
+  const started = performance.now();
+  let reported = 0;
+  for (let start = 0; start < count; start += batch * perTransaction) {
+    await db.transaction(async (trx) => {
+      for (let b = start; b < Math.min(count, start + batch * perTransaction); b += batch) {
+        const rows: Record<string, unknown>[] = [];
+        for (let i = b; i < Math.min(count, b + batch); i++) rows.push(row(i));
+        // One multi-row VALUES statement (knex writes SQLite's as a compound SELECT, capped at 500 terms).
+        const columns = Object.keys(rows[0]);
+        const tuple = `(${columns.map(() => "?").join(", ")})`;
+        await trx.raw(`INSERT INTO ${table} (${columns.join(", ")}) VALUES ${rows.map(() => tuple).join(", ")}`, rows.flatMap((r) => columns.map((c) => r[c] as Knex.Value)));
+      }
+    });
+    const done = Math.min(count, start + batch * perTransaction);
+    if (done - reported >= count / 10 || done === count) {
+      reported = done;
+      progress(`seeding ${table}: ${done.toLocaleString("en")} / ${count.toLocaleString("en")} (${((performance.now() - started) / 1000).toFixed(1)} s)`);
+    }
+  }
+  if (process.stderr.isTTY) process.stderr.write("\n");
+}
+
+/** The (team, installation) of link `i`: the hot installations first, then every team in turn. */
+function linkAt(i: number): [number, number] {
+  const hotLinks = HOT * HOT_TEAMS;
+  if (i < hotLinks) {
+    const installation = Math.floor(i / HOT_TEAMS) + 1;
+    return [((installation * 10_007 + (i % HOT_TEAMS)) % TEAMS) + 1, installation];
+  }
+  const j = i - hotLinks;
+  const team = (j % TEAMS) + 1;
+  const round = Math.floor(j / TEAMS);
+  const others = INSTALLATIONS - HOT;
+  // Distinct installations per team while round * 1,009 stays below `others` (it does for < 19 rounds at 20,000).
+  return [team, HOT + 1 + ((team * 13 + round * 1_009) % others)];
+}
+
+async function seed(db: Knex): Promise<void> {
+  const at = new Date("2026-11-01T10:00:00Z").toISOString();
+  await seedTable(db, "teams", TEAMS, 1000, (i) => ({ id: i + 1, name: `team-${i + 1}`, created_at: at, updated_at: at }));
+  await seedTable(db, "installations", INSTALLATIONS, 500, (i) => ({
+    id: i + 1,
+    account_id: 1_000_000 + i,
+    account_login: `org-${i + 1}`,
+    account_type: "Organization",
+    account_avatar_url: null,
+    target_type: "Organization",
+    repository_selection: "all",
+    permissions: '{"administration":"write","contents":"write","metadata":"read"}',
+    events: "[]",
+    github_updated_at: at,
+    created_at: at,
+    updated_at: at,
+  }));
+  await seedTable(db, "team_installations", LINKS, 1000, (i) => {
+    const [team, installation] = linkAt(i);
+    return { team_id: team, installation_id: installation, linked_by: null, linked_at: new Date(Date.parse(at) + (i % 86_400) * 1000).toISOString() };
+  });
+  if (isPostgres(db)) {
+    // Explicit ids: move the sequence past them, as a real history would have.
+    await db.raw(`SELECT setval(pg_get_serial_sequence('teams', 'id'), ?)`, [TEAMS]);
+    await db.raw("ANALYZE");
+  } else {
+    await db.raw("ANALYZE");
+  }
+}
+
+async function time(samples: number, work: (i: number) => Promise<unknown>): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < samples; i++) {
+    const t0 = performance.now();
+    await work(i);
+    out.push(performance.now() - t0);
+  }
+  return out;
+}
+
+/** The SQL a repository call sends (its first SELECT / DELETE), captured from knex's query event. */
+async function captureSql(db: Knex, work: () => Promise<unknown>, match: RegExp): Promise<{ sql: string; bindings: unknown[] }[]> {
+  const seen: { sql: string; bindings: unknown[] }[] = [];
+  const listener = (q: { sql: string; bindings?: unknown[] }) => {
+    if (match.test(q.sql)) seen.push({ sql: q.sql, bindings: q.bindings ?? [] });
+  };
+  db.on("query", listener);
+  try {
+    await work();
+  } finally {
+    db.off("query", listener);
+  }
+  return seen;
+}
+
+/** The plan's lines, and the tables it reads without an index (full scans). */
+async function explain(db: Knex, sql: string, bindings: unknown[]): Promise<{ lines: string[]; scans: string[] }> {
+  if (isPostgres(db)) {
+    // knex's query event has the driver's $n placeholders; raw() wants ?, in the same order.
+    const result = await db.raw(`EXPLAIN ${sql.replace(/\$\d+/g, "?")}`, bindings as Knex.RawBinding[]);
+    const lines = (result.rows as Array<{ "QUERY PLAN": string }>).map((r) => r["QUERY PLAN"]);
+    const scans = lines.flatMap((l) => /Seq Scan on (\w+)/.exec(l)?.[1] ?? []);
+    return { lines, scans };
+  }
+  const rows = (await db.raw(`EXPLAIN QUERY PLAN ${sql}`, bindings as Knex.RawBinding[])) as Array<{ detail: string }>;
+  const lines = rows.map((r) => r.detail);
+  // "SEARCH t USING INDEX …" reaches rows through an index; "SCAN t" (even "USING COVERING INDEX") reads all of it.
+  const scans = lines.flatMap((l) => /^SCAN (\w+)/.exec(l)?.[1] ?? []);
+  return { lines, scans };
+}
+
+async function runOn(kind: DatabaseKind): Promise<string[]> {
+  const problems: string[] = [];
+  const database = await createBenchDatabase(kind, "use --sqlite-only, or set TEST_DATABASE_URL");
+  databases.push(database);
+  const db = createKnex(database.config);
+  knexes.push(db);
+  await migrateLatest(db);
+  const label = kind === "sqlite" ? "SQLite" : "Postgres";
+  const version = isPostgres(db)
+    ? `Postgres ${(await db.raw("SHOW server_version")).rows[0].server_version}`
+    : `SQLite ${((await db.raw("SELECT sqlite_version() AS v")) as Array<{ v: string }>)[0].v} (WAL, synchronous=NORMAL)`;
+
+  const seeded = performance.now();
+  await seed(db);
+  const seedS = (performance.now() - seeded) / 1000;
+  console.log("");
+  console.log(`== ${version}: seeded ${TEAMS.toLocaleString("en")} teams, ${INSTALLATIONS.toLocaleString("en")} installations, ${LINKS.toLocaleString("en")} links in ${seedS.toFixed(1)} s`);
+
+  const rnd = prng(42);
+  const teamIds = Array.from({ length: SAMPLES }, () => 1 + Math.floor(rnd() * TEAMS));
+  const installationIds = Array.from({ length: SAMPLES }, () => HOT + 1 + Math.floor(rnd() * (INSTALLATIONS - HOT)));
+  // Warm the cache, as a running server's would be.
+  for (const t of teamIds.slice(0, 100)) await listTeamLinksWithInstallations(db, t);
+
+  const rows = { teamLinks: 0, installationTeams: 0 };
+  const baseline = await time(SAMPLES, (i) => findTeam(db, teamIds[i]));
+  const teamLinksJoined = await time(SAMPLES, async (i) => (rows.teamLinks += (await listTeamLinksWithInstallations(db, teamIds[i])).length));
+  const teamLinks = await time(SAMPLES, (i) => listLinks(db, { teamId: teamIds[i] }));
+  const installationTeams = await time(SAMPLES, async (i) => (rows.installationTeams += (await listLinks(db, { installationId: installationIds[i] })).length));
+  const hotTeams = await time(Math.min(20, SAMPLES), () => listLinks(db, { installationId: HOT }));
+
+  // installation.deleted through the real service, the hot installations in turn: first half
+  // without platform events (PLATFORM_WEBHOOK_URL unset), second half with the outbox.
+  const now = () => new Date();
+  const ledger = createDeliveryLedger(db, now);
+  const withEvents: EventRecorder = createEventRecorder({ now, retryForMs: EVENT_RETRY_FOR_MS });
+  const deleted: Record<"plain" | "outbox", number[]> = { plain: [], outbox: [] };
+  let deleteSql: { sql: string; bindings: unknown[] }[] = [];
+  for (let installation = 1; installation <= HOT; installation++) {
+    const variant = installation <= HOT / 2 ? "plain" : "outbox";
+    const events = createInstallationEvents({ ledger, now, events: variant === "plain" ? noEvents : withEvents });
+    const delivery = { id: randomUUID(), event: "installation", action: "deleted", installationId: installation };
+    const t0 = performance.now();
+    const sql = await captureSql(db, () => events.deleted(delivery, installation), /team_installations/);
+    deleted[variant].push(performance.now() - t0);
+    if (installation === 1) deleteSql = sql;
+    const left = await listLinks(db, { installationId: installation });
+    if (left.length) problems.push(`${label}: installation ${installation} still has ${left.length} link(s) after installation.deleted`);
+  }
+  const audit = Number((await db("audit_events").count({ n: "*" }))[0].n);
+  if (audit !== HOT * HOT_TEAMS) problems.push(`${label}: ${audit} audit events after deleting ${HOT} installations, expected ${HOT * HOT_TEAMS}`);
+
+  const line = (name: string, values: number[], goal?: string) => {
+    const [p50, p99] = p50p99(values);
+    console.log(`  ${name.padEnd(60)} ${ms(p50).padStart(10)} ${ms(p99).padStart(10)}   ${(p99 / p50p99(baseline)[1]).toFixed(1).padStart(6)}×${goal ? `   ${goal}` : ""}`);
+  };
+  const [, teamP99] = p50p99(teamLinksJoined);
+  const teamGoal = `goal p99 < ${GOAL_TEAM_LINKS_P99_MS} ms: ${teamP99 < GOAL_TEAM_LINKS_P99_MS ? "met" : "MISSED"}`;
+  console.log(`  ${"(samples; p99 ratio against the primary-key lookup)".padEnd(60)} ${"p50".padStart(10)} ${"p99".padStart(10)}   ${"ratio".padStart(7)}`);
+  line(`baseline: findTeam (primary key), ${SAMPLES}`, baseline);
+  line(`a team's links with installations (join), ${SAMPLES}, ${(rows.teamLinks / SAMPLES).toFixed(1)} rows avg`, teamLinksJoined, teamGoal);
+  line(`a team's links: listLinks({ teamId }), ${SAMPLES}`, teamLinks);
+  line(`an installation's teams: listLinks({ installationId }), ${SAMPLES}, ${(rows.installationTeams / SAMPLES).toFixed(1)} rows avg`, installationTeams);
+  line(`an installation's ${HOT_TEAMS.toLocaleString("en")} teams: listLinks({ installationId }), ${hotTeams.length}`, hotTeams);
+  line(`installation.deleted, ${HOT_TEAMS.toLocaleString("en")} teams, no platform events, ${deleted.plain.length}`, deleted.plain, `goal < ${GOAL_DELETED_MS} ms: ${Math.max(...deleted.plain) < GOAL_DELETED_MS ? "met" : "MISSED"} (max ${ms(Math.max(...deleted.plain))})`);
+  line(`installation.deleted, ${HOT_TEAMS.toLocaleString("en")} teams, with outbox events, ${deleted.outbox.length}`, deleted.outbox, `goal < ${GOAL_DELETED_MS} ms: ${Math.max(...deleted.outbox) < GOAL_DELETED_MS ? "met" : "MISSED"} (max ${ms(Math.max(...deleted.outbox))})`);
+
+  // The plans of the SQL those calls send.
+  const plans: Array<[string, { sql: string; bindings: unknown[] }[]]> = [
+    ["a team's links with installations", await captureSql(db, () => listTeamLinksWithInstallations(db, teamIds[0]), /./)],
+    ["a team's links (listLinks by teamId)", await captureSql(db, () => listLinks(db, { teamId: teamIds[0] }), /./)],
+    ["an installation's teams (listLinks by installationId)", await captureSql(db, () => listLinks(db, { installationId: installationIds[0] }), /./)],
+    ["installation.deleted: its statements on team_installations", deleteSql],
+  ];
+  console.log("");
+  console.log(`  query plans (${isPostgres(db) ? "EXPLAIN" : "EXPLAIN QUERY PLAN"}):`);
+  for (const [name, statements] of plans) {
+    for (const { sql, bindings } of statements) {
+      const { lines, scans } = await explain(db, sql, bindings);
+      const verdict = scans.length ? `NO INDEX: full scan of ${scans.join(", ")}` : "uses indexes";
+      console.log(`  - ${name}: ${verdict}`);
+      console.log(`      ${sql}`);
+      for (const l of lines) console.log(`        ${l}`);
+      if (scans.length) problems.push(`${label}: ${name} scans ${scans.join(", ")} without an index`);
+    }
+  }
+  await db.destroy();
+  knexes.splice(knexes.indexOf(db), 1);
+  await database.drop();
+  databases.splice(databases.indexOf(database), 1);
+  return problems;
+}
+
+async function main(): Promise<number> {
+  if (HOT_TEAMS * HOT > LINKS) throw new Error(`--links must be at least ${HOT * HOT_TEAMS} (${HOT} installations × ${HOT_TEAMS} teams)`);
+  if (Math.ceil((LINKS - HOT * HOT_TEAMS) / TEAMS) * 1_009 >= INSTALLATIONS - HOT) throw new Error("too many links per team for these installations: lower --links or raise --installations");
+  console.log(
+    `scale benchmark: node ${process.version}, ${cpus().length} cores; ${TEAMS.toLocaleString("en")} teams, ${INSTALLATIONS.toLocaleString("en")} installations, ` +
+      `${LINKS.toLocaleString("en")} links (${HOT} installations × ${HOT_TEAMS.toLocaleString("en")} teams, the rest spread evenly); ` +
+      `${SAMPLES} random teams and installations per query, one after another, cache warm`,
+  );
+  const problems: string[] = [];
+  for (const kind of kinds) problems.push(...(await runOn(kind)));
+  return reportProblems(problems);
+}
+
+runBench(main, async () => {
+  for (const db of knexes) await db.destroy().catch(() => undefined);
+  for (const d of databases) await d.drop().catch(() => undefined);
+});

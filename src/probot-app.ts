@@ -14,7 +14,7 @@ export function createOctoplexAppFn(onReady?: (deps: Deps) => void): Application
   return async (app, { getRouter, cwd }) => {
     const deps = createDeps(parseConfig(process.env, "server", cwd), { probot: app, log: app.log });
     await migrateLatest(deps.db);
-    registerWebhooks(app, deps.services);
+    registerWebhooks(app, deps.services, deps.config.appId);
     getRouter?.("/").use(createRoutes(deps));
     onReady?.(deps);
   };

@@ -13,7 +13,7 @@ export interface RunningServer {
 /** Registers the webhook handlers and serves the HTTP app; `port` 0 picks a free port (tests). */
 export async function startServer(deps: Deps, port = deps.config.port, host?: string): Promise<RunningServer> {
   if (!deps.probot) throw new Error("the server needs the GitHub App's id and private key");
-  registerWebhooks(deps.probot, deps.services);
+  registerWebhooks(deps.probot, deps.services, deps.config.appId);
   const server = createServer(createHttpApp(deps));
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);

@@ -27,7 +27,7 @@ const json = (statusCode: number, body: unknown): LambdaResult => ({
 export function createLambdaApp(deps: Deps) {
   const probot = deps.probot;
   if (!probot) throw new Error("Lambda needs APP_ID and the private key");
-  registerWebhooks(probot, deps.services);
+  registerWebhooks(probot, deps.services, deps.config.appId);
   const receiveWebhook = createLambdaFunction(() => undefined, { probot });
   const http = serverless(createHttpApp(deps), { binary: ["image/*", "application/octet-stream"] });
 

@@ -1,36 +1,53 @@
-import type { Probot } from "probot";
+import type { Context, Probot } from "probot";
 import { GithubInstallation, toInstallationSnapshot, toRepositories } from "../github/installation-snapshot";
 import type { InstallationEvents } from "../services/installation-events";
 import { deliveryOf, logOutcome } from "./delivery";
 
-export function registerInstallationWebhooks(app: Probot, events: InstallationEvents): void {
+export function registerInstallationWebhooks(app: Probot, events: InstallationEvents, appId: number | undefined): void {
+  /**
+   * A correctly signed delivery about another app's installation (two apps sharing a webhook
+   * secret or endpoint) must not become one of ours. Logged and acknowledged, nothing stored.
+   */
+  const forAnotherApp = (context: Context): boolean => {
+    const installationAppId = (context.payload as { installation?: { app_id?: number } }).installation?.app_id;
+    if (appId === undefined || installationAppId === undefined || installationAppId === appId) return false;
+    logOutcome(context, `ignored: installation of app ${installationAppId}, not ${appId}`);
+    return true;
+  };
+
   const snapshotOf = (payload: { installation: unknown }) =>
     toInstallationSnapshot(payload.installation as GithubInstallation);
 
   app.on("installation.created", async (context) => {
+    if (forAnotherApp(context)) return;
     const { payload } = context;
     const outcome = await events.created(deliveryOf(context), snapshotOf(payload), toRepositories(payload.repositories));
     logOutcome(context, outcome);
   });
 
   app.on("installation.deleted", async (context) => {
+    if (forAnotherApp(context)) return;
     logOutcome(context, await events.deleted(deliveryOf(context), context.payload.installation.id));
   });
 
   app.on("installation.suspend", async (context) => {
+    if (forAnotherApp(context)) return;
     const suspendedBy = context.payload.installation.suspended_by?.login ?? context.payload.sender.login;
     logOutcome(context, await events.suspended(deliveryOf(context), snapshotOf(context.payload), suspendedBy));
   });
 
   app.on("installation.unsuspend", async (context) => {
+    if (forAnotherApp(context)) return;
     logOutcome(context, await events.unsuspended(deliveryOf(context), snapshotOf(context.payload)));
   });
 
   app.on("installation.new_permissions_accepted", async (context) => {
+    if (forAnotherApp(context)) return;
     logOutcome(context, await events.refreshed(deliveryOf(context), snapshotOf(context.payload)));
   });
 
   app.on(["installation_repositories.added", "installation_repositories.removed"], async (context) => {
+    if (forAnotherApp(context)) return;
     const { payload } = context;
     const outcome = await events.repositoriesChanged(
       deliveryOf(context),
@@ -42,6 +59,7 @@ export function registerInstallationWebhooks(app: Probot, events: InstallationEv
   });
 
   app.on("installation_target.renamed", async (context) => {
+    if (forAnotherApp(context)) return;
     const { payload } = context;
     const account = payload.account as { id: number; login?: string; slug?: string };
     const outcome = await events.accountRenamed(deliveryOf(context), payload.installation.id, {
@@ -52,6 +70,7 @@ export function registerInstallationWebhooks(app: Probot, events: InstallationEv
   });
 
   app.on("github_app_authorization.revoked", async (context) => {
+    if (forAnotherApp(context)) return;
     logOutcome(context, await events.authorizationRevoked(deliveryOf(context), context.payload.sender.id));
   });
 }

@@ -63,8 +63,11 @@ export function createPagesRouter(auth: AuthServices): Router {
     return s;
   }
 
-  function checkCsrf(s: PageSession, token: unknown): void {
-    if (!auth.sessions.verifyCsrf(s.sessionId, token)) throw new AppError("forbidden", "The form expired; reload the page and try again");
+  /** A form post's fields, after its CSRF token proved it came from one of our pages. */
+  function formOf<T extends z.ZodType<{ csrf: string }>>(schema: T, req: Request, s: PageSession): z.infer<T> {
+    const body = parse(schema, req.body);
+    if (!auth.sessions.verifyCsrf(s.sessionId, body.csrf)) throw new AppError("forbidden", "The form expired; reload the page and try again");
+    return body;
   }
 
   /** Runs a page handler and renders any failure as an HTML page. */
@@ -98,8 +101,7 @@ export function createPagesRouter(auth: AuthServices): Router {
     "/teams",
     form,
     page(async (req, res, s) => {
-      const body = parse(teamForm, req.body);
-      checkCsrf(s, body.csrf);
+      const body = formOf(teamForm, req, s);
       const team = await auth.teams.create({ kind: "user", userId: s.userId }, body.name);
       res.redirect(303, `/teams/${team.id}/connect`);
     }),
@@ -133,8 +135,7 @@ export function createPagesRouter(auth: AuthServices): Router {
       form,
       page(async (req, res, s) => {
         const teamId = parse(z.object({ teamId: id }), req.params).teamId;
-        const body = parse(installationForm, req.body);
-        checkCsrf(s, body.csrf);
+        const body = formOf(installationForm, req, s);
         const actor = { kind: "user" as const, userId: s.userId };
         if (verb === "link") await auth.links.link(actor, teamId, body.installation_id);
         else await auth.links.unlink(actor, teamId, body.installation_id);
@@ -166,8 +167,7 @@ export function createPagesRouter(auth: AuthServices): Router {
     "/setup/link",
     form,
     page(async (req, res, s) => {
-      const body = parse(pickForm, req.body);
-      checkCsrf(s, body.csrf);
+      const body = formOf(pickForm, req, s);
       const choice = body.team_id ? { teamId: body.team_id } : body.new_team_name ? { newTeamName: body.new_team_name } : undefined;
       if (!choice) throw new AppError("invalid_input", "Choose a team or name a new one");
       const { redirectTo } = await auth.setup.linkToPickedTeam(s.userId, body.installation_id, choice);

@@ -1,3 +1,4 @@
+import { migrateLatest } from "../../src/db/migrate";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -5,7 +6,7 @@ import type { Knex } from "knex";
 import { runCli as runBin } from "../../src/cli/main";
 import { createKnex } from "../../src/db/knex";
 import { testEnv } from "./config";
-import { createTestDatabase, DatabaseKind, TestDatabase } from "./databases";
+import { createTestDatabase, DatabaseKind, TestDatabase, truncateAll } from "./databases";
 import { captureLogger } from "./log-capture";
 import { TestOctokit } from "./test-octokit";
 
@@ -75,4 +76,19 @@ export async function createCliTarget(kind: DatabaseKind): Promise<CliTarget> {
       rmSync(cwd, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A migrated CLI target per describe block, emptied before each test (register seeding in a
+ * beforeEach after this call: hooks run in order). Returns a getter, as hooks fill it later.
+ */
+export function useMigratedCliTarget(kind: DatabaseKind): () => CliTarget {
+  let target: CliTarget;
+  beforeAll(async () => {
+    target = await createCliTarget(kind);
+    await migrateLatest(target.db);
+  });
+  beforeEach(() => truncateAll(target.db));
+  afterAll(() => target?.close());
+  return () => target;
 }

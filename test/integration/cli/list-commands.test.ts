@@ -2,9 +2,8 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CommanderError } from "commander";
-import { migrateLatest } from "../../../src/db/migrate";
 import { Team } from "../../../src/repositories/teams";
-import { createCliTarget, CliTarget, runCli } from "../../helpers/cli";
+import { runCli, useMigratedCliTarget } from "../../helpers/cli";
 import { testEnv } from "../../helpers/config";
 import { databaseKinds, truncateAll } from "../../helpers/databases";
 import { NOW, seedInstallation, seedLinks, seedTeams } from "../../helpers/factories";
@@ -12,16 +11,11 @@ import { NOW, seedInstallation, seedLinks, seedTeams } from "../../helpers/facto
 const SEEDED_AT = NOW.toISOString();
 
 describe.each(databaseKinds())("octoplex list commands on %s", (kind) => {
-  let target: CliTarget;
+  const cli = useMigratedCliTarget(kind);
   let teams: Team[];
-  const db = () => target.db;
+  const db = () => cli().db;
 
-  beforeAll(async () => {
-    target = await createCliTarget(kind);
-    await migrateLatest(db());
-  });
   beforeEach(async () => {
-    await truncateAll(db());
     await seedInstallation(db(), 11);
     await seedInstallation(db(), 12, {
       repositorySelection: "selected",
@@ -32,12 +26,11 @@ describe.each(databaseKinds())("octoplex list commands on %s", (kind) => {
     await seedLinks(db(), 11, teams);
     await seedLinks(db(), 12, teams.slice(1), 5002);
   });
-  afterAll(() => target?.close());
 
   const json = (lines: string[]) => JSON.parse(lines.join("\n"));
 
   test("installations list --json prints every installation", async () => {
-    const run = await target.run(["installations", "list", "--json"]);
+    const run = await cli().run(["installations", "list", "--json"]);
 
     expect(run.exitCode).toBe(0);
     expect(json(run.out)).toEqual([
@@ -61,7 +54,7 @@ describe.each(databaseKinds())("octoplex list commands on %s", (kind) => {
   });
 
   test("installations list prints a table under a header line", async () => {
-    const run = await target.run(["installations", "list"]);
+    const run = await cli().run(["installations", "list"]);
 
     expect(run.exitCode).toBe(0);
     expect(run.out).toHaveLength(3);
@@ -71,16 +64,16 @@ describe.each(databaseKinds())("octoplex list commands on %s", (kind) => {
   });
 
   test("teams list --json prints every team, and the table has a header line", async () => {
-    const jsonRun = await target.run(["teams", "list", "--json"]);
+    const jsonRun = await cli().run(["teams", "list", "--json"]);
     expect(json(jsonRun.out)).toEqual(teams.map((t, i) => ({ id: t.id, name: `team-${i + 1}`, createdAt: SEEDED_AT })));
 
-    const table = await target.run(["teams", "list"]);
+    const table = await cli().run(["teams", "list"]);
     expect(table.out[0]).toMatch(/^ID\s+NAME\s+CREATED$/);
     expect(table.out.slice(1).map((l) => l.split(/\s+/))).toEqual(teams.map((t) => [String(t.id), t.name, SEEDED_AT]));
   });
 
   test("links list --team ID --json prints only that team's links", async () => {
-    const run = await target.run(["links", "list", "--team", String(teams[1].id), "--json"]);
+    const run = await cli().run(["links", "list", "--team", String(teams[1].id), "--json"]);
 
     expect(run.exitCode).toBe(0);
     expect(json(run.out)).toEqual([
@@ -88,14 +81,14 @@ describe.each(databaseKinds())("octoplex list commands on %s", (kind) => {
       { teamId: teams[1].id, installationId: 12, linkedBy: 5002, linkedAt: SEEDED_AT },
     ]);
 
-    const table = await target.run(["links", "list", "--team", String(teams[0].id)]);
+    const table = await cli().run(["links", "list", "--team", String(teams[0].id)]);
     expect(table.out[0]).toMatch(/^TEAM\s+INSTALLATION\s+LINKED BY\s+LINKED AT$/);
     expect(table.out.slice(1).map((l) => l.split(/\s+/))).toEqual([[String(teams[0].id), "11", "5001", SEEDED_AT]]);
   });
 
   test("an empty table prints (none)", async () => {
     await truncateAll(db());
-    expect((await target.run(["links", "list"])).out).toEqual(["(none)"]);
+    expect((await cli().run(["links", "list"])).out).toEqual(["(none)"]);
   });
 });
 

@@ -1,6 +1,5 @@
 import { createPublicKey, verify } from "node:crypto";
 import nock from "nock";
-import { migrateLatest } from "../../../src/db/migrate";
 import { toInstallationSnapshot } from "../../../src/github/installation-snapshot";
 import { listAuditEvents } from "../../../src/repositories/audit-events";
 import { Installation, isTombstoned, listInstallations } from "../../../src/repositories/installations";
@@ -9,9 +8,9 @@ import { removeInstallation } from "../../../src/services/installation-state";
 import { noEvents } from "../../../src/services/platform-events";
 import { AccountFixture, githubInstallation, InstallationFixture } from "../../fixtures/payloads";
 import { testPrivateKey } from "../../fixtures/keys";
-import { createCliTarget, CliTarget, runCli } from "../../helpers/cli";
+import { runCli, useMigratedCliTarget } from "../../helpers/cli";
 import { TEST_APP_ID } from "../../helpers/config";
-import { databaseKinds, truncateAll } from "../../helpers/databases";
+import { databaseKinds } from "../../helpers/databases";
 import { countRows, seedInstallation, seedLinks, seedTeams } from "../../helpers/factories";
 
 type GithubInstallationJson = ReturnType<typeof githubInstallation>;
@@ -62,15 +61,8 @@ function described({ createdAt: _c, updatedAt: _u, ...snapshot }: Installation) 
 }
 
 describe.each(databaseKinds())("octoplex reconcile on %s", (kind) => {
-  let target: CliTarget;
-  const db = () => target.db;
-
-  beforeAll(async () => {
-    target = await createCliTarget(kind);
-    await migrateLatest(db());
-  });
-  beforeEach(() => truncateAll(db()));
-  afterAll(() => target?.close());
+  const cli = useMigratedCliTarget(kind);
+  const db = () => cli().db;
 
   async function tableCounts() {
     const counts: Record<string, number> = {};
@@ -96,7 +88,7 @@ describe.each(databaseKinds())("octoplex reconcile on %s", (kind) => {
 
     const pages = [[a, cNow], [dNow, e]];
     const scope = githubListsInstallations(pages);
-    const run = await target.run(["reconcile"]);
+    const run = await cli().run(["reconcile"]);
 
     expect(run.err).toEqual([]);
     expect(run.exitCode).toBe(0);
@@ -131,7 +123,7 @@ describe.each(databaseKinds())("octoplex reconcile on %s", (kind) => {
     const installationsAfterFirstRun = await listInstallations(db());
     const countsAfterFirstRun = await tableCounts();
     const again = githubListsInstallations(pages);
-    const second = await target.run(["reconcile"]);
+    const second = await cli().run(["reconcile"]);
 
     expect(second.exitCode).toBe(0);
     expect(second.out).toEqual(["Nothing to change: 4 installation(s) already match GitHub"]);
@@ -151,7 +143,7 @@ describe.each(databaseKinds())("octoplex reconcile on %s", (kind) => {
 
     // Page 1 alone would make b look uninstalled.
     const scope = githubListsInstallations([[a, remote(2003)], 500]);
-    const run = await target.run(["reconcile"]);
+    const run = await cli().run(["reconcile"]);
 
     expect(run.exitCode).toBe(1);
     expect(run.out).toEqual([]);
@@ -170,7 +162,7 @@ describe.each(databaseKinds())("octoplex reconcile on %s", (kind) => {
 
     // A listing taken before the uninstall reached GitHub's list still has it.
     const scope = githubListsInstallations([[a], [deleted]]);
-    const run = await target.run(["reconcile"]);
+    const run = await cli().run(["reconcile"]);
 
     expect(run.exitCode).toBe(0);
     expect(run.out).toEqual(["skipped    3002 (deleted by an earlier webhook)", "Nothing to change: 1 installation(s) already match GitHub"]);
@@ -179,8 +171,8 @@ describe.each(databaseKinds())("octoplex reconcile on %s", (kind) => {
   });
 
   test("without the app's id and key it fails listing what to set, before calling GitHub", async () => {
-    const { APP_ID: _id, PRIVATE_KEY: _key, ...env } = target.env;
-    const run = await runCli(["reconcile"], env, target.cwd);
+    const { APP_ID: _id, PRIVATE_KEY: _key, ...env } = cli().env;
+    const run = await runCli(["reconcile"], env, cli().cwd);
 
     expect(run.exitCode).toBe(1);
     expect(run.err).toEqual([

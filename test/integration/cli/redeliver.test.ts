@@ -1,12 +1,11 @@
 import { createPublicKey, verify } from "node:crypto";
 import nock from "nock";
-import { migrateLatest } from "../../../src/db/migrate";
 import { readJobState } from "../../../src/repositories/job-state";
 import { recordDelivery } from "../../../src/repositories/webhook-deliveries";
 import { testPrivateKey } from "../../fixtures/keys";
-import { createCliTarget, CliTarget } from "../../helpers/cli";
+import { useMigratedCliTarget } from "../../helpers/cli";
 import { TEST_APP_ID } from "../../helpers/config";
-import { databaseKinds, truncateAll } from "../../helpers/databases";
+import { databaseKinds } from "../../helpers/databases";
 import { delivery, NOW } from "../../helpers/factories";
 
 const API = "https://api.github.com";
@@ -97,26 +96,19 @@ function githubAcceptsRedeliveries(ids: number[]): nock.Scope {
 }
 
 describe.each(databaseKinds())("octoplex redeliver on %s", (kind) => {
-  let target: CliTarget;
-  const db = () => target.db;
-
-  beforeAll(async () => {
-    target = await createCliTarget(kind);
-    await migrateLatest(db());
-  });
+  const cli = useMigratedCliTarget(kind);
+  const db = () => cli().db;
   beforeEach(async () => {
-    await truncateAll(db());
     // Deliveries Octoplex applied although GitHub recorded a failure (e.g. the answer came too late).
     await recordDelivery(db(), delivery("g-processed-1"), NOW);
     await recordDelivery(db(), delivery("g-processed-2"), NOW);
   });
-  afterAll(() => target?.close());
 
   test("asks GitHub again for exactly the failed deliveries never processed, across three cursor pages; a second run asks for none", async () => {
     const listing = githubListsDeliveries(3);
     const redeliveries = githubAcceptsRedeliveries([110, 107, 105, 104, 101]);
 
-    const run = await target.run(["redeliver"]);
+    const run = await cli().run(["redeliver"]);
 
     expect(run.err).toEqual([]);
     expect(run.exitCode).toBe(0);
@@ -138,7 +130,7 @@ describe.each(databaseKinds())("octoplex redeliver on %s", (kind) => {
     // From where the first run stopped (less an hour of overlap): pages 1 and 2 only. A request
     // for page 3 or any POST …/attempts reaches no interceptor and fails the command.
     const again = githubListsDeliveries(2);
-    const second = await target.run(["redeliver"]);
+    const second = await cli().run(["redeliver"]);
 
     expect(second.err).toEqual([]);
     expect(second.exitCode).toBe(0);
@@ -150,7 +142,7 @@ describe.each(databaseKinds())("octoplex redeliver on %s", (kind) => {
     const listing = githubListsDeliveries(2);
     const redeliveries = githubAcceptsRedeliveries([110, 107]);
 
-    const run = await target.run(["redeliver", "--since", "2h"]);
+    const run = await cli().run(["redeliver", "--since", "2h"]);
 
     expect(run.err).toEqual([]);
     expect(run.exitCode).toBe(0);
@@ -167,20 +159,20 @@ describe.each(databaseKinds())("octoplex redeliver on %s", (kind) => {
     nock(API).matchHeader("authorization", isAppJwt).get("/app/hook/deliveries").query({ per_page: "100" }).reply(200, [hookDelivery({ id: 7, guid: "g-x", ago: MINUTE, statusCode: 500 })]);
     nock(API).matchHeader("authorization", isAppJwt).post("/app/hook/deliveries/7/attempts").reply(500, { message: "Server Error" });
 
-    const run = await target.run(["redeliver"]);
+    const run = await cli().run(["redeliver"]);
 
     expect(run.exitCode).toBe(1);
     expect(run.err).toEqual([expect.stringMatching(/^octoplex: GitHub did not answer \(HTTP 500\)/)]);
 
     nock(API).matchHeader("authorization", isAppJwt).get("/app/hook/deliveries").query({ per_page: "100" }).reply(200, [hookDelivery({ id: 7, guid: "g-x", ago: MINUTE, statusCode: 500 })]);
     const retried = githubAcceptsRedeliveries([7]);
-    const again = await target.run(["redeliver"]);
+    const again = await cli().run(["redeliver"]);
     expect(again.out).toEqual(["redelivered  g-x installation.created", "1 redelivery request(s); scanned 1 deliveries, 1 failed (0 processed since, 0 already requested)"]);
     expect(retried.isDone()).toBe(true);
   });
 
   test.each([["2 hours"], ["-1h"], ["5w"], ["h"]])("--since %s is a usage error that asks GitHub nothing", async (since) => {
-    const run = await target.run(["redeliver", "--since", since]);
+    const run = await cli().run(["redeliver", "--since", since]);
 
     expect(run.exitCode).toBe(1);
     expect(run.err.join("\n")).toContain(`expected a duration such as 30m, 6h or 2d, got "${since}"`);

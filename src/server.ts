@@ -2,7 +2,6 @@ import { createServer, Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Deps } from "./deps";
 import { createHttpApp } from "./http/create-http-app";
-import { registerWebhooks } from "./webhooks";
 
 export interface RunningServer {
   server: Server;
@@ -10,10 +9,9 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** Registers the webhook handlers and serves the HTTP app; `port` 0 picks a free port (tests). */
+/** Serves the HTTP app, webhooks included; `port` 0 picks a free port (tests). */
 export async function startServer(deps: Deps, port = deps.config.port, host?: string): Promise<RunningServer> {
   if (!deps.probot) throw new Error("the server needs the GitHub App's id and private key");
-  registerWebhooks(deps.probot, deps.services, deps.config.appId);
   const server = createServer(createHttpApp(deps));
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);

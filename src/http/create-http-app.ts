@@ -1,5 +1,7 @@
 import express, { Express } from "express";
 import type { Deps } from "../deps";
+import { registerWebhooks } from "../webhooks";
+import { createWebhookDispatcher } from "../webhooks/dispatcher";
 import { errorMiddleware, notFound } from "./error-middleware";
 import { createRoutes } from "./routes";
 import { createWebhookRouter } from "./webhook-route";
@@ -9,7 +11,9 @@ export function createHttpApp(deps: Deps): Express {
   const app = express();
   app.disable("x-powered-by");
   app.set("trust proxy", "loopback");
-  app.use(createWebhookRouter(deps.probot, deps.log));
+  const dispatcher = createWebhookDispatcher(deps.log.child({ name: "probot" }));
+  registerWebhooks(dispatcher, deps.services, deps.config.appId);
+  app.use(createWebhookRouter(deps.probot, dispatcher, deps.log));
   app.use(createRoutes(deps));
   app.use(notFound);
   app.use(errorMiddleware(deps.log));

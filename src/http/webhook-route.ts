@@ -1,6 +1,7 @@
 import express, { Router } from "express";
 import type { Logger } from "pino";
 import type { Probot } from "probot";
+import type { ReceivedDelivery, WebhookDispatcher } from "../webhooks/dispatcher";
 import { sendError } from "./send-error";
 
 export const WEBHOOK_PATH = "/api/github/webhooks";
@@ -8,10 +9,11 @@ export const WEBHOOK_PATH = "/api/github/webhooks";
 const MAX_PAYLOAD = "25mb";
 
 /**
- * GitHub's webhooks, verified before anything is parsed or stored. Probot's own middleware
- * answers 400 for a missing signature; the contract wants 401 and our error shape.
+ * GitHub's webhooks, verified (by Probot, with the app's secret) before anything is parsed or
+ * stored, then handed to the dispatcher. Probot's own middleware answers 400 for a missing
+ * signature; the contract wants 401 and our error shape.
  */
-export function createWebhookRouter(probot: Probot, log: Logger): Router {
+export function createWebhookRouter(probot: Probot, dispatcher: WebhookDispatcher, log: Logger): Router {
   const router = Router();
   router.post(WEBHOOK_PATH, express.text({ type: () => true, limit: MAX_PAYLOAD }), async (req, res) => {
     const signature = req.header("x-hub-signature-256");
@@ -29,8 +31,11 @@ export function createWebhookRouter(probot: Probot, log: Logger): Router {
     } catch {
       return sendError(res, 400, "invalid_input", "The payload is not JSON");
     }
+    if (typeof payload !== "object" || payload === null || Array.isArray(payload)) {
+      return sendError(res, 400, "invalid_input", "The payload is not a JSON object");
+    }
     try {
-      await probot.receive({ id, name: event as never, payload: payload as never });
+      await dispatcher.receive({ id, name: event, payload: payload as ReceivedDelivery["payload"] });
       res.status(200).json({ ok: true });
     } catch (error) {
       // GitHub shows the failure on the delivery; `octoplex redeliver` can ask for it again.

@@ -19,8 +19,15 @@ export async function addInstallationRepositories(
   installationId: number,
   repositories: InstallationRepository[],
 ): Promise<void> {
-  if (repositories.length === 0) return;
-  const rows = repositories.map((r) => ({
+  await addRepositoriesOfInstallations(db, repositories.map((repository) => ({ installationId, repository })));
+}
+
+/** Adds (or renames) repositories of several installations at once; each pair must be distinct. */
+export async function addRepositoriesOfInstallations(
+  db: Db,
+  entries: Array<{ installationId: number; repository: InstallationRepository }>,
+): Promise<void> {
+  const rows = entries.map(({ installationId, repository: r }) => ({
     installation_id: installationId,
     repository_id: r.id,
     full_name: r.fullName,
@@ -44,6 +51,7 @@ export async function removeInstallationRepositories(db: Db, installationId: num
   }
 }
 
-export async function clearInstallationRepositories(db: Db, installationId: number): Promise<void> {
-  await db(TABLE).where({ installation_id: installationId }).delete();
+export async function clearInstallationRepositories(db: Db, installationId: number | number[]): Promise<void> {
+  const ids = Array.isArray(installationId) ? installationId : [installationId];
+  for (let i = 0; i < ids.length; i += 500) await db(TABLE).whereIn("installation_id", ids.slice(i, i + 500)).delete();
 }

@@ -83,19 +83,41 @@ export async function upsertInstallation(
   now: Date,
   options: { ignoreOrder?: boolean } = {},
 ): Promise<void> {
-  const row = toRow(snapshot, now);
+  await upsertInstallations(db, [snapshot], now, options);
+}
+
+/**
+ * upsertInstallation for many installations in one statement, each row guarded on its own stored
+ * updated_at. The ids must be distinct (a statement cannot update one row twice); rows go in id
+ * order so that concurrent writers lock them in the same order.
+ */
+export async function upsertInstallations(
+  db: Db,
+  snapshots: InstallationSnapshot[],
+  now: Date,
+  options: { ignoreOrder?: boolean } = {},
+): Promise<void> {
+  const rows = [...snapshots]
+    .sort((a, b) => a.id - b.id)
+    .map((s) => ({ id: s.id, ...toRow(s, now), created_at: dbTime(now) }));
+  if (rows.length === 0) return;
+  const merged = Object.keys(rows[0]).filter((c) => c !== "id" && c !== "created_at" && c !== "github_updated_at");
+  const merge: Record<string, unknown> = Object.fromEntries(merged.map((c) => [c, db.raw("excluded.??", [c])]));
   // A snapshot without GitHub's updated_at must not erase the one stored: it orders later deliveries.
-  const merged = Object.keys(row).filter((c) => c !== "github_updated_at" || snapshot.githubUpdatedAt);
-  const query = db(TABLE)
-    .insert({ id: snapshot.id, ...row, created_at: dbTime(now) })
-    .onConflict("id")
-    .merge(merged);
-  if (snapshot.githubUpdatedAt && !options.ignoreOrder) {
-    query.where((q) =>
-      q.whereNull(`${TABLE}.github_updated_at`).orWhere(`${TABLE}.github_updated_at`, "<=", dbTime(snapshot.githubUpdatedAt)),
-    );
+  merge.github_updated_at = db.raw("coalesce(excluded.github_updated_at, ??.github_updated_at)", [TABLE]);
+  // 200 rows × 13 columns stays under SQLite's limit of bound variables per statement.
+  for (let i = 0; i < rows.length; i += 200) {
+    const query = db(TABLE).insert(rows.slice(i, i + 200)).onConflict("id").merge(merge);
+    if (!options.ignoreOrder) {
+      query.where((q) =>
+        q
+          .whereRaw("excluded.github_updated_at is null")
+          .orWhereNull(`${TABLE}.github_updated_at`)
+          .orWhereRaw("??.github_updated_at <= excluded.github_updated_at", [TABLE]),
+      );
+    }
+    await query;
   }
-  await query;
 }
 
 export async function setSuspension(
@@ -130,4 +152,14 @@ export async function addTombstone(db: Db, installationId: number, deletedAt: Da
 
 export async function isTombstoned(db: Db, installationId: number): Promise<boolean> {
   return Boolean(await db("installation_tombstones").where({ installation_id: installationId }).first());
+}
+
+/** Which of these installations were deleted (one query for a whole batch of deliveries). */
+export async function tombstonedAmong(db: Db, installationIds: number[]): Promise<Set<number>> {
+  const found = new Set<number>();
+  for (let i = 0; i < installationIds.length; i += 500) {
+    const rows = await db("installation_tombstones").whereIn("installation_id", installationIds.slice(i, i + 500)).select("installation_id");
+    for (const row of rows) found.add(toNumber(row.installation_id));
+  }
+  return found;
 }

@@ -1,33 +1,120 @@
 import type { Knex } from "knex";
 import { isUniqueViolation } from "../db/knex";
-import { DeliveryRecord, hasDelivery, recordDelivery } from "../repositories/webhook-deliveries";
+import { DeliveryRecord, hasDelivery, recordDeliveries } from "../repositories/webhook-deliveries";
 
 export type Delivery = DeliveryRecord;
 export type Outcome = "applied" | "duplicate" | "ignored";
 
-export type DeliveryLedger = (
-  delivery: Delivery,
-  work: (trx: Knex.Transaction) => Promise<Outcome | void>,
-) => Promise<Outcome>;
+/** What a delivery does, in the transaction that records it. */
+export type Work = (trx: Knex.Transaction) => Promise<Outcome | void>;
+
+/**
+ * Work that many deliveries can do together in a few set-based statements, with the outcome each
+ * would have had on its own (in order). Deliveries in a row that share a step are given to it at once.
+ */
+export interface BatchStep<T> {
+  apply(trx: Knex.Transaction, items: T[]): Promise<Outcome[]>;
+}
+
+export interface BatchedWork<T> {
+  step: BatchStep<T>;
+  item: T;
+}
+
+export type DeliveryLedger = <T>(delivery: Delivery, work: Work | BatchedWork<T>) => Promise<Outcome>;
+
+interface Pending {
+  delivery: Delivery;
+  work: Work | BatchedWork<unknown>;
+  resolve(outcome: Outcome): void;
+  reject(error: unknown): void;
+}
 
 /**
  * Applies a delivery exactly once: its id is recorded in the same transaction as its effects, so
  * a redelivery of something applied changes nothing, and a failure forgets the id so a
  * redelivery can try again.
+ *
+ * Group commit: a delivery that arrives while a transaction is running waits for the next one,
+ * which takes every delivery waiting by then (up to `maxBatch`). Each is answered only after that
+ * commit, so nothing acknowledged can be lost; an idle ledger starts at once, so a lone delivery
+ * waits for nobody. One transaction per delivery was the bottleneck of the webhook path
+ * (STACK.md pitfall 11). When a batch fails, its deliveries are applied again one by one, so one
+ * bad delivery fails alone.
  */
-export function createDeliveryLedger(db: Knex, now: () => Date): DeliveryLedger {
-  return async (delivery, work) => {
+export function createDeliveryLedger(db: Knex, now: () => Date, { maxBatch = 100 }: { maxBatch?: number } = {}): DeliveryLedger {
+  const waiting: Pending[] = [];
+  let draining = false;
+
+  async function drain(): Promise<void> {
+    draining = true;
     try {
-      return await db.transaction(async (trx): Promise<Outcome> => {
-        if (!(await recordDelivery(trx, delivery, now()))) return "duplicate";
-        return (await work(trx)) || "applied";
-      });
-    } catch (error) {
-      // Two copies of one delivery at the same moment: the loser sees the winner's id. A unique
-      // violation raised by the work itself is a failure like any other: nothing was recorded,
-      // so rethrow and let GitHub redeliver rather than report a duplicate.
-      if (isUniqueViolation(error) && (await hasDelivery(db, delivery.id))) return "duplicate";
-      throw error;
+      while (waiting.length > 0) await commit(waiting.splice(0, maxBatch));
+    } finally {
+      draining = false;
     }
-  };
+  }
+
+  async function commit(batch: Pending[]): Promise<void> {
+    if (batch.length > 1) {
+      try {
+        const outcomes = await db.transaction((trx) => applyAll(trx, batch));
+        batch.forEach((p, i) => p.resolve(outcomes[i]));
+        return;
+      } catch {
+        // Fall through: which delivery failed, and why, is found out by applying each alone.
+      }
+    }
+    for (const p of batch) await applyAlone(p);
+  }
+
+  async function applyAlone(p: Pending): Promise<void> {
+    try {
+      p.resolve((await db.transaction((trx) => applyAll(trx, [p])))[0]);
+    } catch (error) {
+      // Two copies of one delivery at the same moment (two processes): the loser sees the
+      // winner's id. A unique violation raised by the work itself is a failure like any other:
+      // nothing was recorded, so rethrow and let GitHub redeliver rather than report a duplicate.
+      if (isUniqueViolation(error) && (await hasDelivery(db, p.delivery.id).catch(() => false))) p.resolve("duplicate");
+      else p.reject(error);
+    }
+  }
+
+  async function applyAll(trx: Knex.Transaction, batch: Pending[]): Promise<Outcome[]> {
+    const recorded = await recordDeliveries(
+      trx,
+      batch.map((p) => p.delivery),
+      now(),
+    );
+    const outcomes: Outcome[] = batch.map(() => "duplicate");
+    // A copy of a delivery later in the same batch is a duplicate of the first.
+    const fresh = batch.flatMap((p, i) => (recorded.delete(p.delivery.id) ? [i] : []));
+    for (let k = 0; k < fresh.length; ) {
+      const work = batch[fresh[k]].work;
+      if (typeof work === "function") {
+        outcomes[fresh[k++]] = (await work(trx)) || "applied";
+        continue;
+      }
+      let end = k + 1;
+      while (end < fresh.length && sameStep(batch[fresh[end]].work, work.step)) end++;
+      const run = fresh.slice(k, end);
+      const results = await work.step.apply(
+        trx,
+        run.map((i) => (batch[i].work as BatchedWork<unknown>).item),
+      );
+      run.forEach((i, j) => (outcomes[i] = results[j]));
+      k = end;
+    }
+    return outcomes;
+  }
+
+  return (delivery, work) =>
+    new Promise<Outcome>((resolve, reject) => {
+      waiting.push({ delivery, work: work as Work | BatchedWork<unknown>, resolve, reject });
+      if (!draining) void drain();
+    });
+}
+
+function sameStep(work: Work | BatchedWork<unknown>, step: BatchStep<unknown>): boolean {
+  return typeof work !== "function" && work.step === step;
 }

@@ -1,13 +1,9 @@
-import {
-  addInstallationRepositories,
-  InstallationRepository,
-  removeInstallationRepositories,
-} from "../repositories/installation-repositories";
+import type { InstallationRepository } from "../repositories/installation-repositories";
 import { InstallationSnapshot, isTombstoned, renameAccount, setSuspension } from "../repositories/installations";
 import { deleteInstallationTokens } from "../repositories/installation-tokens";
 import { deleteUserGrant } from "../repositories/user-grants";
-import type { Delivery, DeliveryLedger, Outcome } from "./delivery-ledger";
-import { applySnapshot, recordSuspension, removeInstallation } from "./installation-state";
+import type { BatchStep, Delivery, DeliveryLedger } from "./delivery-ledger";
+import { applyInstallationChanges, applySnapshot, InstallationChange, recordSuspension, removeInstallation } from "./installation-state";
 import type { EventRecorder } from "./platform-events";
 
 export interface InstallationEventsDeps {
@@ -20,11 +16,22 @@ export interface InstallationEventsDeps {
 export function createInstallationEvents({ ledger, now, events }: InstallationEventsDeps) {
   const github = { type: "github" as const, id: null };
 
-  const applied = (stored: boolean): Outcome => (stored ? "applied" : "ignored");
+  // The deliveries that only say what an installation is now (the bulk of GitHub's traffic) are
+  // applied together, a few statements per batch of deliveries rather than a few per delivery.
+  const changes: BatchStep<InstallationChange> = {
+    async apply(trx, items) {
+      const stored = await applyInstallationChanges(trx, items, now());
+      return stored.map((s) => (s ? "applied" : "ignored"));
+    },
+  };
+  const change = (snapshot: InstallationSnapshot, added: InstallationRepository[] = [], removedIds: number[] = []) => ({
+    step: changes,
+    item: { snapshot, added, removedIds },
+  });
 
   return {
     created(delivery: Delivery, snapshot: InstallationSnapshot, repositories: InstallationRepository[]) {
-      return ledger(delivery, async (trx) => applied(await applySnapshot(trx, snapshot, now(), repositories)));
+      return ledger(delivery, change(snapshot, repositories));
     },
 
     deleted(delivery: Delivery, installationId: number) {
@@ -55,7 +62,7 @@ export function createInstallationEvents({ ledger, now, events }: InstallationEv
 
     /** new_permissions_accepted, and any other event that carries the whole installation. */
     refreshed(delivery: Delivery, snapshot: InstallationSnapshot) {
-      return ledger(delivery, async (trx) => applied(await applySnapshot(trx, snapshot, now())));
+      return ledger(delivery, change(snapshot));
     },
 
     repositoriesChanged(
@@ -64,13 +71,7 @@ export function createInstallationEvents({ ledger, now, events }: InstallationEv
       added: InstallationRepository[],
       removedIds: number[],
     ) {
-      return ledger(delivery, async (trx) => {
-        if (!(await applySnapshot(trx, snapshot, now()))) return "ignored";
-        if (snapshot.repositorySelection === "selected") {
-          await addInstallationRepositories(trx, snapshot.id, added);
-          await removeInstallationRepositories(trx, snapshot.id, removedIds);
-        }
-      });
+      return ledger(delivery, change(snapshot, added, removedIds));
     },
 
     accountRenamed(delivery: Delivery, installationId: number, account: { id: number; login: string }) {

@@ -1,17 +1,18 @@
 import type { Db } from "../db/knex";
 import { appendAuditEvents, ActorType } from "../repositories/audit-events";
 import {
-  addInstallationRepositories,
+  addRepositoriesOfInstallations,
   clearInstallationRepositories,
   InstallationRepository,
+  removeInstallationRepositories,
 } from "../repositories/installation-repositories";
 import {
   addTombstone,
   deleteInstallationRow,
   findInstallation,
   InstallationSnapshot,
-  isTombstoned,
-  upsertInstallation,
+  tombstonedAmong,
+  upsertInstallations,
 } from "../repositories/installations";
 import { deleteInstallationTokens } from "../repositories/installation-tokens";
 import { deleteLinksOfInstallation, listLinks } from "../repositories/links";
@@ -20,6 +21,13 @@ import type { EventRecorder } from "./platform-events";
 export type Actor = { type: ActorType; id: number | null };
 
 export type UnlinkReason = "installation_deleted" | "reconcile";
+
+/** What one delivery says of an installation: its state now, and repositories added or removed. */
+export interface InstallationChange {
+  snapshot: InstallationSnapshot;
+  added: InstallationRepository[];
+  removedIds: number[];
+}
 
 /**
  * Stores what GitHub says an installation is now. Returns false (and stores nothing) for an
@@ -30,18 +38,73 @@ export async function applySnapshot(
   db: Db,
   snapshot: InstallationSnapshot,
   now: Date,
-  repositories?: InstallationRepository[],
+  repositories: InstallationRepository[] = [],
   options: { ignoreOrder?: boolean } = {},
 ): Promise<boolean> {
-  if (await isTombstoned(db, snapshot.id)) return false;
-  await upsertInstallation(db, snapshot, now, options);
-  if (snapshot.repositorySelection === "all") {
-    // With access to every repository there is no list to keep; GitHub answers per repository.
-    await clearInstallationRepositories(db, snapshot.id);
-  } else if (repositories) {
-    await addInstallationRepositories(db, snapshot.id, repositories);
+  const [stored] = await applyInstallationChanges(db, [{ snapshot, added: repositories, removedIds: [] }], now, options);
+  return stored;
+}
+
+/**
+ * applySnapshot for many deliveries, in a handful of statements whatever their number, with the
+ * result of applying them one by one in order. Per change: false for a deleted installation
+ * (nothing stored). With access to every repository there is no list to keep (GitHub answers per
+ * repository); otherwise the change's repositories are added, then its removed ones removed.
+ */
+export async function applyInstallationChanges(
+  db: Db,
+  changes: InstallationChange[],
+  now: Date,
+  options: { ignoreOrder?: boolean } = {},
+): Promise<boolean[]> {
+  const tombstoned = await tombstonedAmong(db, [...new Set(changes.map((c) => c.snapshot.id))]);
+  const live = changes.filter((c) => !tombstoned.has(c.snapshot.id));
+
+  const snapshotsOf = new Map<number, InstallationSnapshot[]>();
+  for (const { snapshot } of live) snapshotsOf.set(snapshot.id, [...(snapshotsOf.get(snapshot.id) ?? []), snapshot]);
+  // A statement updates a row once: the k-th snapshot of an installation goes in the k-th upsert,
+  // whose per-row updated_at guard sees the one before it, as one-by-one would. When every
+  // snapshot of it carries GitHub's updated_at, one-by-one ends on the last of the newest (if that
+  // is new enough for the stored row), so that one alone is upserted.
+  const layers: InstallationSnapshot[][] = [];
+  for (const snapshots of snapshotsOf.values()) {
+    const upserts = snapshots.every((s) => s.githubUpdatedAt) ? [lastOfNewest(snapshots, options)] : snapshots;
+    upserts.forEach((snapshot, k) => (layers[k] ??= []).push(snapshot));
   }
-  return true;
+  for (const layer of layers) await upsertInstallations(db, layer, now, options);
+
+  // The repository lists, folded per installation: a clear drops what came before it, and the
+  // last word on a repository (added or removed) wins.
+  const lists = new Map<number, { clear: boolean; repositories: Map<number, InstallationRepository | null> }>();
+  for (const { snapshot, added, removedIds } of live) {
+    let list = lists.get(snapshot.id);
+    if (!list) lists.set(snapshot.id, (list = { clear: false, repositories: new Map() }));
+    if (snapshot.repositorySelection === "all") {
+      list.clear = true;
+      list.repositories.clear();
+      continue;
+    }
+    for (const r of added) list.repositories.set(r.id, r);
+    for (const id of removedIds) list.repositories.set(id, null);
+  }
+  const cleared = [...lists].filter(([, l]) => l.clear).map(([id]) => id);
+  if (cleared.length > 0) await clearInstallationRepositories(db, cleared);
+  const adds: Array<{ installationId: number; repository: InstallationRepository }> = [];
+  for (const [installationId, list] of lists) {
+    const removed: number[] = [];
+    for (const [id, repository] of list.repositories) {
+      if (repository) adds.push({ installationId, repository });
+      else removed.push(id);
+    }
+    if (removed.length > 0) await removeInstallationRepositories(db, installationId, removed);
+  }
+  await addRepositoriesOfInstallations(db, adds);
+  return changes.map((c) => !tombstoned.has(c.snapshot.id));
+}
+
+function lastOfNewest(snapshots: InstallationSnapshot[], { ignoreOrder }: { ignoreOrder?: boolean }): InstallationSnapshot {
+  if (ignoreOrder) return snapshots[snapshots.length - 1];
+  return snapshots.reduce((kept, s) => (s.githubUpdatedAt!.getTime() >= kept.githubUpdatedAt!.getTime() ? s : kept));
 }
 
 /**

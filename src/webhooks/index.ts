@@ -1,10 +1,10 @@
-import type { Probot } from "probot";
 import type { Services } from "../deps";
+import type { WebhookApp } from "./dispatcher";
 import { registerInstallationWebhooks } from "./installation";
 import { registerMarketplaceWebhooks } from "./marketplace-purchase";
 
 export function registerWebhooks(
-  app: Probot,
+  app: WebhookApp,
   services: Pick<Services, "installationEvents" | "marketplaceEvents">,
   appId: number | undefined,
 ): void {

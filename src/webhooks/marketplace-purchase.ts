@@ -1,7 +1,7 @@
-import type { Probot } from "probot";
 import type { CurrentPlan } from "../repositories/marketplace-plans";
 import type { MarketplaceChange, MarketplaceEvents } from "../services/marketplace-events";
 import { deliveryOf, logOutcome } from "./delivery";
+import type { WebhookApp } from "./dispatcher";
 
 interface GithubPurchase {
   account: { id: number; login: string; type: string };
@@ -27,7 +27,7 @@ function toPlan(purchase: GithubPurchase): CurrentPlan {
   };
 }
 
-export function registerMarketplaceWebhooks(app: Probot, marketplace: MarketplaceEvents): void {
+export function registerMarketplaceWebhooks(app: WebhookApp, marketplace: MarketplaceEvents): void {
   app.on("marketplace_purchase", async (context) => {
     const payload = context.payload as unknown as {
       action: MarketplaceChange["action"];

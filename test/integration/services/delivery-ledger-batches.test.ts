@@ -1,0 +1,156 @@
+import fc from "fast-check";
+import type { Knex } from "knex";
+import { appendAuditEvents } from "../../../src/repositories/audit-events";
+import type { InstallationSnapshot } from "../../../src/repositories/installations";
+import { hasDelivery } from "../../../src/repositories/webhook-deliveries";
+import { createDeliveryLedger, Outcome } from "../../../src/services/delivery-ledger";
+import { createInstallationEvents } from "../../../src/services/installation-events";
+import { noEvents } from "../../../src/services/platform-events";
+import { describeEachDatabase, truncateAll } from "../../helpers/databases";
+import { auditEvent, countRows, delivery, NOW, repositories, snapshot } from "../../helpers/factories";
+
+/** Counts the transactions a piece of work opens on `db`. */
+async function countTransactions(db: Knex, work: () => Promise<unknown>): Promise<number> {
+  let begun = 0;
+  const onQuery = (q: { sql: string }) => void (/^begin/i.test(q.sql) && begun++);
+  db.on("query", onQuery);
+  try {
+    await work();
+  } finally {
+    db.off("query", onQuery);
+  }
+  return begun;
+}
+
+type Event =
+  | { kind: "created" | "refreshed" | "repositoriesChanged"; id: string; snapshot: InstallationSnapshot; added: number[]; removed: number[] }
+  | { kind: "deleted"; id: string; installationId: number };
+
+const repositoryOf = (id: number) => repositories(1, { firstId: id })[0];
+
+// Few installations, repositories and instants, so that a batch often holds several deliveries of
+// one installation, stale updated_at values, selections that flip, and repeated delivery ids.
+const eventArb: fc.Arbitrary<Event> = fc.oneof(
+  { weight: 6, arbitrary: fc.record({
+    kind: fc.constantFrom("created" as const, "refreshed" as const, "repositoriesChanged" as const),
+    id: fc.integer({ min: 1, max: 40 }).map((n) => `d-${n}`),
+    snapshot: fc
+      .record({
+        id: fc.integer({ min: 1, max: 3 }),
+        selection: fc.constantFrom("all" as const, "selected" as const),
+        minute: fc.option(fc.integer({ min: 0, max: 4 }), { nil: null }),
+        login: fc.constantFrom("acme", "acme-renamed"),
+      })
+      .map(({ id, selection, minute, login }) =>
+        snapshot(id, {
+          repositorySelection: selection,
+          githubUpdatedAt: minute === null ? null : new Date(Date.UTC(2026, 10, 1, 10, minute)),
+          account: { id: 9000 + id, login: `${login}-${id}`, type: "Organization", avatarUrl: null },
+        }),
+      ),
+    added: fc.array(fc.integer({ min: 1, max: 5 }), { maxLength: 3 }),
+    removed: fc.array(fc.integer({ min: 1, max: 5 }), { maxLength: 2 }),
+  }) },
+  { weight: 1, arbitrary: fc.record({
+    kind: fc.constant("deleted" as const),
+    id: fc.integer({ min: 1, max: 40 }).map((n) => `d-${n}`),
+    installationId: fc.integer({ min: 1, max: 3 }),
+  }) },
+);
+
+describeEachDatabase("delivery ledger group commit", ({ db }) => {
+  const auditOnce = (action: string) => async (trx: Knex.Transaction) => {
+    await appendAuditEvents(trx, [auditEvent({ action })], NOW);
+  };
+
+  test("deliveries that arrive while a transaction runs share the next one, each answered after its commit", async () => {
+    const ledger = createDeliveryLedger(db(), () => NOW);
+    let answered = 0;
+    const transactions = await countTransactions(db(), async () => {
+      let releaseFirst!: () => void;
+      const first = ledger(delivery("d-0"), async (trx) => {
+        await new Promise<void>((resolve) => (releaseFirst = resolve));
+        await auditOnce("first")(trx);
+      });
+      const rest = Array.from({ length: 20 }, (_, i) => ledger(delivery(`d-${i + 1}`), auditOnce(`n${i}`)).then((o) => (answered++, o)));
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(answered).toBe(0); // nothing is answered before the transaction holding it commits
+      releaseFirst();
+      expect(await Promise.all([first, ...rest])).toEqual(Array(21).fill("applied"));
+    });
+
+    expect(transactions).toBe(2); // the first alone (the ledger was idle), then the 20 that waited, together
+    expect(await countRows(db(), "audit_events")).toBe(21);
+    expect(await countRows(db(), "webhook_deliveries")).toBe(21);
+  });
+
+  test("a delivery that fails in a batch fails alone: the others are applied and its id is forgotten", async () => {
+    const ledger = createDeliveryLedger(db(), () => NOW);
+    const results = await Promise.allSettled([
+      ledger(delivery("d-1"), auditOnce("one")),
+      ledger(delivery("d-2"), auditOnce("two")),
+      ledger(delivery("d-3"), async () => {
+        throw new Error("this delivery cannot be applied");
+      }),
+      ledger(delivery("d-4"), auditOnce("four")),
+    ]);
+
+    expect(results.map((r) => (r.status === "fulfilled" ? r.value : (r.reason as Error).message))).toEqual([
+      "applied",
+      "applied",
+      "this delivery cannot be applied",
+      "applied",
+    ]);
+    expect(await hasDelivery(db(), "d-3")).toBe(false);
+    expect(await countRows(db(), "audit_events")).toBe(3);
+  });
+
+  test("the same delivery id twice in one batch is applied once", async () => {
+    const ledger = createDeliveryLedger(db(), () => NOW);
+    const outcomes = await Promise.all([
+      ledger(delivery("d-0"), auditOnce("opens the batch")),
+      ledger(delivery("d-1"), auditOnce("one")),
+      ledger(delivery("d-1"), auditOnce("one again")),
+    ]);
+
+    expect(outcomes).toEqual(["applied", "applied", "duplicate"]);
+    expect(await countRows(db(), "audit_events")).toBe(2);
+  });
+
+  test("installation deliveries applied in batches leave exactly what one by one leaves (random sequences)", async () => {
+    const snapshotOfTables = async () => ({
+      installations: await db()("installations").orderBy("id"),
+      repositories: await db()("installation_repositories").orderBy(["installation_id", "repository_id"]),
+      tombstones: await db()("installation_tombstones").orderBy("installation_id"),
+      deliveries: (await db()("webhook_deliveries").orderBy("id").select("id")).map((r) => r.id),
+    });
+    const apply = (batched: boolean, events: Event[], maxBatch: number) => {
+      const installationEvents = createInstallationEvents({
+        ledger: createDeliveryLedger(db(), () => NOW, { maxBatch }),
+        now: () => NOW,
+        events: noEvents,
+      });
+      const send = (e: Event): Promise<Outcome> => {
+        const d = delivery(e.id);
+        if (e.kind === "deleted") return installationEvents.deleted(d, e.installationId);
+        const added = e.added.map(repositoryOf);
+        if (e.kind === "created") return installationEvents.created(d, e.snapshot, added);
+        if (e.kind === "refreshed") return installationEvents.refreshed(d, e.snapshot);
+        return installationEvents.repositoriesChanged(d, e.snapshot, added, e.removed);
+      };
+      if (batched) return Promise.all(events.map(send));
+      return events.reduce<Promise<Outcome[]>>(async (done, e) => [...(await done), await send(e)], Promise.resolve([]));
+    };
+
+    await fc.assert(
+      fc.asyncProperty(fc.array(eventArb, { minLength: 1, maxLength: 25 }), fc.integer({ min: 2, max: 10 }), async (events, maxBatch) => {
+        await truncateAll(db());
+        const oneByOne = { outcomes: await apply(false, events, maxBatch), tables: await snapshotOfTables() };
+        await truncateAll(db());
+        const batched = { outcomes: await apply(true, events, maxBatch), tables: await snapshotOfTables() };
+        expect(batched).toEqual(oneByOne);
+      }),
+      { numRuns: 40 },
+    );
+  }, 60_000);
+});

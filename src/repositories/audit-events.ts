@@ -32,6 +32,23 @@ export async function appendAuditEvents(db: Db, events: AuditEventInput[], now: 
   for (let i = 0; i < rows.length; i += 500) await db("audit_events").insert(rows.slice(i, i + 500));
 }
 
+/**
+ * One event for every team linked to an installation, written by the database from the links
+ * themselves: an installation linked to 10,000 teams costs one statement, not 10,000 rows built here.
+ */
+export async function appendAuditEventsForLinkedTeams(
+  db: Db,
+  installationId: number,
+  event: Omit<AuditEventInput, "teamId" | "installationId">,
+  now: Date,
+): Promise<void> {
+  await db.raw(
+    `insert into audit_events (team_id, installation_id, actor_type, actor_id, action, data, created_at)
+     select team_id, installation_id, ?, ?, ?, ?, ? from team_installations where installation_id = ? order by team_id`,
+    [event.actor.type, event.actor.id, event.action, JSON.stringify(event.data ?? {}), dbTime(now), installationId],
+  );
+}
+
 export async function listAuditEvents(db: Db, filter: { teamId?: number; installationId?: number }): Promise<AuditEvent[]> {
   const query = db("audit_events").orderBy("id", "desc");
   if (filter.teamId !== undefined) query.where({ team_id: filter.teamId });

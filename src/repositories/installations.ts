@@ -1,4 +1,4 @@
-import type { Db } from "../db/knex";
+import { Db, isPostgres } from "../db/knex";
 import { dbTime, parseJson, toDate, toDateOrNull, toNumber } from "./rows";
 
 export type AccountType = "Organization" | "User" | "Enterprise";
@@ -65,6 +65,15 @@ function toRow(s: InstallationSnapshot, now: Date) {
 export async function findInstallation(db: Db, id: number): Promise<Installation | undefined> {
   const row = await db(TABLE).where({ id }).first();
   return row ? mapInstallationRow(row) : undefined;
+}
+
+/**
+ * Holds the installation's row until the transaction ends (Postgres; SQLite's single writer holds
+ * everything already). A link being added takes a key-share lock on it (the foreign key), so
+ * once this returns no link of it can appear or vanish before the caller commits.
+ */
+export async function lockInstallation(db: Db, id: number): Promise<void> {
+  if (isPostgres(db)) await db(TABLE).where({ id }).forUpdate().first("id");
 }
 
 export async function listInstallations(db: Db): Promise<Installation[]> {

@@ -47,6 +47,11 @@ export async function listLinks(db: Db, filter: { teamId?: number; installationI
   return (await query).map(mapRow);
 }
 
+/** The teams an installation is linked to, in id order. */
+export async function listTeamIdsOfInstallation(db: Db, installationId: number): Promise<number[]> {
+  return (await db(TABLE).where({ installation_id: installationId }).orderBy("team_id").pluck("team_id")).map(toNumber);
+}
+
 /** Removes every link of an installation and returns the teams that lost it. */
 export async function deleteLinksOfInstallation(db: Db, installationId: number): Promise<number[]> {
   const query = db(TABLE).where({ installation_id: installationId });

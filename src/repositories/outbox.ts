@@ -1,3 +1,4 @@
+import type { Knex } from "knex";
 import { Db, isPostgres } from "../db/knex";
 import { dbTime, parseJson, toDate, toDateOrNull, toNumber, toNumberOrNull } from "./rows";
 
@@ -48,18 +49,7 @@ export async function insertOutboxEvents(
   giveUpAt: Date,
 ): Promise<void> {
   if (events.length === 0) return;
-  if (isPostgres(db)) {
-    // Ids come from a sequence, so two transactions can commit a team's events out of id order,
-    // and the dispatcher would send the later one first. Until the caller commits, other writers
-    // for the same ordering key wait here (SQLite's single writer already serialises them).
-    // Sorted, so that two transactions taking several keys do not deadlock.
-    // One round trip for all keys: an installation deleted under 10,000 teams takes 10,000 locks.
-    const keys = [...new Set(events.map((e) => e.orderingKey))].sort();
-    await db.raw("select count(pg_advisory_xact_lock(?, hashtext(k))) from (select unnest(?::text[]) as k order by k) as keys", [
-      OUTBOX_LOCK_SPACE,
-      keys,
-    ]);
-  }
+  await lockOrderingKeys(db, "select unnest(?::text[]) as k", [[...new Set(events.map((e) => e.orderingKey))]]);
   const rows = events.map((e) => ({
     message_id: e.messageId,
     type: e.type,
@@ -74,6 +64,47 @@ export async function insertOutboxEvents(
   }));
   // 500 rows × 10 columns stays under SQLite's limit of bound variables per statement.
   for (let i = 0; i < rows.length; i += 500) await db(TABLE).insert(rows.slice(i, i + 500));
+}
+
+/**
+ * Ids come from a sequence, so on Postgres two transactions can commit a team's events out of id
+ * order, and the dispatcher would send the later one first. Until the caller commits, other
+ * writers for the same ordering key wait here (SQLite's single writer already serialises them).
+ * Sorted, so that two transactions taking several keys do not deadlock; one round trip for all
+ * the keys `keysSql` selects (as `k`): an installation deleted under 10,000 teams takes 10,000 locks.
+ */
+async function lockOrderingKeys(db: Db, keysSql: string, bindings: Knex.RawBinding[]): Promise<void> {
+  if (!isPostgres(db)) return;
+  await db.raw(`select count(pg_advisory_xact_lock(?, hashtext(k))) from (${keysSql} order by k) as keys`, [OUTBOX_LOCK_SPACE, ...bindings]);
+}
+
+/**
+ * One event for every team linked to an installation (ordered by team), written by the database
+ * from the links themselves: one statement however many teams. `data` gets each event's `teamId`.
+ */
+export async function insertOutboxEventsForLinkedTeams(
+  db: Db,
+  installationId: number,
+  event: { type: string; occurredAt: string; data: Record<string, unknown> },
+  now: Date,
+  giveUpAt: Date,
+): Promise<void> {
+  const linkedTeams = "from team_installations where installation_id = ?";
+  await lockOrderingKeys(db, `select 'team:' || team_id as k ${linkedTeams}`, [installationId]);
+  // Each event's message id is made where its row is, and its payload is spliced around it and
+  // the team id as text: cheaper for the database than building JSON 10,000 times.
+  const messageId = isPostgres(db) ? "'msg_' || replace(gen_random_uuid()::text, '-', '')" : "'msg_' || lower(hex(randomblob(16)))";
+  const rest = JSON.stringify(event.data).slice(1); // `"installationId":1,"reason":"…"}`, or `}`
+  const head = `","type":${JSON.stringify(event.type)},"occurredAt":${JSON.stringify(event.occurredAt)},"data":{"teamId":`;
+  const at = isPostgres(db) ? "?::timestamptz" : "?";
+  await db.raw(
+    // Materialized: SQLite would otherwise inline the subquery and draw a second random id for the payload.
+    `with m as materialized (select team_id, ${messageId} as message_id ${linkedTeams})
+     insert into ${TABLE} (message_id, type, ordering_key, team_id, payload, status, attempts, next_attempt_at, give_up_at, created_at)
+     select m.message_id, ?, 'team:' || m.team_id, m.team_id, '{"id":"' || m.message_id || ? || m.team_id || ?, 'pending', 0, ${at}, ${at}, ${at}
+     from m order by m.team_id`,
+    [installationId, event.type, head, `${rest === "}" ? "" : ","}${rest}}`, dbTime(now), dbTime(giveUpAt), dbTime(now)],
+  );
 }
 
 /**

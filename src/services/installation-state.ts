@@ -1,5 +1,5 @@
 import type { Db } from "../db/knex";
-import { appendAuditEvents, ActorType } from "../repositories/audit-events";
+import { appendAuditEventsForLinkedTeams, ActorType } from "../repositories/audit-events";
 import {
   addRepositoriesOfInstallations,
   clearInstallationRepositories,
@@ -11,11 +11,12 @@ import {
   deleteInstallationRow,
   findInstallation,
   InstallationSnapshot,
+  lockInstallation,
   tombstonedAmong,
   upsertInstallations,
 } from "../repositories/installations";
 import { deleteInstallationTokens } from "../repositories/installation-tokens";
-import { deleteLinksOfInstallation, listLinks } from "../repositories/links";
+import { deleteLinksOfInstallation, listTeamIdsOfInstallation } from "../repositories/links";
 import type { EventRecorder } from "./platform-events";
 
 export type Actor = { type: ActorType; id: number | null };
@@ -121,14 +122,16 @@ export async function recordSuspension(
   events: EventRecorder,
 ): Promise<void> {
   const action = suspended ? "installation.suspended" : "installation.unsuspended";
-  const teamIds = (await listLinks(db, { installationId })).map((l) => l.teamId);
-  await appendAuditEvents(db, teamIds.map((teamId) => ({ teamId, installationId, actor, action, data })), now);
+  await lockInstallation(db, installationId);
+  const teamIds = await listTeamIdsOfInstallation(db, installationId);
+  await appendAuditEventsForLinkedTeams(db, installationId, { actor, action, data }, now);
   await events.record(db, [{ type: action, subject: `installation:${installationId}`, data: { installationId, teamIds, ...data } }]);
 }
 
 /**
  * Removes an installation, its repositories and every team link, and tombstones its id. One
- * audit event per team that lost it. Runs inside the caller's transaction.
+ * audit event and one platform event per team that lost it, written by the database from the
+ * links before they go (an installation can serve 10,000 teams). Runs inside the caller's transaction.
  */
 export async function removeInstallation(
   db: Db,
@@ -138,24 +141,17 @@ export async function removeInstallation(
   now: Date,
   events: EventRecorder,
 ): Promise<{ existed: boolean; teamIds: number[] }> {
+  await lockInstallation(db, installationId);
   const existed = Boolean(await findInstallation(db, installationId));
-  const teamIds = await deleteLinksOfInstallation(db, installationId);
+  const teamIds = await listTeamIdsOfInstallation(db, installationId);
+  await events.record(db, [
+    { type: "installation.deleted", subject: `installation:${installationId}`, data: { installationId, teamIds, reason } },
+  ], now);
+  await appendAuditEventsForLinkedTeams(db, installationId, { actor, action: "team.installation.unlinked", data: { reason } }, now);
+  await events.recordForLinkedTeams(db, installationId, { type: "team.installation.unlinked", data: { installationId, reason } }, now);
+  await deleteLinksOfInstallation(db, installationId);
   await deleteInstallationRow(db, installationId);
   await deleteInstallationTokens(db, installationId);
   await addTombstone(db, installationId, now);
-  await appendAuditEvents(
-    db,
-    teamIds.map((teamId) => ({ teamId, installationId, actor, action: "team.installation.unlinked", data: { reason } })),
-    now,
-  );
-  await events.record(db, [
-    { type: "installation.deleted", subject: `installation:${installationId}`, data: { installationId, teamIds, reason } },
-    ...teamIds.map((teamId) => ({
-      type: "team.installation.unlinked" as const,
-      teamId,
-      subject: `installation:${installationId}`,
-      data: { teamId, installationId, reason },
-    })),
-  ]);
   return { existed, teamIds };
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Db } from "../db/knex";
-import { insertOutboxEvents } from "../repositories/outbox";
+import { insertOutboxEvents, insertOutboxEventsForLinkedTeams } from "../repositories/outbox";
 
 export type PlatformEventType =
   | "team.installation.linked"
@@ -24,18 +24,25 @@ export interface PlatformEvent {
  * event commit or roll back together. Without PLATFORM_WEBHOOK_URL nothing is recorded.
  */
 export interface EventRecorder {
-  record(db: Db, events: PlatformEvent[]): Promise<void>;
+  /** `at`: when they occurred; the recorder's clock when absent. */
+  record(db: Db, events: PlatformEvent[], at?: Date): Promise<void>;
+  /** One event per team linked to the installation, in each team's order; `data` gets its `teamId`. */
+  recordForLinkedTeams(
+    db: Db,
+    installationId: number,
+    event: { type: PlatformEventType; data: Record<string, unknown> },
+    at?: Date,
+  ): Promise<void>;
 }
 
 /** How long an event is retried before it is marked failed. */
 export const EVENT_RETRY_FOR_MS = 24 * 60 * 60 * 1000;
 
-export const noEvents: EventRecorder = { record: async () => undefined };
+export const noEvents: EventRecorder = { record: async () => undefined, recordForLinkedTeams: async () => undefined };
 
 export function createEventRecorder({ now, retryForMs }: { now: () => Date; retryForMs: number }): EventRecorder {
   return {
-    async record(db, events) {
-      const at = now();
+    async record(db, events, at = now()) {
       await insertOutboxEvents(
         db,
         events.map((e) => {
@@ -51,6 +58,9 @@ export function createEventRecorder({ now, retryForMs }: { now: () => Date; retr
         at,
         new Date(at.getTime() + retryForMs),
       );
+    },
+    async recordForLinkedTeams(db, installationId, { type, data }, at = now()) {
+      await insertOutboxEventsForLinkedTeams(db, installationId, { type, occurredAt: at.toISOString(), data }, at, new Date(at.getTime() + retryForMs));
     },
   };
 }

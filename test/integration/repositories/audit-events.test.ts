@@ -1,6 +1,6 @@
-import { appendAuditEvents, listAuditEvents } from "../../../src/repositories/audit-events";
+import { appendAuditEvents, appendAuditEventsForLinkedTeams, listAuditEvents } from "../../../src/repositories/audit-events";
 import { describeEachDatabase } from "../../helpers/databases";
-import { auditEvent, countRows, minutesAfterNow, NOW } from "../../helpers/factories";
+import { auditEvent, countRows, minutesAfterNow, NOW, seedInstallation, seedLinks, seedTeams } from "../../helpers/factories";
 
 describeEachDatabase("audit events repository", ({ db }) => {
   test("appendAuditEvents stores 250 events from one call (more than one batch)", async () => {
@@ -11,6 +11,28 @@ describeEachDatabase("audit events repository", ({ db }) => {
     const listed = await listAuditEvents(db(), {});
     expect(listed.map((e) => e.action)).toEqual(events.map((e) => e.action).reverse());
     expect(new Set(listed.map((e) => e.id)).size).toBe(250);
+  });
+
+  test("appendAuditEventsForLinkedTeams writes one event for each team linked to the installation, and none for other teams", async () => {
+    await seedInstallation(db(), 1);
+    await seedInstallation(db(), 2);
+    const teams = await seedTeams(db(), 3);
+    await seedLinks(db(), 1, [teams[0], teams[2]]);
+    await seedLinks(db(), 2, [teams[1]]);
+
+    await appendAuditEventsForLinkedTeams(db(), 1, { actor: { type: "github", id: null }, action: "installation.suspended", data: { by: "octocat" } }, NOW);
+
+    const listed = await listAuditEvents(db(), {});
+    expect(listed.map(({ teamId, installationId, actor, action, data, createdAt }) => ({ teamId, installationId, actor, action, data, createdAt }))).toEqual(
+      [teams[2], teams[0]].map((t) => ({
+        teamId: t.id,
+        installationId: 1,
+        actor: { type: "github", id: null },
+        action: "installation.suspended",
+        data: { by: "octocat" },
+        createdAt: NOW,
+      })),
+    );
   });
 
   test("appending an empty list writes nothing", async () => {

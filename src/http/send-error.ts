@@ -8,6 +8,8 @@ export function sendError(
   message: string,
   extra: { details?: unknown; fields?: Record<string, unknown> } = {},
 ): void {
-  const details = extra.details === undefined ? {} : { details: extra.details };
-  res.status(status).json({ error: { code, message, ...details, ...extra.fields } });
+  // API.md: invalid_input always carries `details`; a refusal of the input as a whole (a body that
+  // is not JSON, a cursor this API never issued) is one problem at path "", as zod reports a root issue.
+  const details = extra.details ?? (code === "invalid_input" ? [{ path: "", message }] : undefined);
+  res.status(status).json({ error: { code, message, ...(details === undefined ? {} : { details }), ...extra.fields } });
 }

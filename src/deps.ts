@@ -7,6 +7,9 @@ import { createKnex, KnexOptions } from "./db/knex";
 import { listAppInstallations } from "./github/app-installations";
 import { withClockSkewRetry } from "./github/clock-skew";
 import { createGithubOAuth, GithubOAuth } from "./github/oauth";
+import { withUserRateLimitPolicy } from "./github/rate-limit";
+import { GITHUB_REQUEST_TIMEOUT_MS, withRequestTimeout } from "./github/request-timeout";
+import { withoutNestedMintRetry } from "./github/without-nested-mint-retry";
 import { createLogger } from "./logger";
 import { createApiKeys } from "./services/api-keys";
 import { createAuditTrail } from "./services/audit-trail";
@@ -41,6 +44,8 @@ export interface DepsOverrides {
   knex?: KnexOptions;
   /** Tests and the refresh benchmark point OAuth at nock or a fake GitHub. */
   oauth?: GithubOAuth;
+  /** How long one GitHub API call may take (default GITHUB_REQUEST_TIMEOUT_MS); the OAuth calls keep their own. */
+  githubTimeoutMs?: number;
 }
 
 export interface Deps {
@@ -62,11 +67,13 @@ export function createDeps(config: Config, overrides: DepsOverrides = {}): Deps 
   const log = overrides.log ?? createLogger(config);
   const now = overrides.now ?? (() => new Date());
   const db = createKnex(config.database, overrides.knex);
-  const Octokit = overrides.Octokit ?? ProbotOctokit;
+  const Octokit = withRequestTimeout(overrides.Octokit ?? ProbotOctokit, overrides.githubTimeoutMs ?? GITHUB_REQUEST_TIMEOUT_MS);
   const cipher = config.tokenEncryptionKeys ? createTokenCipher(config.tokenEncryptionKeys) : undefined;
   const tokenCache = cipher ? createInstallationTokenCache({ db, cipher, now }) : undefined;
-  const probot = overrides.probot ?? createProbot(config, log, withTokenCache(withClockSkewRetry(Octokit), tokenCache));
-  const services = createServices({ config, db, now, log, probot, Octokit, cipher, tokenCache, oauth: overrides.oauth });
+  const probot = overrides.probot ?? createProbot(config, log, withTokenCache(withClockSkewRetry(withoutNestedMintRetry(Octokit)), tokenCache));
+  // User-token calls are built from the class directly, not by Probot: they get their own rate-limit policy.
+  const UserOctokit = withUserRateLimitPolicy(Octokit);
+  const services = createServices({ config, db, now, log, probot, Octokit: UserOctokit, cipher, tokenCache, oauth: overrides.oauth });
   return { config, db, log, now, probot, services, close: () => db.destroy() };
 }
 
@@ -108,6 +115,7 @@ interface ServiceInputs {
   now: () => Date;
   log: Logger;
   probot?: Probot;
+  /** For calls with a user's token; the app and its installations go through `probot`. */
   Octokit: typeof ProbotOctokit;
   cipher?: TokenCipher;
   tokenCache?: TokenCache;

@@ -126,8 +126,10 @@ async function call<T>(fn: () => Promise<T>): Promise<T> {
 
 function unavailable(error: unknown): AppError {
   const status = (error as { status?: number }).status;
+  // @octokit/request reports a connection error or a timeout as a 500 without a response: 503, as in github-access.
+  const answered = status !== undefined && Boolean((error as { response?: unknown }).response);
   // Never include the upstream message verbatim: it may echo request data.
-  return new AppError("github_unavailable", `GitHub did not answer the OAuth request${status ? ` (HTTP ${status})` : ""}; try again`, {
-    status: status && status >= 500 ? 502 : 503,
+  return new AppError("github_unavailable", `GitHub did not answer the OAuth request${answered ? ` (HTTP ${status})` : ""}; try again`, {
+    status: answered && status! >= 500 && status !== 503 ? 502 : 503,
   });
 }

@@ -1,5 +1,6 @@
 import type { ProbotOctokit } from "probot";
 import type { GithubInstallation } from "./installation-snapshot";
+import { isRateLimited } from "./rate-limit";
 
 /** Every installation of this app the user can reach (all pages), straight from GitHub. */
 export async function listUserInstallations(userOctokit: ProbotOctokit): Promise<GithubInstallation[]> {
@@ -22,7 +23,8 @@ export async function getOrgMembership(userOctokit: ProbotOctokit, org: string):
     return { role: data.role, state: data.state };
   } catch (error) {
     const status = (error as { status?: number }).status;
-    if (status === 404 || status === 403) return null;
+    // A rate limit is not "no membership": it must not turn an admin into a refused link.
+    if (status === 404 || (status === 403 && !isRateLimited(error))) return null;
     throw error;
   }
 }

@@ -1,5 +1,6 @@
 import type { Probot, ProbotOctokit } from "probot";
 import { AppError } from "../errors";
+import { isRateLimited, retryAfterSeconds } from "../github/rate-limit";
 import type { UserTokens } from "./user-tokens";
 
 export interface GithubAccessDeps {
@@ -15,7 +16,8 @@ export interface GithubAccessDeps {
 /**
  * Runs GitHub calls as a user (their refreshed token) or as the app (JWT), and turns GitHub's
  * failures into domain errors: 401 on a user token → check the grant (reauthorization_required),
- * 5xx or no answer → github_unavailable. Other errors pass through for the caller to interpret.
+ * 5xx, no answer (connection error, timeout) or a rate limit → github_unavailable. Other errors
+ * pass through for the caller to interpret.
  */
 export function createGithubAccess({ userTokens, Octokit, baseUrl, probot, forgetInstallationTokens }: GithubAccessDeps) {
   return {
@@ -64,10 +66,20 @@ const statusOf = (error: unknown) => (error as { status?: number }).status;
 function upstream(error: unknown): unknown {
   if (error instanceof AppError || (error as { name?: string }).name !== "HttpError") return error;
   const status = statusOf(error);
-  if (status === undefined || status >= 500) {
-    return new AppError("github_unavailable", `GitHub did not answer${status ? ` (HTTP ${status})` : ""}; try again shortly`, {
-      status: status === 503 || status === undefined ? 503 : 502,
+  // Probot's app and installation Octokits give up on a secondary rate limit (a user's wait once):
+  // the 403 is GitHub asking to slow down, not refusing, so it must not read as forbidden.
+  if (isRateLimited(error)) {
+    const wait = retryAfterSeconds(error);
+    return new AppError("github_unavailable", `GitHub is rate limiting these calls; try again ${wait ? `in ${wait} second${wait === 1 ? "" : "s"}` : "later"}`, {
+      status: 503,
     });
+  }
+  // @octokit/request reports a connection error or a timeout as a 500 without a response.
+  if (status === undefined || !(error as { response?: unknown }).response) {
+    return new AppError("github_unavailable", "GitHub did not answer; try again shortly", { status: 503 });
+  }
+  if (status >= 500) {
+    return new AppError("github_unavailable", `GitHub did not answer (HTTP ${status}); try again shortly`, { status: status === 503 ? 503 : 502 });
   }
   return error;
 }

@@ -18,7 +18,8 @@ export function jwtClaims(authorization: string | undefined): { iat: number; exp
   return JSON.parse(Buffer.from(jwt.split(".")[1] ?? "", "base64url").toString("utf8"));
 }
 
-const isAppJwt = (authorization: string) => /^bearer [\w-]+\.[\w-]+\.[\w-]+$/i.test(authorization);
+/** An `Authorization: bearer <JWT>` header: the app itself, not an installation or a user. */
+export const isAppJwt = (authorization: string) => /^bearer [\w-]+\.[\w-]+\.[\w-]+$/i.test(authorization);
 
 export interface NockedMint {
   scope: nock.Scope;

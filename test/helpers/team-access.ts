@@ -14,9 +14,15 @@ export interface SignedInMember {
   cookie: string;
 }
 
-/** `user` signed in (a stored token pair and a session) and a `role` of `teamId`. */
-export async function signedInMember(deps: Deps, user: TestUser, teamId: number | null, role: TeamRole = "member"): Promise<SignedInMember> {
-  const tokens = await seedSignedInUser(deps, user);
+/** `user` signed in (a stored token pair and a session) and a `role` of `teamId`; `tokenOptions` as for seedSignedInUser. */
+export async function signedInMember(
+  deps: Deps,
+  user: TestUser,
+  teamId: number | null,
+  role: TeamRole = "member",
+  tokenOptions: Parameters<typeof seedSignedInUser>[2] = {},
+): Promise<SignedInMember> {
+  const tokens = await seedSignedInUser(deps, user, tokenOptions);
   if (teamId !== null) await addTeamMember(deps.db, teamId, user.id, role, NOW);
   const session = await deps.services.auth!.sessions.create(user.id);
   return { user, tokens, cookie: `${SESSION_COOKIE}=${session.id}` };

@@ -1,7 +1,7 @@
 import { createHmac, randomUUID } from "node:crypto";
 import type { Knex } from "knex";
 import { migrateLatest } from "../../src/db/migrate";
-import { createDeps, Deps } from "../../src/deps";
+import { createDeps, Deps, DepsOverrides } from "../../src/deps";
 import { startServer } from "../../src/server";
 import { CliTarget, createCliTarget } from "./cli";
 import { testConfig, TEST_WEBHOOK_SECRET } from "./config";
@@ -28,30 +28,40 @@ export function sign(body: string, secret = TEST_WEBHOOK_SECRET): string {
   return `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`;
 }
 
+/** A webhook delivery as GitHub sends it (signed, unless told otherwise) to the server at `url`. */
+export function postWebhook(url: string, event: string, payload: unknown, options: WebhookOptions & { signal?: AbortSignal } = {}): Promise<Response> {
+  const body = JSON.stringify(payload);
+  const headers: Record<string, string> = {
+    "content-type": "application/json",
+    "x-github-event": event,
+    "x-github-delivery": options.deliveryId ?? randomUUID(),
+    "user-agent": "GitHub-Hookshot/test",
+  };
+  const signature = options.signature === undefined ? sign(body, options.secret) : options.signature;
+  if (signature !== null) headers["x-hub-signature-256"] = signature;
+  return fetch(`${url}/api/github/webhooks`, { method: "POST", headers, body, signal: options.signal });
+}
+
 /**
  * The real server on a loopback port (`port` 0: a free one): webhooks arrive as signed HTTP
  * requests. A known port lets BASE_URL name the server itself (test/helpers/e2e.ts).
+ * `overrides` replace the test defaults (TestOctokit: retries and throttling off), e.g.
+ * `{ Octokit: ProbotOctokit }` for the app's own GitHub client.
  */
-export async function startTestServer(database: TestDatabase, extraEnv: NodeJS.ProcessEnv = {}, port = 0): Promise<TestServer> {
-  const deps = createDeps(testConfig(database.config, extraEnv), { Octokit: TestOctokit, log: captureLogger() });
+export async function startTestServer(
+  database: TestDatabase,
+  extraEnv: NodeJS.ProcessEnv = {},
+  port = 0,
+  overrides: DepsOverrides = {},
+): Promise<TestServer> {
+  const deps = createDeps(testConfig(database.config, extraEnv), { Octokit: TestOctokit, log: captureLogger(), ...overrides });
   await migrateLatest(deps.db);
   const running = await startServer(deps, port, "127.0.0.1");
   return {
     url: running.url,
     database,
     deps,
-    async sendWebhook(event, payload, options = {}) {
-      const body = JSON.stringify(payload);
-      const headers: Record<string, string> = {
-        "content-type": "application/json",
-        "x-github-event": event,
-        "x-github-delivery": options.deliveryId ?? randomUUID(),
-        "user-agent": "GitHub-Hookshot/test",
-      };
-      const signature = options.signature === undefined ? sign(body, options.secret) : options.signature;
-      if (signature !== null) headers["x-hub-signature-256"] = signature;
-      return fetch(`${running.url}/api/github/webhooks`, { method: "POST", headers, body });
-    },
+    sendWebhook: (event, payload, options) => postWebhook(running.url, event, payload, options),
     async close() {
       await running.close();
       await deps.close();
@@ -69,8 +79,14 @@ export interface ServerContext {
  * Runs a describe block once per database against the real server: a fresh database and server
  * per run, tables emptied before every test. `db` is the server's own knex, for arranging and asserting.
  */
-export function describeEachServer(title: string, body: (ctx: ServerContext) => void): void {
-  describeServers(title, false, body);
+export function describeEachServer(title: string, body: (ctx: ServerContext) => void, options: ServerOptions = {}): void {
+  describeServers(title, false, body, options);
+}
+
+/** What a describeEachServer block changes about its servers: extra env, and createDeps overrides. */
+export interface ServerOptions {
+  env?: NodeJS.ProcessEnv;
+  overrides?: DepsOverrides;
 }
 
 /**
@@ -81,7 +97,12 @@ export function describeEachServerWithCli(title: string, body: (ctx: ServerConte
   describeServers(title, true, body);
 }
 
-function describeServers(title: string, withCli: boolean, body: (ctx: ServerContext & { cli: () => CliTarget }) => void): void {
+function describeServers(
+  title: string,
+  withCli: boolean,
+  body: (ctx: ServerContext & { cli: () => CliTarget }) => void,
+  options: ServerOptions = {},
+): void {
   describe.each(databaseKinds())(`${title} on %s`, (kind) => {
     let database: TestDatabase;
     let cli: CliTarget | undefined;
@@ -89,7 +110,7 @@ function describeServers(title: string, withCli: boolean, body: (ctx: ServerCont
     beforeAll(async () => {
       cli = withCli ? await createCliTarget(kind) : undefined;
       database = cli?.database ?? (await createTestDatabase(kind));
-      server = await startTestServer(database);
+      server = await startTestServer(database, options.env, 0, options.overrides);
     });
     beforeEach(() => truncateAll(server.deps.db));
     afterAll(async () => {

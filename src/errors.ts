@@ -10,6 +10,7 @@ export type ErrorCode =
   | "installation_suspended"
   | "payload_too_large"
   | "github_unavailable"
+  | "database_unavailable"
   | "internal";
 
 const STATUS: Record<ErrorCode, number> = {
@@ -23,6 +24,7 @@ const STATUS: Record<ErrorCode, number> = {
   installation_suspended: 409,
   payload_too_large: 413,
   github_unavailable: 502,
+  database_unavailable: 503,
   internal: 500,
 };
 

@@ -1,6 +1,7 @@
 import type { ErrorRequestHandler, RequestHandler } from "express";
 import type { Logger } from "pino";
 import { AppError, ReauthorizationRequired } from "../errors";
+import { isDatabaseUnavailable } from "../services/health";
 import { sendError } from "./send-error";
 
 export const notFound: RequestHandler = (req, res) => {
@@ -27,6 +28,19 @@ export function errorMiddleware(log: Logger): ErrorRequestHandler {
     }
     if (type === "entity.parse.failed" || type === "encoding.unsupported" || type === "charset.unsupported") {
       sendError(res, 400, "invalid_input", "The request body could not be read");
+      return;
+    }
+    // Down or restarting: a 503 the caller can retry (the pool reconnects by itself), not a bug to hide behind a 500.
+    if (isDatabaseUnavailable(error)) {
+      log.warn({ err: error, method: req.method, path: req.path }, "request failed: the database is unavailable");
+      sendError(res, 503, "database_unavailable", "The database is not answering right now; try again shortly");
+      return;
+    }
+    // A refusal from GitHub no service explained (an unexpected 4xx): upstream's, not ours.
+    if ((error as { name?: string }).name === "HttpError") {
+      const status = (error as { status?: number }).status;
+      log.warn({ err: error, method: req.method, path: req.path }, "request failed: GitHub refused a call");
+      sendError(res, 502, "github_unavailable", `GitHub refused a call Octoplex made for this request${status ? ` (HTTP ${status})` : ""}`);
       return;
     }
     log.error({ err: error, method: req.method, path: req.path }, "request failed");

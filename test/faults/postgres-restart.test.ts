@@ -1,0 +1,187 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import pino from "pino";
+import type { Knex } from "knex";
+import { createKnex } from "../../src/db/knex";
+import { createDeps } from "../../src/deps";
+import { installationEvent } from "../fixtures/payloads";
+import { testConfig, testEnv } from "../helpers/config";
+import { Answer, answer, apiRequest, isSuccess, sleep } from "../helpers/fault-requests";
+import { OctoplexProcess, startOctoplexProcess } from "../helpers/octoplex-process";
+import { describeWithPrivatePostgres, PrivatePostgres, startPrivatePostgres } from "../helpers/private-postgres";
+import { signedInMember } from "../helpers/team-access";
+import { postWebhook } from "../helpers/test-server";
+import { ALICE } from "../helpers/users";
+
+/** Every request while the database is down must be answered within this: a verdict, never a hang. */
+const ANSWER_WITHIN_MS = 5_000;
+/** The stream's installations are STREAM_FIRST_ID + n. */
+const STREAM_FIRST_ID = 200_000;
+
+const errorShape = (code?: string) => ({ error: expect.objectContaining({ code: code ?? expect.any(String), message: expect.any(String) }) });
+
+describeWithPrivatePostgres("Postgres restarted mid-run (a private cluster: the shared one is never stopped)", () => {
+  let pg: PrivatePostgres;
+  let cwd: string;
+  let octoplex: OctoplexProcess;
+  /**
+   * This process's own connection, to look at what Octoplex stored: opened when first needed and
+   * closed after each test, so that stopping Postgres cuts none of ours.
+   */
+  let db: Knex | undefined;
+  const look = () => (db ??= createKnex({ client: "postgres", url: pg.url }));
+  let apiKey: string;
+  /** Alice's session cookie: a person in a browser. */
+  let cookie: string;
+
+  beforeAll(async () => {
+    pg = await startPrivatePostgres();
+    cwd = mkdtempSync(join(tmpdir(), "octoplex-pg-restart-"));
+    octoplex = await startOctoplexProcess(testEnv({ DATABASE_URL: pg.url }), { cwd });
+    const deps = createDeps(testConfig({ client: "postgres", url: pg.url }), { log: pino({ level: "silent" }) });
+    try {
+      apiKey = (await deps.services.apiKeys.create("postgres-restart")).key;
+      ({ cookie } = await signedInMember(deps, ALICE, null));
+    } finally {
+      await deps.close();
+    }
+  }, 60_000);
+
+  afterAll(async () => {
+    await octoplex?.stop();
+    await pg?.destroy();
+    if (cwd) rmSync(cwd, { recursive: true, force: true });
+  });
+
+  // After each test: the Octoplex that started in beforeAll is the one still serving.
+  afterEach(async () => {
+    await db?.destroy();
+    db = undefined;
+    expect({ alive: octoplex.alive(), stderr: octoplex.alive() ? "" : octoplex.stderr() }).toEqual({ alive: true, stderr: "" });
+  });
+
+  const health = () => answer((signal) => fetch(`${octoplex.url}/healthz`, { signal }));
+  const webhook = (installationId: number, deliveryId: string) =>
+    answer((signal) => postWebhook(octoplex.url, "installation", installationEvent("created", { id: installationId }), { deliveryId, signal }));
+  const api = (method: string, path: string, body?: unknown) => answer((signal) => apiRequest(octoplex.url, apiKey, method, path, { body, signal }));
+  const asAlice = (path: string) => answer((signal) => fetch(`${octoplex.url}${path}`, { headers: { cookie }, signal }));
+
+  test("while Postgres is stopped /healthz answers 503, webhooks 5xx and the API (API key or session) 503 database_unavailable, each at once; started again, the same Octoplex serves them all and keeps every acknowledged write", async () => {
+    expect(await health()).toMatchObject({ status: 200, body: { status: "ok", database: "ok" } });
+    expect(await webhook(1001, "restart-before")).toMatchObject({ status: 200 });
+    const before = await api("POST", "/api/teams", { name: "before" });
+    expect(before).toMatchObject({ status: 201, body: { name: "before" } });
+
+    await pg.stop();
+    // Twice: the first round finds the pool's connections cut, the second an empty pool and a closed port.
+    for (const round of [1, 2]) {
+      const [healthz, delivery, createTeam, listTeams, me] = await Promise.all([
+        health(),
+        webhook(1002, "restart-gap"),
+        api("POST", "/api/teams", { name: `gap-${round}` }),
+        api("GET", "/api/teams"),
+        asAlice("/api/me"),
+      ]);
+      expect({ round, ...healthz }).toEqual({ round, status: 503, body: { status: "unavailable", database: "unreachable" }, ms: expect.any(Number) });
+      // 5xx: GitHub marks the delivery failed, and it can be redelivered.
+      expect({ round, status: delivery.status >= 500 && delivery.status < 600, body: delivery.body }).toEqual({ round, status: true, body: errorShape() });
+      expect({ round, ...createTeam }).toEqual({ round, status: 503, body: errorShape("database_unavailable"), ms: expect.any(Number) });
+      expect({ round, ...listTeams }).toEqual({ round, status: 503, body: errorShape("database_unavailable"), ms: expect.any(Number) });
+      expect({ round, ...me }).toEqual({ round, status: 503, body: errorShape("database_unavailable"), ms: expect.any(Number) });
+      for (const a of [healthz, delivery, createTeam, listTeams, me]) expect(a.ms).toBeLessThan(ANSWER_WITHIN_MS);
+    }
+    // What needs no database is served all along.
+    expect((await answer((signal) => fetch(`${octoplex.url}/openapi.json`, { signal }))).status).toBe(200);
+    expect(octoplex.alive()).toBe(true);
+
+    await pg.start();
+    // The first requests after the start succeed: the pool reconnects by itself, nothing restarts Octoplex.
+    expect(await health()).toMatchObject({ status: 200, body: { status: "ok", database: "ok" } });
+    expect(await webhook(1002, "restart-gap")).toMatchObject({ status: 200 }); // GitHub's redelivery
+    expect(await webhook(1003, "restart-after")).toMatchObject({ status: 200 });
+    expect(await webhook(1001, "restart-before")).toMatchObject({ status: 200 }); // a redelivery changes nothing
+    expect(await api("POST", "/api/teams", { name: "after" })).toMatchObject({ status: 201, body: { name: "after" } });
+    expect(await asAlice("/api/me")).toMatchObject({ status: 200, body: { user: { id: ALICE.id, login: ALICE.login } } });
+    const teams = await api("GET", "/api/teams");
+    expect(teams.status).toBe(200);
+    expect((teams.body as Array<{ name: string }>).map((t) => t.name).sort()).toEqual(["after", "before"]);
+
+    expect(await look()("webhook_deliveries").orderBy("id").pluck("id")).toEqual(["restart-after", "restart-before", "restart-gap"]);
+    expect((await look()("installations").orderBy("id").pluck("id")).map(Number)).toEqual([1001, 1002, 1003]);
+    // A write refused with 503 left nothing behind.
+    expect(await look()("teams").orderBy("name").pluck("name")).toEqual(["after", "before"]);
+  }, 60_000);
+
+  test("pg_ctl restart under a stream of webhooks and API writes: each answers 2xx or a clean 5xx (no hang, no dropped connection), every acknowledged one is stored, and redelivering the rest stores each once", async () => {
+    type Request = { kind: "webhook"; installationId: number; deliveryId: string } | { kind: "team"; name: string };
+    type Outcome = Request & Answer & { afterRestart: boolean };
+    const outcomes: Outcome[] = [];
+    const healthAnswers: Answer[] = [];
+    let sent = 0;
+    let restart: Promise<void> | undefined;
+    let restarted = false;
+    let answeredAfterRestart = 0;
+    // Three webhooks, then a team, and so on.
+    const nextRequest = (): Request => {
+      const i = sent++;
+      return i % 4 === 3 ? { kind: "team", name: `stream-team-${i}` } : { kind: "webhook", installationId: STREAM_FIRST_ID + i, deliveryId: `stream-${i}` };
+    };
+    const done = () => answeredAfterRestart >= 40 || sent >= 1500;
+
+    // Six clients, each sending one request after another (20 ms apart), so that requests are in
+    // flight when Postgres cuts its connections; the restart starts once 40 were answered, and the
+    // stream goes on until 40 sent after it had finished were answered.
+    const client = async () => {
+      while (!done()) {
+        const request = nextRequest();
+        const afterRestart = restarted;
+        const result = request.kind === "webhook" ? await webhook(request.installationId, request.deliveryId) : await api("POST", "/api/teams", { name: request.name });
+        outcomes.push({ ...request, ...result, afterRestart });
+        if (afterRestart) answeredAfterRestart++;
+        restart ??= outcomes.length >= 40 ? pg.restart().then(() => void (restarted = true)) : undefined;
+        await sleep(20);
+      }
+    };
+    const polling = (async () => {
+      while (!done()) {
+        healthAnswers.push(await health());
+        await sleep(25);
+      }
+    })();
+    await Promise.all([...Array.from({ length: 6 }, client), polling]);
+    await restart;
+
+    // Every request got an HTTP answer, in time.
+    expect(outcomes.filter((o) => o.failure !== undefined).map((o) => o.failure)).toEqual([]);
+    expect(Math.max(...outcomes.map((o) => o.ms))).toBeLessThan(ANSWER_WITHIN_MS);
+    const ok = outcomes.filter(isSuccess);
+    const failed = outcomes.filter((o) => !isSuccess(o));
+    // The restart was felt: some requests failed.
+    expect(failed.length).toBeGreaterThan(0);
+    // Clean failures only: webhooks 5xx with the error shape, the API 503 database_unavailable.
+    for (const f of failed) {
+      if (f.kind === "webhook") expect({ id: f.deliveryId, is5xx: f.status >= 500 && f.status < 600, body: f.body }).toEqual({ id: f.deliveryId, is5xx: true, body: errorShape() });
+      else expect({ name: f.name, status: f.status, body: f.body }).toEqual({ name: f.name, status: 503, body: errorShape("database_unavailable") });
+    }
+    // Once the restart is over, everything goes through again, on the same process.
+    expect(failed.filter((f) => f.afterRestart).map((f) => [f.kind, f.status, f.body])).toEqual([]);
+    expect(healthAnswers.map((h) => h.status).filter((s) => s !== 200 && s !== 503)).toEqual([]);
+    for (const h of healthAnswers) expect(h.body).toEqual(h.status === 200 ? { status: "ok", database: "ok" } : { status: "unavailable", database: "unreachable" });
+
+    // Every acknowledged delivery and team is stored.
+    const stored = new Set(await look()("webhook_deliveries").where("id", "like", "stream-%").pluck("id"));
+    expect(ok.flatMap((o) => (o.kind === "webhook" && !stored.has(o.deliveryId) ? [o.deliveryId] : []))).toEqual([]);
+    const acknowledgedTeams = ok.flatMap((o) => (o.kind === "team" ? [{ id: (o.body as { id: number }).id, name: o.name }] : [])).sort((a, b) => a.id - b.id);
+    const storedTeams = await look()("teams").whereIn("id", acknowledgedTeams.map((t) => t.id)).orderBy("id").select("id", "name");
+    expect(storedTeams.map((t: { id: number; name: string }) => ({ id: Number(t.id), name: t.name }))).toEqual(acknowledgedTeams);
+
+    // GitHub redelivers the failed deliveries: then each delivery is stored once, with its installation.
+    for (const f of failed) if (f.kind === "webhook") expect(await webhook(f.installationId, f.deliveryId)).toMatchObject({ status: 200 });
+    const webhooks = outcomes.flatMap((o) => (o.kind === "webhook" ? [o] : []));
+    const deliveries = await look()("webhook_deliveries").where("id", "like", "stream-%").pluck("id");
+    expect(deliveries.sort()).toEqual(webhooks.map((w) => w.deliveryId).sort());
+    const installations = (await look()("installations").where("id", ">=", STREAM_FIRST_ID).pluck("id")).map(Number);
+    expect(installations.sort((a, b) => a - b)).toEqual(webhooks.map((w) => w.installationId).sort((a, b) => a - b));
+  }, 60_000);
+});

@@ -26,11 +26,23 @@ export const REDACTED_PATHS = [
   "error.response",
 ];
 
+/** GitHub tokens (gho_ ghp_ ghr_ ghs_ ghu_) and Octoplex API keys, wherever they appear in a line. */
+const TOKEN_SHAPED = /\b(gh[oprsu]_|opx_)[A-Za-z0-9_-]{20,}/g;
+
 export function createLogger(
   config: Pick<Config, "logLevel" | "logFormat">,
   destination: pino.DestinationStream = defaultDestination(config.logFormat),
 ): Logger {
-  return pino({ name: "octoplex", level: config.logLevel, redact: { paths: REDACTED_PATHS, censor: "[redacted]" } }, destination);
+  return pino(
+    {
+      name: "octoplex",
+      level: config.logLevel,
+      redact: { paths: REDACTED_PATHS, censor: "[redacted]" },
+      // Paths cannot cover free text: an upstream error's message (and so its stack) may quote a token.
+      hooks: { streamWrite: (line) => line.replace(TOKEN_SHAPED, "$1[redacted]") },
+    },
+    destination,
+  );
 }
 
 function defaultDestination(format: Config["logFormat"]): pino.DestinationStream {

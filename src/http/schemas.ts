@@ -18,7 +18,12 @@ export const createTeamBody = z.object({ name: z.string().trim().min(1, "is requ
 export const memberBody = z.object({ role: z.enum(["admin", "member"]) }).strict();
 export const linkBody = z.object({ installationId: id }).strict();
 
-const githubName = z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/, "must be a GitHub name (letters, digits, . _ -)");
+// "." and ".." pass the character class but are dot segments: in GitHub's URL (/repos/{owner}/{repo}/…)
+// fetch resolves them, so the call would leave the linked account's repository for another path.
+const githubName = z
+  .string()
+  .regex(/^[A-Za-z0-9_.-]{1,100}$/, "must be a GitHub name (letters, digits, . _ -)")
+  .refine((n) => n !== "." && n !== "..", "must be a GitHub name, not . or ..");
 // git check-ref-format, the parts that matter for a branch name typed by a person or a platform.
 const branchName = z
   .string()

@@ -19,6 +19,8 @@ export function createKnex(database: Config["database"], options: KnexOptions = 
       connection: database.url,
       pool: { min: 0, max: options.poolMax ?? 10 },
       migrations: { migrationSource },
+      // knex otherwise writes the values into the SQL of an error's message (hashes, ciphertexts), and so into logs.
+      compileSqlOnError: false,
     });
   }
   if (database.filename !== ":memory:") mkdirSync(dirname(database.filename), { recursive: true });
@@ -43,6 +45,7 @@ export function createKnex(database: Config["database"], options: KnexOptions = 
       },
     },
     migrations: { migrationSource },
+    compileSqlOnError: false,
   });
 }
 

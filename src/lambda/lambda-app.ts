@@ -20,6 +20,9 @@ const json = (statusCode: number, body: unknown): LambdaResult => ({
   body: JSON.stringify(body),
 });
 
+// As sendError on the server: invalid_input always carries details (API.md).
+const invalidInput = (message: string): LambdaResult => json(400, { error: { code: "invalid_input", message, details: [{ path: "", message }] } });
+
 /**
  * One Lambda serves everything: GitHub's webhooks through Probot's Lambda adapter, every other
  * path through the same express app `npm start` serves, and scheduled jobs.
@@ -42,13 +45,13 @@ export function createLambdaApp(deps: Deps) {
       return json(401, { error: { code: "unauthenticated", message: "X-Hub-Signature-256 does not match the payload and secret" } });
     }
     if (!id || !headers["x-github-event"]) {
-      return json(400, { error: { code: "invalid_input", message: "X-GitHub-Event and X-GitHub-Delivery are required" } });
+      return invalidInput("X-GitHub-Event and X-GitHub-Delivery are required");
     }
     try {
       JSON.parse(body);
     } catch {
       // The adapter's parse error arrives wrapped in an AggregateError, indistinguishable from a handler's.
-      return json(400, { error: { code: "invalid_input", message: "The payload is not JSON" } });
+      return invalidInput("The payload is not JSON");
     }
     try {
       // The adapter reads headers and a plain body; hand it both normalised.

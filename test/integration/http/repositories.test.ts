@@ -142,6 +142,17 @@ describeEachServer("POST /api/teams/:teamId/repositories", ({ server }) => {
     expect(github.calls).toEqual([]);
   });
 
+  test("answers 502 github_unavailable, not 500, when GitHub refuses the call in a way no rule explains (400)", async () => {
+    const { installationId, teamId, alice } = await arrange();
+    const mint = nockInstallationToken(installationId);
+    nock(GITHUB_API).post("/orgs/acme/repos").matchHeader("authorization", tokenHeader(mint.token)).reply(400, { message: "Problems parsing JSON" });
+
+    const res = await create(alice, teamId, { installationId, name: "widgets" });
+
+    expectError(res, 502, "github_unavailable");
+    expect(res.body).toEqual({ error: expect.objectContaining({ message: expect.stringContaining("HTTP 400") }) });
+  });
+
   test("rejects a caller without access: no session 401, someone else's team 404, and calls GitHub not", async () => {
     const { installationId, teamId } = await arrange();
     const bob = await signedInMember(server().deps, BOB, null);

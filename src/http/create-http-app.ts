@@ -4,16 +4,21 @@ import { registerWebhooks } from "../webhooks";
 import { createWebhookDispatcher } from "../webhooks/dispatcher";
 import { errorMiddleware, notFound } from "./error-middleware";
 import { createRoutes } from "./routes";
-import { createWebhookRouter } from "./webhook-route";
+import { createWebhookHandler, createWebhookRouter, WebhookHandler } from "./webhook-route";
 
-export function createHttpApp(deps: Deps): Express {
+/** The webhook handler with Octoplex's handlers registered on a dispatcher of its own. */
+export function webhookHandlerOf(deps: Deps): WebhookHandler {
   if (!deps.probot) throw new Error("the HTTP app needs the GitHub App's id and private key");
+  const dispatcher = createWebhookDispatcher(deps.log.child({ name: "probot" }));
+  registerWebhooks(dispatcher, deps.services, deps.config.appId);
+  return createWebhookHandler(deps.probot, dispatcher, deps.log);
+}
+
+export function createHttpApp(deps: Deps, webhook: WebhookHandler = webhookHandlerOf(deps)): Express {
   const app = express();
   app.disable("x-powered-by");
   app.set("trust proxy", "loopback");
-  const dispatcher = createWebhookDispatcher(deps.log.child({ name: "probot" }));
-  registerWebhooks(dispatcher, deps.services, deps.config.appId);
-  app.use(createWebhookRouter(deps.probot, dispatcher, deps.log));
+  app.use(createWebhookRouter(webhook));
   app.use(createRoutes(deps));
   app.use(notFound);
   app.use(errorMiddleware(deps.log));

@@ -58,7 +58,9 @@ function makeDeliveries(count: number, firstId: number, secret: string): Deliver
 
 async function run(req: LoadRequest): Promise<LoadResult> {
   const target = new URL("/api/github/webhooks", req.url);
-  const agent = new Agent({ keepAlive: true, maxSockets: req.mode === "max" ? req.connections : 64 });
+  // FIFO: every kept-alive socket stays in use. With LIFO an idle one can reach the server's 5 s
+  // keep-alive timeout and be closed just as it is picked again (ECONNRESET, a client artefact).
+  const agent = new Agent({ keepAlive: true, maxSockets: req.mode === "max" ? req.connections : 64, scheduling: "fifo" });
   // Enough for 5,000 deliveries/s over the whole run; reused (with fresh delivery ids) beyond that.
   const deliveries = makeDeliveries(req.mode === "max" ? Math.ceil((req.durationMs / 1000) * 5000) : Math.ceil((req.durationMs / 1000) * req.rate) + 1, req.firstInstallationId, req.secret);
   const result: LoadResult = { sent: 0, ok: 0, failures: {}, elapsedMs: 0, latenciesMs: [] };

@@ -1,4 +1,5 @@
 import nock from "nock";
+import { createdRepository } from "../fixtures/payloads";
 import { ProbotOctokit } from "probot";
 import { LOGIN_STATE_COOKIE, SESSION_COOKIE } from "../../src/http/session-cookie";
 import type { InstallationSnapshot } from "../../src/repositories/installations";
@@ -91,14 +92,6 @@ const githubInstallation = (id: number, account: InstallationSnapshot["account"]
   updated_at: "2026-11-01T10:00:00Z",
 });
 
-const createdRepository = (owner: string, name: string) => ({
-  id: 424242,
-  name,
-  full_name: `${owner}/${name}`,
-  html_url: `https://github.com/${owner}/${name}`,
-  default_branch: "main",
-  private: true,
-});
 
 /** GET /user/installations for the holder of `token`. */
 const nockUserInstallations = (token: string, installations: unknown[]) =>

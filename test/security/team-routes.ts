@@ -13,6 +13,7 @@ import { createSessions } from "../../src/services/sessions";
 import { Hop, request } from "../helpers/browser";
 import { TEST_SESSION_SECRET } from "../helpers/config";
 import { DatabaseSnapshot, snapshotDatabase } from "../helpers/database-snapshot";
+import { servedRoutes } from "../helpers/express-routes";
 import { createTestDatabase, databaseKinds, TestDatabase, truncateAll } from "../helpers/databases";
 import { NOW, seedLinks, seedTeams } from "../helpers/factories";
 import { signedInMember, teamWithInstallation } from "../helpers/team-access";
@@ -203,22 +204,9 @@ function rawRequest(url: string, init: { method: string; headers: Record<string,
 
 const TEAM_ROUTE = /^\w+ \/api\/teams\/\{teamId\}\//;
 
-interface Layer {
-  route?: { path: string; methods: Record<string, boolean> };
-  handle?: { stack?: Layer[] };
-}
-
 /** Every METHOD /path the express app serves under /api/teams/:teamId, written as openapi.yaml writes it. */
 export function servedTeamRoutes(app: Express): string[] {
-  const walk = (stack: Layer[]): string[] =>
-    stack.flatMap((layer) =>
-      layer.route
-        ? Object.keys(layer.route.methods).map((m) => `${m.toUpperCase()} ${layer.route!.path.replace(/:(\w+)/g, "{$1}")}`)
-        : layer.handle?.stack
-          ? walk(layer.handle.stack)
-          : [],
-    );
-  return [...new Set(walk((app as unknown as { router: { stack: Layer[] } }).router.stack))].filter((r) => TEAM_ROUTE.test(r)).sort();
+  return servedRoutes(app).filter((r) => TEAM_ROUTE.test(r));
 }
 
 export function documentedTeamRoutes(): string[] {

@@ -1,30 +1,12 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Express } from "express";
 import { load } from "js-yaml";
 import { createDeps } from "../../src/deps";
 import { createHttpApp } from "../../src/http/create-http-app";
 import { testConfig } from "../helpers/config";
 import { createTestDatabase, TestDatabase } from "../helpers/databases";
+import { servedRoutes } from "../helpers/express-routes";
 import { captureLogger } from "../helpers/log-capture";
-
-interface Layer {
-  route?: { path: string; methods: Record<string, boolean> };
-  handle?: { stack?: Layer[] };
-}
-
-/** Every METHOD /path the express app serves, with :params written as OpenAPI {params}. */
-function servedRoutes(app: Express): string[] {
-  const walk = (stack: Layer[]): string[] =>
-    stack.flatMap((layer) =>
-      layer.route
-        ? Object.keys(layer.route.methods).map((m) => `${m.toUpperCase()} ${layer.route!.path.replace(/:(\w+)/g, "{$1}")}`)
-        : layer.handle?.stack
-          ? walk(layer.handle.stack)
-          : [],
-    );
-  return [...new Set(walk((app as unknown as { router: { stack: Layer[] } }).router.stack))].sort();
-}
 
 describe("openapi.yaml", () => {
   let database: TestDatabase;

@@ -1,4 +1,5 @@
 import nock from "nock";
+import { createdRepository } from "../../fixtures/payloads";
 import { request } from "../../helpers/browser";
 import { nockInstallationToken, recordUnexpectedGithubCalls, tokenHeader, UnexpectedGithubCalls } from "../../helpers/github-app";
 import { GITHUB_API } from "../../helpers/github-oauth";
@@ -10,15 +11,6 @@ import { ALICE, BOB } from "../../helpers/users";
 const ACME = { id: 9001, login: "acme", type: "Organization", avatarUrl: null };
 const ALICE_ACCOUNT = { id: ALICE.id, login: ALICE.login, type: "User", avatarUrl: null };
 
-/** GitHub's answer to a created repository. */
-const createdRepository = (owner: string, name: string) => ({
-  id: 424242,
-  name,
-  full_name: `${owner}/${name}`,
-  html_url: `https://github.com/${owner}/${name}`,
-  default_branch: "main",
-  private: true,
-});
 
 describeEachServer("POST /api/teams/:teamId/repositories", ({ server }) => {
   // The server's token cache outlives a test's tables: every test acts on an installation of its own.

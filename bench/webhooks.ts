@@ -17,6 +17,7 @@ import { createServer, Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { cpus } from "node:os";
 import { join } from "node:path";
+import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import pino from "pino";
 import { createNodeMiddleware, Probot, Server as ProbotServer } from "probot";
@@ -144,7 +145,14 @@ async function measure(target: Target): Promise<Measured> {
   };
   const warm = await drive({ url: target.url, mode: "max", durationMs: warmupMs, connections, rate });
   check("warm-up", warm);
+  // Where the server's time goes at full load: how busy its event loop is, and the CPU this
+  // process (with its libuv threads: SQLite runs there) used, in cores.
+  const loop0 = performance.eventLoopUtilization();
+  const cpu0 = process.cpuUsage();
   const max = await drive({ url: target.url, mode: "max", durationMs, connections, rate });
+  const loop = performance.eventLoopUtilization(loop0).utilization;
+  const cpu = process.cpuUsage(cpu0);
+  const cores = (cpu.user + cpu.system) / 1000 / max.elapsedMs;
   check("max throughput", max);
   const steady = await drive({ url: target.url, mode: "rate", durationMs, connections, rate });
   check(`${rate}/s`, steady);
@@ -157,7 +165,8 @@ async function measure(target: Target): Promise<Measured> {
   const [rateP50, rateP99] = p50p99(steady.latenciesMs);
   const perSecond = max.ok / (max.elapsedMs / 1000);
   console.log(
-    `${target.name}: ${perSecond.toFixed(0)} deliveries/s with ${connections} in flight (p50 ${ms(maxP50)}, p99 ${ms(maxP99)}); ` +
+    `${target.name}: ${perSecond.toFixed(0)} deliveries/s with ${connections} in flight (p50 ${ms(maxP50)}, p99 ${ms(maxP99)}; ` +
+      `event loop ${(loop * 100).toFixed(0)}% busy, ${cores.toFixed(2)} cores, ${((loop * 1e6) / perSecond).toFixed(0)} µs of event loop per delivery); ` +
       `at ${rate}/s: p50 ${ms(rateP50)}, p99 ${ms(rateP99)} (${steady.ok}/${steady.sent} answered 2xx)`,
   );
   return { name: target.name, perSecond, maxP50, maxP99, rateP50, rateP99, ok, problems };

@@ -2,10 +2,8 @@ import type { Browser, Page } from "../helpers/browser";
 import { DatabaseSnapshot, snapshotDatabase } from "../helpers/database-snapshot";
 import { describeEachE2E } from "../helpers/e2e";
 import { ALICE, BOB } from "../helpers/users";
+import { seedSetupWorld } from "../fixtures/setup-world";
 
-const ACME = { id: 9001, login: "acme" }; // Bob administers it; the app is not installed yet
-const GLOBEX = { id: 9002, login: "globex" }; // Bob is a plain member; installed
-const INITECH = { id: 9003, login: "initech" }; // Alice's; installed
 
 /**
  * GitHub's setup URL takes installation_id and state from the address bar: anyone can type
@@ -32,12 +30,7 @@ describeEachE2E("a hostile setup URL", ({ e2e }) => {
   const snapshot = (options: { except?: string[] } = {}) => snapshotDatabase(e2e().db, options);
 
   beforeEach(async () => {
-    const { world } = e2e().github;
-    world.setMembership(world.addOrg(ACME), BOB, "admin");
-    world.setMembership(world.addOrg(GLOBEX), BOB, "member");
-    world.setMembership(world.addOrg(INITECH), ALICE, "admin");
-    ids.globex = world.install(world.org("globex")!).id;
-    ids.initech = world.install(world.org("initech")!).id;
+    Object.assign(ids, seedSetupWorld(e2e().github.world));
     alice = await e2e().signIn(ALICE);
     aliceTeam = await createTeam(alice, "Alice's team");
     bob = await e2e().signIn(BOB);

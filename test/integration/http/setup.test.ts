@@ -3,10 +3,8 @@ import { describeEachE2E } from "../../helpers/e2e";
 import { countRows } from "../../helpers/factories";
 import { writeCounts } from "../../helpers/http-expect";
 import { ALICE, BOB } from "../../helpers/users";
+import { seedSetupWorld } from "../../fixtures/setup-world";
 
-const ACME = { id: 9001, login: "acme" }; // Bob is an admin; the app is not installed yet
-const GLOBEX = { id: 9002, login: "globex" }; // Bob is a plain member; installed
-const INITECH = { id: 9003, login: "initech" }; // Alice's; installed
 const MALLORY = { id: 5666, login: "mallory" };
 
 const path = (page: Page) => new URL(page.url).pathname;
@@ -29,12 +27,7 @@ describeEachE2E("GitHub's setup URL and the install callback", ({ e2e }) => {
   const setupUrl = (installationId: number, extra = "") => e2e().url(`/setup?installation_id=${installationId}&setup_action=install${extra}`);
 
   beforeEach(async () => {
-    const { world } = e2e().github;
-    world.setMembership(world.addOrg(ACME), BOB, "admin");
-    world.setMembership(world.addOrg(GLOBEX), BOB, "member");
-    world.setMembership(world.addOrg(INITECH), ALICE, "admin");
-    ids.globex = world.install(world.org("globex")!).id;
-    ids.initech = world.install(world.org("initech")!).id;
+    Object.assign(ids, seedSetupWorld(e2e().github.world));
     bob = await e2e().signIn(BOB);
     teamId = await createTeam(bob, "Team A");
   });

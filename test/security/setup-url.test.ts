@@ -4,7 +4,6 @@ import { describeEachE2E } from "../helpers/e2e";
 import { ALICE, BOB } from "../helpers/users";
 import { seedSetupWorld } from "../fixtures/setup-world";
 
-
 /**
  * GitHub's setup URL takes installation_id and state from the address bar: anyone can type
  * them. A spoofed installation, a state from another person, from a team the person may not

@@ -58,6 +58,13 @@ export function isPostgres(db: Db): boolean {
   return db.client.config.client === "pg";
 }
 
+/** Which SQL a hand-written statement must speak (see db/session.ts). */
+export type Dialect = "sqlite" | "postgres";
+
+export function dialectOf(db: Db): Dialect {
+  return isPostgres(db) ? "postgres" : "sqlite";
+}
+
 /** Unique-constraint violations on either database, so callers can treat "already there" as data. */
 export function isUniqueViolation(error: unknown): boolean {
   const e = error as { code?: string; errno?: number; message?: string };

@@ -1,4 +1,5 @@
-import type { Db } from "../db/knex";
+import { Db, Dialect, dialectOf } from "../db/knex";
+import { JsonStatement, runStatement, selectJsonRows } from "../db/session";
 import { toBoolean, toNumber } from "./rows";
 
 export interface InstallationRepository {
@@ -23,35 +24,64 @@ export async function addInstallationRepositories(
 }
 
 /** Adds (or renames) repositories of several installations at once; each pair must be distinct. */
-export async function addRepositoriesOfInstallations(
-  db: Db,
-  entries: Array<{ installationId: number; repository: InstallationRepository }>,
-): Promise<void> {
-  const rows = entries.map(({ installationId, repository: r }) => ({
-    installation_id: installationId,
-    repository_id: r.id,
-    full_name: r.fullName,
-    private: r.private,
-  }));
-  // SQLite caps bound variables per statement; 200 rows × 4 columns stays well under it.
-  for (let i = 0; i < rows.length; i += 200) {
-    await db(TABLE)
-      .insert(rows.slice(i, i + 200))
-      .onConflict(["installation_id", "repository_id"])
-      .merge(["full_name", "private"]);
-  }
+export async function addRepositoriesOfInstallations(db: Db, entries: RepositoryOfInstallation[]): Promise<void> {
+  if (entries.length > 0) await runStatement(db, addRepositoriesStatement(dialectOf(db), entries));
 }
 
 export async function removeInstallationRepositories(db: Db, installationId: number, repositoryIds: number[]): Promise<void> {
-  for (let i = 0; i < repositoryIds.length; i += 500) {
-    await db(TABLE)
-      .where({ installation_id: installationId })
-      .whereIn("repository_id", repositoryIds.slice(i, i + 500))
-      .delete();
-  }
+  const pairs = repositoryIds.map((repositoryId) => ({ installationId, repositoryId }));
+  if (pairs.length > 0) await runStatement(db, removeRepositoriesStatement(dialectOf(db), pairs));
 }
 
 export async function clearInstallationRepositories(db: Db, installationId: number | number[]): Promise<void> {
   const ids = Array.isArray(installationId) ? installationId : [installationId];
-  for (let i = 0; i < ids.length; i += 500) await db(TABLE).whereIn("installation_id", ids.slice(i, i + 500)).delete();
+  if (ids.length > 0) await runStatement(db, clearRepositoriesStatement(dialectOf(db), ids));
+}
+
+export interface RepositoryOfInstallation {
+  installationId: number;
+  repository: InstallationRepository;
+}
+
+// The same writes as statements, to run in a batch's commit (db/session.ts).
+
+export function addRepositoriesStatement(dialect: Dialect, entries: RepositoryOfInstallation[]): JsonStatement {
+  const columns = [
+    ["installation_id", "bigint"],
+    ["repository_id", "bigint"],
+    ["full_name", "text"],
+    ["private", "boolean"],
+  ] as const;
+  return {
+    sql:
+      `INSERT INTO ${TABLE} (installation_id, repository_id, full_name, private) ${selectJsonRows(dialect, columns)} ` +
+      `ON CONFLICT (installation_id, repository_id) DO UPDATE SET full_name = excluded.full_name, private = excluded.private`,
+    json: entries.map(({ installationId, repository: r }) => ({
+      installation_id: installationId,
+      repository_id: r.id,
+      full_name: r.fullName,
+      private: r.private,
+    })),
+  };
+}
+
+export function removeRepositoriesStatement(
+  dialect: Dialect,
+  pairs: Array<{ installationId: number; repositoryId: number }>,
+): JsonStatement {
+  const columns = [
+    ["installation_id", "bigint"],
+    ["repository_id", "bigint"],
+  ] as const;
+  return {
+    sql: `DELETE FROM ${TABLE} WHERE (installation_id, repository_id) IN (${selectJsonRows(dialect, columns)})`,
+    json: pairs.map((p) => ({ installation_id: p.installationId, repository_id: p.repositoryId })),
+  };
+}
+
+export function clearRepositoriesStatement(dialect: Dialect, installationIds: number[]): JsonStatement {
+  return {
+    sql: `DELETE FROM ${TABLE} WHERE installation_id IN (${selectJsonRows(dialect, [["installation_id", "bigint"]])})`,
+    json: installationIds.map((id) => ({ installation_id: id })),
+  };
 }

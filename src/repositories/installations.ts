@@ -1,4 +1,5 @@
-import { Db, isPostgres } from "../db/knex";
+import { Db, Dialect, dialectOf, isPostgres } from "../db/knex";
+import { JsonStatement, runStatement, selectJsonRows } from "../db/session";
 import { dbTime, parseJson, toDate, toDateOrNull, toNumber } from "./rows";
 
 export type AccountType = "Organization" | "User" | "Enterprise";
@@ -106,27 +107,47 @@ export async function upsertInstallations(
   now: Date,
   options: { ignoreOrder?: boolean } = {},
 ): Promise<void> {
-  const rows = [...snapshots]
-    .sort((a, b) => a.id - b.id)
-    .map((s) => ({ id: s.id, ...toRow(s, now), created_at: dbTime(now) }));
-  if (rows.length === 0) return;
-  const merged = Object.keys(rows[0]).filter((c) => c !== "id" && c !== "created_at" && c !== "github_updated_at");
-  const merge: Record<string, unknown> = Object.fromEntries(merged.map((c) => [c, db.raw("excluded.??", [c])]));
-  // A snapshot without GitHub's updated_at must not erase the one stored: it orders later deliveries.
-  merge.github_updated_at = db.raw("coalesce(excluded.github_updated_at, ??.github_updated_at)", [TABLE]);
-  // 200 rows × 13 columns stays under SQLite's limit of bound variables per statement.
-  for (let i = 0; i < rows.length; i += 200) {
-    const query = db(TABLE).insert(rows.slice(i, i + 200)).onConflict("id").merge(merge);
-    if (!options.ignoreOrder) {
-      query.where((q) =>
-        q
-          .whereRaw("excluded.github_updated_at is null")
-          .orWhereNull(`${TABLE}.github_updated_at`)
-          .orWhereRaw("??.github_updated_at <= excluded.github_updated_at", [TABLE]),
-      );
-    }
-    await query;
-  }
+  if (snapshots.length > 0) await runStatement(db, upsertInstallationsStatement(dialectOf(db), snapshots, now, options));
+}
+
+const UPSERTED = [
+  ["id", "bigint"],
+  ["account_id", "bigint"],
+  ["account_login", "text"],
+  ["account_type", "text"],
+  ["account_avatar_url", "text"],
+  ["target_type", "text"],
+  ["repository_selection", "text"],
+  ["permissions", "text"],
+  ["events", "text"],
+  ["suspended_at", "timestamptz"],
+  ["suspended_by", "text"],
+  ["github_updated_at", "timestamptz"],
+  ["created_at", "timestamptz"],
+  ["updated_at", "timestamptz"],
+] as const;
+const REPLACED = UPSERTED.map(([c]) => c).filter((c) => c !== "id" && c !== "created_at" && c !== "github_updated_at");
+
+/** upsertInstallations as a statement, to run in a batch's commit (db/session.ts). */
+export function upsertInstallationsStatement(
+  dialect: Dialect,
+  snapshots: InstallationSnapshot[],
+  now: Date,
+  { ignoreOrder = false }: { ignoreOrder?: boolean } = {},
+): JsonStatement {
+  const rows = [...snapshots].sort((a, b) => a.id - b.id).map((s) => ({ id: s.id, ...toRow(s, now), created_at: dbTime(now) }));
+  const set = [
+    ...REPLACED.map((c) => `${c} = excluded.${c}`),
+    // A snapshot without GitHub's updated_at must not erase the one stored: it orders later deliveries.
+    `github_updated_at = coalesce(excluded.github_updated_at, ${TABLE}.github_updated_at)`,
+  ].join(", ");
+  const guard = ignoreOrder
+    ? ""
+    : ` WHERE excluded.github_updated_at IS NULL OR ${TABLE}.github_updated_at IS NULL OR ${TABLE}.github_updated_at <= excluded.github_updated_at`;
+  return {
+    sql: `INSERT INTO ${TABLE} (${UPSERTED.map(([c]) => c).join(", ")}) ${selectJsonRows(dialect, UPSERTED)} ON CONFLICT (id) DO UPDATE SET ${set}${guard}`,
+    json: rows,
+  };
 }
 
 export async function setSuspension(

@@ -56,10 +56,8 @@ export async function withWriteSession<T>(db: Knex, work: (session: WriteSession
   const session = isPostgres(db) ? postgresSession(connection as PgClient) : sqliteSession(connection as SqliteDatabase);
   try {
     return await work(session);
-  } catch (error) {
-    await session.rollback().catch(() => undefined);
-    throw error;
   } finally {
+    await session.rollback().catch(() => undefined);
     await db.client.releaseConnection(connection);
   }
 }

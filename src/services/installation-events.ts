@@ -3,7 +3,14 @@ import { InstallationSnapshot, isTombstoned, renameAccount, setSuspension } from
 import { deleteInstallationTokens } from "../repositories/installation-tokens";
 import { deleteUserGrant } from "../repositories/user-grants";
 import type { BatchStep, Delivery, DeliveryLedger } from "./delivery-ledger";
-import { applyInstallationChanges, applySnapshot, InstallationChange, recordSuspension, removeInstallation } from "./installation-state";
+import {
+  applyInstallationChanges,
+  applySnapshot,
+  InstallationChange,
+  installationWrites,
+  recordSuspension,
+  removeInstallation,
+} from "./installation-state";
 import type { EventRecorder } from "./platform-events";
 
 export interface InstallationEventsDeps {
@@ -22,6 +29,16 @@ export function createInstallationEvents({ ledger, now, events }: InstallationEv
     async apply(trx, items) {
       const stored = await applyInstallationChanges(trx, items, now());
       return stored.map((s) => (s ? "applied" : "ignored"));
+    },
+    plan(dialect, entries) {
+      // The ledger knows whether the delivery's installation was deleted; that is the change's
+      // installation for every event that carries one.
+      if (entries.some((e) => e.delivery.installationId !== e.item.snapshot.id)) return undefined;
+      const live = entries.filter((e) => !e.installationDeleted).map((e) => e.item);
+      return {
+        statements: installationWrites(dialect, live, now()),
+        outcomes: entries.map((e) => (e.installationDeleted ? "ignored" : "applied")),
+      };
     },
   };
   const change = (snapshot: InstallationSnapshot, added: InstallationRepository[] = [], removedIds: number[] = []) => ({

@@ -1,10 +1,12 @@
-import type { Db } from "../db/knex";
+import { Db, Dialect, dialectOf } from "../db/knex";
+import { JsonStatement, runStatement } from "../db/session";
 import { appendAuditEventsForLinkedTeams, ActorType } from "../repositories/audit-events";
 import {
-  addRepositoriesOfInstallations,
-  clearInstallationRepositories,
+  addRepositoriesStatement,
+  clearRepositoriesStatement,
   InstallationRepository,
-  removeInstallationRepositories,
+  RepositoryOfInstallation,
+  removeRepositoriesStatement,
 } from "../repositories/installation-repositories";
 import {
   addTombstone,
@@ -13,7 +15,7 @@ import {
   InstallationSnapshot,
   lockInstallation,
   tombstonedAmong,
-  upsertInstallations,
+  upsertInstallationsStatement,
 } from "../repositories/installations";
 import { deleteInstallationTokens } from "../repositories/installation-tokens";
 import { deleteLinksOfInstallation, listTeamIdsOfInstallation } from "../repositories/links";
@@ -49,8 +51,7 @@ export async function applySnapshot(
 /**
  * applySnapshot for many deliveries, in a handful of statements whatever their number, with the
  * result of applying them one by one in order. Per change: false for a deleted installation
- * (nothing stored). With access to every repository there is no list to keep (GitHub answers per
- * repository); otherwise the change's repositories are added, then its removed ones removed.
+ * (nothing stored).
  */
 export async function applyInstallationChanges(
   db: Db,
@@ -60,7 +61,23 @@ export async function applyInstallationChanges(
 ): Promise<boolean[]> {
   const tombstoned = await tombstonedAmong(db, [...new Set(changes.map((c) => c.snapshot.id))]);
   const live = changes.filter((c) => !tombstoned.has(c.snapshot.id));
+  for (const statement of installationWrites(dialectOf(db), live, now, options)) await runStatement(db, statement);
+  return changes.map((c) => !tombstoned.has(c.snapshot.id));
+}
 
+/**
+ * The statements that applying these changes one by one, in order, amounts to; every change's
+ * installation must be live (not deleted). With access to every repository there is no list to
+ * keep (GitHub answers per repository); otherwise the change's repositories are added, then its
+ * removed ones removed.
+ */
+export function installationWrites(
+  dialect: Dialect,
+  live: InstallationChange[],
+  now: Date,
+  options: { ignoreOrder?: boolean } = {},
+): JsonStatement[] {
+  const statements: JsonStatement[] = [];
   const snapshotsOf = new Map<number, InstallationSnapshot[]>();
   for (const { snapshot } of live) snapshotsOf.set(snapshot.id, [...(snapshotsOf.get(snapshot.id) ?? []), snapshot]);
   // A statement updates a row once: the k-th snapshot of an installation goes in the k-th upsert,
@@ -72,7 +89,7 @@ export async function applyInstallationChanges(
     const upserts = snapshots.every((s) => s.githubUpdatedAt) ? [lastOfNewest(snapshots, options)] : snapshots;
     upserts.forEach((snapshot, k) => (layers[k] ??= []).push(snapshot));
   }
-  for (const layer of layers) await upsertInstallations(db, layer, now, options);
+  for (const layer of layers) statements.push(upsertInstallationsStatement(dialect, layer, now, options));
 
   // The repository lists, folded per installation: a clear drops what came before it, and the
   // last word on a repository (added or removed) wins.
@@ -89,18 +106,18 @@ export async function applyInstallationChanges(
     for (const id of removedIds) list.repositories.set(id, null);
   }
   const cleared = [...lists].filter(([, l]) => l.clear).map(([id]) => id);
-  if (cleared.length > 0) await clearInstallationRepositories(db, cleared);
-  const adds: Array<{ installationId: number; repository: InstallationRepository }> = [];
+  const adds: RepositoryOfInstallation[] = [];
+  const removed: Array<{ installationId: number; repositoryId: number }> = [];
   for (const [installationId, list] of lists) {
-    const removed: number[] = [];
-    for (const [id, repository] of list.repositories) {
+    for (const [repositoryId, repository] of list.repositories) {
       if (repository) adds.push({ installationId, repository });
-      else removed.push(id);
+      else removed.push({ installationId, repositoryId });
     }
-    if (removed.length > 0) await removeInstallationRepositories(db, installationId, removed);
   }
-  await addRepositoriesOfInstallations(db, adds);
-  return changes.map((c) => !tombstoned.has(c.snapshot.id));
+  if (cleared.length > 0) statements.push(clearRepositoriesStatement(dialect, cleared));
+  if (removed.length > 0) statements.push(removeRepositoriesStatement(dialect, removed));
+  if (adds.length > 0) statements.push(addRepositoriesStatement(dialect, adds));
+  return statements;
 }
 
 function lastOfNewest(snapshots: InstallationSnapshot[], { ignoreOrder }: { ignoreOrder?: boolean }): InstallationSnapshot {

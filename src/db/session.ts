@@ -1,14 +1,20 @@
+import { createHash } from "node:crypto";
 import type { Knex } from "knex";
 import type { Client as PgClient } from "pg";
 import { Db, Dialect, isPostgres } from "./knex";
 
 /**
- * A statement whose input is one JSON document, read in SQL through `:json` (json_each on SQLite,
+ * A statement whose input is one JSON document, read in SQL through `{json}` (json_each on SQLite,
  * jsonb_to_recordset on Postgres): a fixed text for any number of rows.
  */
 export interface JsonStatement {
   sql: string;
   json: unknown;
+}
+
+/** The statement's SQL with `sql` wherever it reads its JSON (split, not replace: `$'` in a value is no pattern). */
+function withJson(statement: JsonStatement, sql: string): string {
+  return statement.sql.split("{json}").join(sql);
 }
 
 /** Postgres type of a column read from JSON; SQLite takes JSON's own types. */
@@ -21,107 +27,109 @@ export type JsonColumnType = "bigint" | "text" | "boolean" | "timestamptz";
 export function selectJsonRows(dialect: Dialect, columns: ReadonlyArray<readonly [string, JsonColumnType]>): string {
   if (dialect === "postgres") {
     const names = columns.map(([c]) => c).join(", ");
-    return `SELECT ${names} FROM jsonb_to_recordset(:json::jsonb) AS r(${columns.map(([c, type]) => `${c} ${type}`).join(", ")})`;
+    return `SELECT ${names} FROM jsonb_to_recordset({json}::jsonb) AS r(${columns.map(([c, type]) => `${c} ${type}`).join(", ")})`;
   }
   // WHERE true: SQLite reads an ON CONFLICT that follows a bare FROM as a join constraint.
-  return `SELECT ${columns.map(([c]) => `value->>'${c}'`).join(", ")} FROM json_each(:json) WHERE true`;
+  return `SELECT ${columns.map(([c]) => `value->>'${c}'`).join(", ")} FROM json_each({json}) WHERE true`;
+}
+
+/**
+ * `<column> IN` that column of the JSON rows, in a form that looks the rows up by an index on
+ * it. On Postgres, `IN (SELECT … FROM jsonb_to_recordset(…))` is planned as a hash join over a
+ * sequential scan whenever the table's statistics lag behind its growth; `= ANY (ARRAY(…))` is
+ * an index condition.
+ */
+export function jsonColumnIn(dialect: Dialect, column: string, type: JsonColumnType): string {
+  if (dialect === "postgres") return `${column} = ANY (ARRAY(SELECT ${column} FROM jsonb_to_recordset({json}::jsonb) AS r(${column} ${type})))`;
+  return `${column} IN (SELECT value->>'${column}' FROM json_each({json}))`;
+}
+
+/**
+ * `SELECT NOT EXISTS` a row of `table` whose `column` is in the JSON rows: a condition for
+ * commitIfHolds. On Postgres each JSON row is looked up on its own (LATERAL … LIMIT 1), so the
+ * lookup takes the index whatever the statistics say; webhook_deliveries, always growing, is
+ * otherwise scanned whole.
+ */
+export function noneInTable(dialect: Dialect, table: string, column: string, type: JsonColumnType): string {
+  if (dialect === "postgres") {
+    return (
+      `SELECT NOT EXISTS (SELECT 1 FROM jsonb_to_recordset({json}::jsonb) AS r(${column} ${type}) ` +
+      `CROSS JOIN LATERAL (SELECT 1 FROM ${table} t WHERE t.${column} = r.${column} LIMIT 1) hit)`
+    );
+  }
+  return `SELECT NOT EXISTS (SELECT 1 FROM ${table} WHERE ${jsonColumnIn(dialect, column, type)})`;
 }
 
 /** Runs a JSON statement through knex (in its transaction, when `db` is one): its rows. */
 export async function runStatement(db: Db, statement: JsonStatement): Promise<Array<Record<string, unknown>>> {
-  const result = await db.raw(statement.sql.replace(":json", "?"), [JSON.stringify(statement.json)]);
+  const json = JSON.stringify(statement.json);
+  const result = await db.raw(withJson(statement, "?"), statement.sql.split("{json}").slice(1).map(() => json));
   return isPostgres(db) ? result.rows : result;
 }
 
 /**
- * A write transaction on one raw connection, in as few round trips as the driver allows: what the
- * webhook hot path needs. Each round trip waits for the event loop, which under load is busy with
- * the next deliveries, so round trips, not statements, set the pace of a batch (STACK.md pitfall 11).
+ * Runs `writes` in one transaction and one round trip, on a raw connection of knex's pool, if
+ * every `conditions` statement (a `SELECT <boolean>`) holds when it starts; false, having written
+ * nothing, when one does not. That is the webhook hot path: each round trip waits for the event
+ * loop, which under load is busy with the next deliveries, so round trips, not statements, set
+ * the pace of a batch (STACK.md pitfall 11).
+ *
+ * On Postgres the writes are one statement (data-modifying CTEs): they must not touch a row
+ * another of them touches, as they run on one snapshot in no set order. An error rolls back all.
  */
-export interface WriteSession {
-  /** Begins the transaction and runs `first` in it: its rows. */
-  begin(first: JsonStatement): Promise<Array<Record<string, unknown>>>;
-  /** Runs the statements and commits, in one round trip. */
-  commit(statements: JsonStatement[]): Promise<void>;
-  /** Ends a transaction that failed; safe to call when none is open. */
-  rollback(): Promise<void>;
-}
-
-/**
- * Runs `work` on a connection of knex's pool, held until it returns, outside knex's query
- * builder. A transaction `work` leaves open is rolled back.
- */
-export async function withWriteSession<T>(db: Knex, work: (session: WriteSession) => Promise<T>): Promise<T> {
+export async function commitIfHolds(db: Knex, conditions: JsonStatement[], writes: JsonStatement[]): Promise<boolean> {
   const connection = await db.client.acquireConnection();
-  const session = isPostgres(db) ? postgresSession(connection as PgClient) : sqliteSession(connection as SqliteDatabase);
   try {
-    return await work(session);
+    return isPostgres(db)
+      ? await commitOnPostgres(connection as PgClient, conditions, writes)
+      : await commitOnSqlite(connection as SqliteDatabase, conditions, writes);
   } finally {
-    await session.rollback().catch(() => undefined);
     await db.client.releaseConnection(connection);
   }
 }
 
+async function commitOnPostgres(client: PgClient, conditions: JsonStatement[], writes: JsonStatement[]): Promise<boolean> {
+  // One parameter holds every statement's JSON; a write reads an empty list unless all holds.
+  const slot = (k: number) => `($1::jsonb->${k})`;
+  const holds = conditions.map((c, k) => `(${withJson(c, slot(k))})`).join(" AND ") || "true";
+  const guarded = writes.map(
+    (w, k) => `w${k} AS (${withJson(w, `(CASE WHEN (SELECT ok FROM holds) THEN ${slot(conditions.length + k)} ELSE '[]'::jsonb END)`)})`,
+  );
+  const text = `WITH ${[`holds AS (SELECT ${holds} AS ok)`, ...guarded].join(",\n")}\nSELECT ok FROM holds`;
+  const values = [JSON.stringify([...conditions, ...writes].map((s) => s.json))];
+  // Named: Postgres parses and plans each distinct text once per connection.
+  const result = await client.query({ name: `octoplex-${createHash("sha1").update(text).digest("hex").slice(0, 16)}`, text, values });
+  return result.rows[0].ok === true;
+}
+
 interface SqliteDatabase {
   exec(sql: string, callback: (error: Error | null) => void): void;
-  all(sql: string, params: unknown[], callback: (error: Error | null, rows: Array<Record<string, unknown>>) => void): void;
 }
 
-function sqliteSession(connection: SqliteDatabase): WriteSession {
+// A row that cannot be written unless its condition holds: the script's way to stop midway.
+const SQLITE_GUARD = "octoplex_condition";
+
+async function commitOnSqlite(connection: SqliteDatabase, conditions: JsonStatement[], writes: JsonStatement[]): Promise<boolean> {
   const exec = (sql: string) => new Promise<void>((resolve, reject) => connection.exec(sql, (e) => (e ? reject(e) : resolve())));
-  let open = false;
-  return {
-    async begin(first) {
-      // IMMEDIATE: take the write lock now, so another process (the CLI) cannot slip a write
-      // between this read and the commit.
-      await exec("BEGIN IMMEDIATE");
-      open = true;
-      return new Promise((resolve, reject) =>
-        connection.all(first.sql.replace(":json", "?"), [JSON.stringify(first.json)], (e, rows) => (e ? reject(e) : resolve(rows))),
-      );
-    },
-    async commit(statements) {
-      // node-sqlite3 binds parameters to one statement only; exec runs many, so the JSON goes in
-      // as a literal. SQLite has no escapes in string literals: doubling the quote is all there is.
-      await exec([...statements.map((s) => s.sql.replace(":json", sqliteLiteral(JSON.stringify(s.json)))), "COMMIT"].join(";\n"));
-      open = false;
-    },
-    async rollback() {
-      if (!open) return;
-      open = false;
-      await exec("ROLLBACK");
-    },
-  };
-}
-
-function sqliteLiteral(text: string): string {
-  return `'${text.replace(/'/g, "''")}'`;
-}
-
-function postgresSession(client: PgClient): WriteSession {
-  // A simple query may hold many statements but no parameters: the JSON goes in as a literal,
-  // quoted by pg's escapeLiteral (an E'' string when it holds a backslash, whatever
-  // standard_conforming_strings says).
-  const inline = (s: JsonStatement) => s.sql.replace(":json", client.escapeLiteral(JSON.stringify(s.json)));
-  const run = async (sql: string) => {
-    const results = (await client.query(sql)) as unknown;
-    return Array.isArray(results) ? results : [results];
-  };
-  let open = false;
-  return {
-    async begin(first) {
-      open = true;
-      const results = await run(`BEGIN;\n${inline(first)}`);
-      return results[results.length - 1].rows;
-    },
-    async commit(statements) {
-      await run([...statements.map(inline), "COMMIT"].join(";\n"));
-      open = false;
-    },
-    async rollback() {
-      if (!open) return;
-      open = false;
-      await client.query("ROLLBACK");
-    },
-  };
+  // node-sqlite3 binds parameters to one statement only; exec runs many, so the JSON goes in as a
+  // literal. SQLite has no escapes in string literals: doubling the quote is all there is.
+  const inline = (s: JsonStatement) => withJson(s, `'${JSON.stringify(s.json).replace(/'/g, "''")}'`);
+  const script = [
+    `CREATE TEMP TABLE IF NOT EXISTS ${SQLITE_GUARD} (holds INTEGER NOT NULL CHECK (holds))`,
+    // IMMEDIATE: the write lock from the start, so another process (the CLI) cannot write
+    // between the conditions and the commit.
+    "BEGIN IMMEDIATE",
+    ...conditions.map((c) => `INSERT INTO temp.${SQLITE_GUARD} ${inline(c)}`),
+    `DELETE FROM temp.${SQLITE_GUARD}`,
+    ...writes.map(inline),
+    "COMMIT",
+  ];
+  try {
+    await exec(script.join(";\n"));
+    return true;
+  } catch (error) {
+    await exec("ROLLBACK").catch(() => undefined); // none is open when BEGIN itself failed
+    if (/CHECK constraint failed/.test((error as Error).message) && (error as Error).message.includes(SQLITE_GUARD)) return false;
+    throw error;
+  }
 }

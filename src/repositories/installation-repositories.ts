@@ -1,5 +1,5 @@
 import { Db, Dialect, dialectOf } from "../db/knex";
-import { JsonStatement, runStatement, selectJsonRows } from "../db/session";
+import { jsonColumnIn, JsonStatement, runStatement, selectJsonRows } from "../db/session";
 import { toBoolean, toNumber } from "./rows";
 
 export interface InstallationRepository {
@@ -74,14 +74,16 @@ export function removeRepositoriesStatement(
     ["repository_id", "bigint"],
   ] as const;
   return {
-    sql: `DELETE FROM ${TABLE} WHERE (installation_id, repository_id) IN (${selectJsonRows(dialect, columns)})`,
+    sql:
+      `DELETE FROM ${TABLE} WHERE ${jsonColumnIn(dialect, "installation_id", "bigint")} ` +
+      `AND (installation_id, repository_id) IN (${selectJsonRows(dialect, columns)})`,
     json: pairs.map((p) => ({ installation_id: p.installationId, repository_id: p.repositoryId })),
   };
 }
 
 export function clearRepositoriesStatement(dialect: Dialect, installationIds: number[]): JsonStatement {
   return {
-    sql: `DELETE FROM ${TABLE} WHERE installation_id IN (${selectJsonRows(dialect, [["installation_id", "bigint"]])})`,
+    sql: `DELETE FROM ${TABLE} WHERE ${jsonColumnIn(dialect, "installation_id", "bigint")}`,
     json: installationIds.map((id) => ({ installation_id: id })),
   };
 }

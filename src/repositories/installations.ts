@@ -1,5 +1,5 @@
 import { Db, Dialect, dialectOf, isPostgres } from "../db/knex";
-import { JsonStatement, runStatement, selectJsonRows } from "../db/session";
+import { JsonStatement, noneInTable, runStatement, selectJsonRows } from "../db/session";
 import { dbTime, parseJson, toDate, toDateOrNull, toNumber } from "./rows";
 
 export type AccountType = "Organization" | "User" | "Enterprise";
@@ -182,6 +182,14 @@ export async function addTombstone(db: Db, installationId: number, deletedAt: Da
 
 export async function isTombstoned(db: Db, installationId: number): Promise<boolean> {
   return Boolean(await db("installation_tombstones").where({ installation_id: installationId }).first());
+}
+
+/** A condition (db/session.ts): none of these installations was deleted. */
+export function noneDeletedCondition(dialect: Dialect, installationIds: number[]): JsonStatement {
+  return {
+    sql: noneInTable(dialect, "installation_tombstones", "installation_id", "bigint"),
+    json: installationIds.map((id) => ({ installation_id: id })),
+  };
 }
 
 /** Which of these installations were deleted (one query for a whole batch of deliveries). */

@@ -1,6 +1,6 @@
 import { Db, Dialect, dialectOf } from "../db/knex";
-import { JsonStatement, runStatement, selectJsonRows } from "../db/session";
-import { dbTime, toBoolean } from "./rows";
+import { JsonStatement, noneInTable, runStatement, selectJsonRows } from "../db/session";
+import { dbTime } from "./rows";
 
 const TABLE = "webhook_deliveries";
 
@@ -22,43 +22,41 @@ export async function recordDelivery(db: Db, delivery: DeliveryRecord, now: Date
 /** recordDelivery for many: the ids that were not recorded before (a repeated id counts once). */
 export async function recordDeliveries(db: Db, deliveries: DeliveryRecord[], now: Date): Promise<Set<string>> {
   if (deliveries.length === 0) return new Set();
-  const rows = await runStatement(db, recordDeliveriesStatement(dialectOf(db), deliveries, now));
-  return new Set(readRecorded(rows).keys());
+  const insert = insertDeliveriesStatement(dialectOf(db), deliveries, now);
+  // ON CONFLICT DO NOTHING rather than catching the violation: on Postgres a failed insert would
+  // abort the caller's transaction, and a concurrent copy waits here for the first to commit.
+  const rows = await runStatement(db, { sql: `${insert.sql} ON CONFLICT (id) DO NOTHING RETURNING id`, json: insert.json });
+  return new Set(rows.map((row) => String(row.id)));
 }
 
-/**
- * recordDeliveries as a statement. Its rows are the deliveries not recorded before, each saying
- * whether its installation was deleted (the first thing a batch needs to know); read them with
- * readRecorded.
- */
-export function recordDeliveriesStatement(dialect: Dialect, deliveries: DeliveryRecord[], now: Date): JsonStatement {
+const COLUMNS = [
+  ["id", "text"],
+  ["event", "text"],
+  ["action", "text"],
+  ["installation_id", "bigint"],
+  ["processed_at", "timestamptz"],
+] as const;
+
+/** Records deliveries known to be new: one recorded before fails the statement. A repeated id counts once. */
+export function insertDeliveriesStatement(dialect: Dialect, deliveries: DeliveryRecord[], now: Date): JsonStatement {
   const rows = new Map<string, Record<string, unknown>>();
   for (const d of deliveries) {
     if (rows.has(d.id)) continue;
     rows.set(d.id, { id: d.id, event: d.event, action: d.action, installation_id: d.installationId, processed_at: dbTime(now) });
   }
-  const columns = [
-    ["id", "text"],
-    ["event", "text"],
-    ["action", "text"],
-    ["installation_id", "bigint"],
-    ["processed_at", "timestamptz"],
-  ] as const;
-  // ON CONFLICT DO NOTHING rather than catching the violation: on Postgres a failed insert would
-  // abort the caller's transaction, and a concurrent copy waits here for the first to commit.
   return {
-    sql:
-      `INSERT INTO ${TABLE} (id, event, action, installation_id, processed_at) ${selectJsonRows(dialect, columns)} ` +
-      `ON CONFLICT (id) DO NOTHING RETURNING id, EXISTS (SELECT 1 FROM installation_tombstones t ` +
-      `WHERE t.installation_id = ${TABLE}.installation_id) AS installation_deleted`,
+    sql: `INSERT INTO ${TABLE} (${COLUMNS.map(([c]) => c).join(", ")}) ${selectJsonRows(dialect, COLUMNS)}`,
     // In id order, so that two writers of overlapping batches wait for each other instead of deadlocking.
     json: [...rows.values()].sort((a, b) => ((a.id as string) < (b.id as string) ? -1 : 1)),
   };
 }
 
-/** The rows of recordDeliveriesStatement: each newly recorded id, and whether its installation was deleted. */
-export function readRecorded(rows: Array<Record<string, unknown>>): Map<string, boolean> {
-  return new Map(rows.map((row) => [String(row.id), toBoolean(row.installation_deleted)]));
+/** A condition (db/session.ts): none of these delivery ids is recorded. */
+export function noneRecordedCondition(dialect: Dialect, ids: string[]): JsonStatement {
+  return {
+    sql: noneInTable(dialect, TABLE, "id", "text"),
+    json: ids.map((id) => ({ id })),
+  };
 }
 
 export async function hasDelivery(db: Db, id: string): Promise<boolean> {

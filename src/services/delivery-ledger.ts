@@ -1,12 +1,12 @@
 import type { Knex } from "knex";
 import { Dialect, dialectOf, isUniqueViolation } from "../db/knex";
-import { JsonStatement, withWriteSession } from "../db/session";
+import { commitIfHolds, JsonStatement } from "../db/session";
 import {
   DeliveryRecord,
   hasDelivery,
-  readRecorded,
+  insertDeliveriesStatement,
+  noneRecordedCondition,
   recordDeliveries,
-  recordDeliveriesStatement,
 } from "../repositories/webhook-deliveries";
 
 export type Delivery = DeliveryRecord;
@@ -22,22 +22,17 @@ export type Work = (trx: Knex.Transaction) => Promise<Outcome | void>;
 export interface BatchStep<T> {
   apply(trx: Knex.Transaction, items: T[]): Promise<Outcome[]>;
   /**
-   * The same work as statements, for a batch of this step's deliveries alone: the hot path, two
-   * round trips per batch (db/session.ts) instead of one per statement. Told whether each
-   * delivery's installation was deleted; undefined when an item cannot be planned so.
+   * The same work as statements, for a batch of this step's deliveries alone when none of them
+   * was recorded before: the hot path, one round trip per batch (db/session.ts). The conditions
+   * say what else must hold for the writes to be what `apply` would do; undefined when the items
+   * cannot be written so (the writes of one statement must not touch the same row).
    */
-  plan?(dialect: Dialect, entries: Array<PlanEntry<T>>): Planned | undefined;
-}
-
-export interface PlanEntry<T> {
-  item: T;
-  delivery: Delivery;
-  installationDeleted: boolean;
+  plan?(dialect: Dialect, entries: Array<{ item: T; delivery: Delivery }>): Planned | undefined;
 }
 
 export interface Planned {
-  statements: JsonStatement[];
-  outcomes: Outcome[];
+  conditions: JsonStatement[];
+  writes: JsonStatement[];
 }
 
 export interface BatchedWork<T> {
@@ -120,28 +115,28 @@ export function createDeliveryLedger(db: Knex, now: () => Date, options: LedgerO
     }
   }
 
-  /** The batch recorded, and its step's statements committed, on one raw connection. */
-  function commitPlanned(batch: Pending[], step: BatchStep<unknown>): Promise<Outcome[] | undefined> {
+  /**
+   * The batch recorded and applied in one round trip, betting that none of it was recorded before
+   * (redeliveries are rare) and that the step's conditions hold; undefined, with nothing written,
+   * when that does not hold, and the batch goes the way of any other.
+   */
+  async function commitPlanned(batch: Pending[], step: BatchStep<unknown>): Promise<Outcome[] | undefined> {
     const dialect = dialectOf(db);
-    return withWriteSession(db, async (session) => {
-      const recorded = readRecorded(await session.begin(recordDeliveriesStatement(dialect, batch.map((p) => p.delivery), now())));
-      const outcomes: Outcome[] = batch.map(() => "duplicate");
-      const fresh: number[] = [];
-      const entries: Array<PlanEntry<unknown>> = [];
-      batch.forEach((p, i) => {
-        const installationDeleted = recorded.get(p.delivery.id);
-        // A copy of a delivery later in the same batch is a duplicate of the first.
-        if (installationDeleted === undefined) return;
-        recorded.delete(p.delivery.id);
-        fresh.push(i);
-        entries.push({ item: (p.work as BatchedWork<unknown>).item, delivery: p.delivery, installationDeleted });
-      });
-      const planned = step.plan!(dialect, entries);
-      if (!planned) return undefined;
-      await session.commit(planned.statements);
-      fresh.forEach((i, j) => (outcomes[i] = planned.outcomes[j]));
-      return outcomes;
-    });
+    const seen = new Set<string>();
+    // A copy of a delivery later in the same batch is a duplicate of the first.
+    const outcomes: Outcome[] = batch.map(({ delivery }) => (seen.has(delivery.id) ? "duplicate" : (seen.add(delivery.id), "applied")));
+    const entries = batch
+      .filter((_, i) => outcomes[i] === "applied")
+      .map((p) => ({ item: (p.work as BatchedWork<unknown>).item, delivery: p.delivery }));
+    const planned = step.plan!(dialect, entries);
+    if (!planned) return undefined;
+    const deliveries = entries.map((e) => e.delivery);
+    const held = await commitIfHolds(
+      db,
+      [noneRecordedCondition(dialect, [...seen]), ...planned.conditions],
+      [insertDeliveriesStatement(dialect, deliveries, now()), ...planned.writes],
+    );
+    return held ? outcomes : undefined;
   }
 
   async function applyAll(trx: Knex.Transaction, batch: Pending[]): Promise<Outcome[]> {

@@ -1,5 +1,5 @@
 import type { InstallationRepository } from "../repositories/installation-repositories";
-import { InstallationSnapshot, isTombstoned, renameAccount, setSuspension } from "../repositories/installations";
+import { InstallationSnapshot, isTombstoned, noneDeletedCondition, renameAccount, setSuspension } from "../repositories/installations";
 import { deleteInstallationTokens } from "../repositories/installation-tokens";
 import { deleteUserGrant } from "../repositories/user-grants";
 import type { BatchStep, Delivery, DeliveryLedger } from "./delivery-ledger";
@@ -7,7 +7,9 @@ import {
   applyInstallationChanges,
   applySnapshot,
   InstallationChange,
-  installationWrites,
+  installationWriteStatements,
+  planInstallationWrites,
+  touchesRowsOnce,
   recordSuspension,
   removeInstallation,
 } from "./installation-state";
@@ -31,13 +33,13 @@ export function createInstallationEvents({ ledger, now, events }: InstallationEv
       return stored.map((s) => (s ? "applied" : "ignored"));
     },
     plan(dialect, entries) {
-      // The ledger knows whether the delivery's installation was deleted; that is the change's
-      // installation for every event that carries one.
+      // The delivery's installation is the change's for every event that carries one.
       if (entries.some((e) => e.delivery.installationId !== e.item.snapshot.id)) return undefined;
-      const live = entries.filter((e) => !e.installationDeleted).map((e) => e.item);
+      const writes = planInstallationWrites(entries.map((e) => e.item));
+      if (!touchesRowsOnce(writes)) return undefined;
       return {
-        statements: installationWrites(dialect, live, now()),
-        outcomes: entries.map((e) => (e.installationDeleted ? "ignored" : "applied")),
+        conditions: [noneDeletedCondition(dialect, [...new Set(entries.map((e) => e.item.snapshot.id))])],
+        writes: installationWriteStatements(dialect, writes, now()),
       };
     },
   };

@@ -61,23 +61,26 @@ export async function applyInstallationChanges(
 ): Promise<boolean[]> {
   const tombstoned = await tombstonedAmong(db, [...new Set(changes.map((c) => c.snapshot.id))]);
   const live = changes.filter((c) => !tombstoned.has(c.snapshot.id));
-  for (const statement of installationWrites(dialectOf(db), live, now, options)) await runStatement(db, statement);
+  const writes = planInstallationWrites(live, options);
+  for (const statement of installationWriteStatements(dialectOf(db), writes, now, options)) await runStatement(db, statement);
   return changes.map((c) => !tombstoned.has(c.snapshot.id));
 }
 
 /**
- * The statements that applying these changes one by one, in order, amounts to; every change's
- * installation must be live (not deleted). With access to every repository there is no list to
- * keep (GitHub answers per repository); otherwise the change's repositories are added, then its
- * removed ones removed.
+ * What applying these changes one by one, in order, amounts to; every change's installation must
+ * be live (not deleted). With access to every repository there is no list to keep (GitHub answers
+ * per repository); otherwise the change's repositories are added, then its removed ones removed.
  */
-export function installationWrites(
-  dialect: Dialect,
-  live: InstallationChange[],
-  now: Date,
-  options: { ignoreOrder?: boolean } = {},
-): JsonStatement[] {
-  const statements: JsonStatement[] = [];
+export interface InstallationWrites {
+  /** Upserts in order: an installation appears once in each. */
+  layers: InstallationSnapshot[][];
+  /** Installations whose repository list is emptied before the additions. */
+  cleared: number[];
+  removed: Array<{ installationId: number; repositoryId: number }>;
+  added: RepositoryOfInstallation[];
+}
+
+export function planInstallationWrites(live: InstallationChange[], options: { ignoreOrder?: boolean } = {}): InstallationWrites {
   const snapshotsOf = new Map<number, InstallationSnapshot[]>();
   for (const { snapshot } of live) snapshotsOf.set(snapshot.id, [...(snapshotsOf.get(snapshot.id) ?? []), snapshot]);
   // A statement updates a row once: the k-th snapshot of an installation goes in the k-th upsert,
@@ -89,7 +92,6 @@ export function installationWrites(
     const upserts = snapshots.every((s) => s.githubUpdatedAt) ? [lastOfNewest(snapshots, options)] : snapshots;
     upserts.forEach((snapshot, k) => (layers[k] ??= []).push(snapshot));
   }
-  for (const layer of layers) statements.push(upsertInstallationsStatement(dialect, layer, now, options));
 
   // The repository lists, folded per installation: a clear drops what came before it, and the
   // last word on a repository (added or removed) wins.
@@ -105,19 +107,39 @@ export function installationWrites(
     for (const r of added) list.repositories.set(r.id, r);
     for (const id of removedIds) list.repositories.set(id, null);
   }
-  const cleared = [...lists].filter(([, l]) => l.clear).map(([id]) => id);
-  const adds: RepositoryOfInstallation[] = [];
-  const removed: Array<{ installationId: number; repositoryId: number }> = [];
+  const writes: InstallationWrites = { layers, cleared: [], removed: [], added: [] };
   for (const [installationId, list] of lists) {
+    if (list.clear) writes.cleared.push(installationId);
     for (const [repositoryId, repository] of list.repositories) {
-      if (repository) adds.push({ installationId, repository });
-      else removed.push({ installationId, repositoryId });
+      if (repository) writes.added.push({ installationId, repository });
+      else writes.removed.push({ installationId, repositoryId });
     }
   }
-  if (cleared.length > 0) statements.push(clearRepositoriesStatement(dialect, cleared));
-  if (removed.length > 0) statements.push(removeRepositoriesStatement(dialect, removed));
-  if (adds.length > 0) statements.push(addRepositoriesStatement(dialect, adds));
+  return writes;
+}
+
+/** The writes as statements, to run in this order. */
+export function installationWriteStatements(
+  dialect: Dialect,
+  writes: InstallationWrites,
+  now: Date,
+  options: { ignoreOrder?: boolean } = {},
+): JsonStatement[] {
+  const statements = writes.layers.map((layer) => upsertInstallationsStatement(dialect, layer, now, options));
+  if (writes.cleared.length > 0) statements.push(clearRepositoriesStatement(dialect, writes.cleared));
+  if (writes.removed.length > 0) statements.push(removeRepositoriesStatement(dialect, writes.removed));
+  if (writes.added.length > 0) statements.push(addRepositoriesStatement(dialect, writes.added));
   return statements;
+}
+
+/** Whether the statements touch no row twice, so that they can run as one (db/session.ts). */
+export function touchesRowsOnce(writes: InstallationWrites): boolean {
+  const cleared = new Set(writes.cleared);
+  return (
+    writes.layers.length <= 1 &&
+    !writes.removed.some((r) => cleared.has(r.installationId)) &&
+    !writes.added.some((a) => cleared.has(a.installationId))
+  );
 }
 
 function lastOfNewest(snapshots: InstallationSnapshot[], { ignoreOrder }: { ignoreOrder?: boolean }): InstallationSnapshot {

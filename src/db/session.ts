@@ -102,34 +102,63 @@ async function commitOnPostgres(client: PgClient, conditions: JsonStatement[], w
   return result.rows[0].ok === true;
 }
 
-interface SqliteDatabase {
-  exec(sql: string, callback: (error: Error | null) => void): void;
+interface SqliteStatement {
+  run(params: unknown[], callback: (error: Error | null) => void): void;
 }
 
-// A row that cannot be written unless its condition holds: the script's way to stop midway.
-const SQLITE_GUARD = "octoplex_condition";
+interface SqliteDatabase {
+  exec(sql: string, callback: (error: Error | null) => void): void;
+  prepare(sql: string, callback: (error: Error | null) => void): SqliteStatement;
+}
 
+const CONDITION_FAILED = "octoplex: a condition of the batch does not hold";
+
+// Per connection, the prepared statement of each program (see commitOnSqlite), by its text.
+const sqlitePrograms = new WeakMap<SqliteDatabase, Map<string, Promise<SqliteStatement>>>();
+
+/**
+ * One statement that runs them all: an INSERT into a temporary view whose INSTEAD OF trigger
+ * checks the conditions (RAISE aborts, rolling back everything) and runs the writes, each reading
+ * its part of the one JSON parameter. The trigger and the statement are compiled once per
+ * connection; compiling a batch's half-dozen statements every time cost more than running them.
+ * One statement is one transaction, and a writing statement takes the write lock when it starts.
+ */
 async function commitOnSqlite(connection: SqliteDatabase, conditions: JsonStatement[], writes: JsonStatement[]): Promise<boolean> {
-  const exec = (sql: string) => new Promise<void>((resolve, reject) => connection.exec(sql, (e) => (e ? reject(e) : resolve())));
-  // node-sqlite3 binds parameters to one statement only; exec runs many, so the JSON goes in as a
-  // literal. SQLite has no escapes in string literals: doubling the quote is all there is.
-  const inline = (s: JsonStatement) => withJson(s, `'${JSON.stringify(s.json).replace(/'/g, "''")}'`);
-  const script = [
-    `CREATE TEMP TABLE IF NOT EXISTS ${SQLITE_GUARD} (holds INTEGER NOT NULL CHECK (holds))`,
-    // IMMEDIATE: the write lock from the start, so another process (the CLI) cannot write
-    // between the conditions and the commit.
-    "BEGIN IMMEDIATE",
-    ...conditions.map((c) => `INSERT INTO temp.${SQLITE_GUARD} ${inline(c)}`),
-    `DELETE FROM temp.${SQLITE_GUARD}`,
-    ...writes.map(inline),
-    "COMMIT",
+  const part = (k: number) => `(NEW.batch -> ${k})`;
+  const body = [
+    ...conditions.map((c, k) => `SELECT RAISE(ABORT, '${CONDITION_FAILED}') WHERE NOT (${withJson(c, part(k))})`),
+    ...writes.map((w, k) => withJson(w, part(conditions.length + k))),
   ];
+  const program = body.join(";\n");
+  const statement = await sqliteProgram(connection, program);
+  const batch = JSON.stringify([...conditions, ...writes].map((s) => s.json));
   try {
-    await exec(script.join(";\n"));
+    await new Promise<void>((resolve, reject) => statement.run([batch], (e) => (e ? reject(e) : resolve())));
     return true;
   } catch (error) {
-    await exec("ROLLBACK").catch(() => undefined); // none is open when BEGIN itself failed
-    if (/CHECK constraint failed/.test((error as Error).message) && (error as Error).message.includes(SQLITE_GUARD)) return false;
+    if ((error as Error).message.includes(CONDITION_FAILED)) return false;
     throw error;
   }
+}
+
+function sqliteProgram(connection: SqliteDatabase, program: string): Promise<SqliteStatement> {
+  let programs = sqlitePrograms.get(connection);
+  if (!programs) sqlitePrograms.set(connection, (programs = new Map()));
+  let statement = programs.get(program);
+  if (!statement) {
+    const name = `octoplex_batch_${createHash("sha1").update(program).digest("hex").slice(0, 16)}`;
+    const ddl =
+      `CREATE TEMP VIEW IF NOT EXISTS ${name} (batch) AS SELECT NULL;\n` +
+      `CREATE TEMP TRIGGER IF NOT EXISTS ${name}_run INSTEAD OF INSERT ON ${name} BEGIN\n${program};\nEND`;
+    statement = new Promise<void>((resolve, reject) => connection.exec(ddl, (e) => (e ? reject(e) : resolve()))).then(
+      () =>
+        new Promise<SqliteStatement>((resolve, reject) => {
+          const prepared = connection.prepare(`INSERT INTO ${name} (batch) VALUES (?)`, (e) => (e ? reject(e) : resolve(prepared)));
+        }),
+    );
+    // A failure is not kept: the next batch tries again.
+    statement.catch(() => programs!.delete(program));
+    programs.set(program, statement);
+  }
+  return statement;
 }

@@ -58,7 +58,7 @@ export function isPostgres(db: Db): boolean {
   return db.client.config.client === "pg";
 }
 
-/** Which SQL a hand-written statement must speak (see db/session.ts). */
+/** Which SQL a hand-written statement must speak (see db/json-statements.ts). */
 export type Dialect = "sqlite" | "postgres";
 
 export function dialectOf(db: Db): Dialect {

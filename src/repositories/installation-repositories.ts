@@ -1,5 +1,5 @@
 import { Db, Dialect, dialectOf } from "../db/knex";
-import { jsonColumnIn, JsonStatement, runStatement, selectJsonRows } from "../db/session";
+import { jsonColumnIn, JsonStatement, runStatement, selectJsonRows } from "../db/json-statements";
 import { toBoolean, toNumber } from "./rows";
 
 export interface InstallationRepository {
@@ -43,7 +43,7 @@ export interface RepositoryOfInstallation {
   repository: InstallationRepository;
 }
 
-// The same writes as statements, to run in a batch's commit (db/session.ts).
+// The same writes as statements, to run in a batch's commit (db/commit-if-holds.ts).
 
 export function addRepositoriesStatement(dialect: Dialect, entries: RepositoryOfInstallation[]): JsonStatement {
   const columns = [

@@ -1,5 +1,5 @@
 import { Db, Dialect, dialectOf, isPostgres } from "../db/knex";
-import { JsonStatement, noneInTable, runStatement, selectJsonRows } from "../db/session";
+import { JsonStatement, noneInTable, runStatement, selectJsonRows } from "../db/json-statements";
 import { dbTime, parseJson, toDate, toDateOrNull, toNumber } from "./rows";
 
 export type AccountType = "Organization" | "User" | "Enterprise";
@@ -128,7 +128,7 @@ const UPSERTED = [
 ] as const;
 const REPLACED = UPSERTED.map(([c]) => c).filter((c) => c !== "id" && c !== "created_at" && c !== "github_updated_at");
 
-/** upsertInstallations as a statement, to run in a batch's commit (db/session.ts). */
+/** upsertInstallations as a statement, to run in a batch's commit (db/commit-if-holds.ts). */
 export function upsertInstallationsStatement(
   dialect: Dialect,
   snapshots: InstallationSnapshot[],
@@ -184,7 +184,7 @@ export async function isTombstoned(db: Db, installationId: number): Promise<bool
   return Boolean(await db("installation_tombstones").where({ installation_id: installationId }).first());
 }
 
-/** A condition (db/session.ts): none of these installations was deleted. */
+/** A condition (db/commit-if-holds.ts): none of these installations was deleted. */
 export function noneDeletedCondition(dialect: Dialect, installationIds: number[]): JsonStatement {
   return {
     sql: noneInTable(dialect, "installation_tombstones", "installation_id", "bigint"),

@@ -1,5 +1,5 @@
 import { Db, Dialect, dialectOf } from "../db/knex";
-import { JsonStatement, noneInTable, runStatement, selectJsonRows } from "../db/session";
+import { JsonStatement, noneInTable, runStatement, selectJsonRows } from "../db/json-statements";
 import { dbTime } from "./rows";
 
 const TABLE = "webhook_deliveries";
@@ -51,7 +51,7 @@ export function insertDeliveriesStatement(dialect: Dialect, deliveries: Delivery
   };
 }
 
-/** A condition (db/session.ts): none of these delivery ids is recorded. */
+/** A condition (db/commit-if-holds.ts): none of these delivery ids is recorded. */
 export function noneRecordedCondition(dialect: Dialect, ids: string[]): JsonStatement {
   return {
     sql: noneInTable(dialect, TABLE, "id", "text"),

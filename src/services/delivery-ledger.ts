@@ -1,6 +1,7 @@
 import type { Knex } from "knex";
 import { Dialect, dialectOf, isUniqueViolation } from "../db/knex";
-import { commitIfHolds, JsonStatement } from "../db/session";
+import { commitIfHolds } from "../db/commit-if-holds";
+import type { JsonStatement } from "../db/json-statements";
 import {
   DeliveryRecord,
   hasDelivery,
@@ -23,7 +24,7 @@ export interface BatchStep<T> {
   apply(trx: Knex.Transaction, items: T[]): Promise<Outcome[]>;
   /**
    * The same work as statements, for a batch of this step's deliveries alone when none of them
-   * was recorded before: the hot path, one round trip per batch (db/session.ts). The conditions
+   * was recorded before: the hot path, one round trip per batch (db/commit-if-holds.ts). The conditions
    * say what else must hold for the writes to be what `apply` would do; undefined when the items
    * cannot be written so (the writes of one statement must not touch the same row).
    */
@@ -68,8 +69,9 @@ interface Pending {
  * which takes every delivery waiting by then (up to `maxBatch`). Each is answered only after that
  * commit, so nothing acknowledged can be lost; an idle ledger starts at once, so a lone delivery
  * waits for nobody. One transaction per delivery was the bottleneck of the webhook path
- * (STACK.md pitfall 11). When a batch fails, its deliveries are applied again one by one, so one
- * bad delivery fails alone.
+ * (STACK.md pitfall 11). A batch whose step can plan statements is one round trip (commitPlanned);
+ * any other, or one whose bet fails, is a knex transaction. When a batch fails, its deliveries are
+ * applied again one by one, so one bad delivery fails alone.
  */
 export function createDeliveryLedger(db: Knex, now: () => Date, options: LedgerOptions = {}): DeliveryLedger {
   const { maxBatch = 100, planned = true } = options;

@@ -1,5 +1,5 @@
 import { Db, Dialect, dialectOf } from "../db/knex";
-import { JsonStatement, runStatement } from "../db/session";
+import { JsonStatement, runStatement } from "../db/json-statements";
 import { appendAuditEventsForLinkedTeams, ActorType } from "../repositories/audit-events";
 import {
   addRepositoriesStatement,
@@ -132,7 +132,7 @@ export function installationWriteStatements(
   return statements;
 }
 
-/** Whether the statements touch no row twice, so that they can run as one (db/session.ts). */
+/** Whether the statements touch no row twice, so that they can run as one (db/commit-if-holds.ts). */
 export function touchesRowsOnce(writes: InstallationWrites): boolean {
   const cleared = new Set(writes.cleared);
   return (

@@ -1,71 +1,8 @@
 import { createHash } from "node:crypto";
 import type { Knex } from "knex";
 import type { Client as PgClient } from "pg";
-import { Db, Dialect, isPostgres } from "./knex";
-
-/**
- * A statement whose input is one JSON document, read in SQL through `{json}` (json_each on SQLite,
- * jsonb_to_recordset on Postgres): a fixed text for any number of rows.
- */
-export interface JsonStatement {
-  sql: string;
-  json: unknown;
-}
-
-/** The statement's SQL with `sql` wherever it reads its JSON (split, not replace: `$'` in a value is no pattern). */
-function withJson(statement: JsonStatement, sql: string): string {
-  return statement.sql.split("{json}").join(sql);
-}
-
-/** Postgres type of a column read from JSON; SQLite takes JSON's own types. */
-export type JsonColumnType = "bigint" | "text" | "boolean" | "timestamptz";
-
-/**
- * `SELECT <columns> FROM` the rows of the statement's JSON (an array of objects keyed by column),
- * to insert or match in one statement whatever their number.
- */
-export function selectJsonRows(dialect: Dialect, columns: ReadonlyArray<readonly [string, JsonColumnType]>): string {
-  if (dialect === "postgres") {
-    const names = columns.map(([c]) => c).join(", ");
-    return `SELECT ${names} FROM jsonb_to_recordset({json}::jsonb) AS r(${columns.map(([c, type]) => `${c} ${type}`).join(", ")})`;
-  }
-  // WHERE true: SQLite reads an ON CONFLICT that follows a bare FROM as a join constraint.
-  return `SELECT ${columns.map(([c]) => `value->>'${c}'`).join(", ")} FROM json_each({json}) WHERE true`;
-}
-
-/**
- * `<column> IN` that column of the JSON rows, in a form that looks the rows up by an index on
- * it. On Postgres, `IN (SELECT … FROM jsonb_to_recordset(…))` is planned as a hash join over a
- * sequential scan whenever the table's statistics lag behind its growth; `= ANY (ARRAY(…))` is
- * an index condition.
- */
-export function jsonColumnIn(dialect: Dialect, column: string, type: JsonColumnType): string {
-  if (dialect === "postgres") return `${column} = ANY (ARRAY(SELECT ${column} FROM jsonb_to_recordset({json}::jsonb) AS r(${column} ${type})))`;
-  return `${column} IN (SELECT value->>'${column}' FROM json_each({json}))`;
-}
-
-/**
- * `SELECT NOT EXISTS` a row of `table` whose `column` is in the JSON rows: a condition for
- * commitIfHolds. On Postgres each JSON row is looked up on its own (LATERAL … LIMIT 1), so the
- * lookup takes the index whatever the statistics say; webhook_deliveries, always growing, is
- * otherwise scanned whole.
- */
-export function noneInTable(dialect: Dialect, table: string, column: string, type: JsonColumnType): string {
-  if (dialect === "postgres") {
-    return (
-      `SELECT NOT EXISTS (SELECT 1 FROM jsonb_to_recordset({json}::jsonb) AS r(${column} ${type}) ` +
-      `CROSS JOIN LATERAL (SELECT 1 FROM ${table} t WHERE t.${column} = r.${column} LIMIT 1) hit)`
-    );
-  }
-  return `SELECT NOT EXISTS (SELECT 1 FROM ${table} WHERE ${jsonColumnIn(dialect, column, type)})`;
-}
-
-/** Runs a JSON statement through knex (in its transaction, when `db` is one): its rows. */
-export async function runStatement(db: Db, statement: JsonStatement): Promise<Array<Record<string, unknown>>> {
-  const json = JSON.stringify(statement.json);
-  const result = await db.raw(withJson(statement, "?"), statement.sql.split("{json}").slice(1).map(() => json));
-  return isPostgres(db) ? result.rows : result;
-}
+import { JsonStatement, withJson } from "./json-statements";
+import { isPostgres } from "./knex";
 
 /**
  * Runs `writes` in one transaction and one round trip, on a raw connection of knex's pool, if
@@ -104,11 +41,13 @@ async function commitOnPostgres(client: PgClient, conditions: JsonStatement[], w
 
 interface SqliteStatement {
   run(params: unknown[], callback: (error: Error | null) => void): void;
+  finalize(callback: () => void): void;
 }
 
 interface SqliteDatabase {
   exec(sql: string, callback: (error: Error | null) => void): void;
   prepare(sql: string, callback: (error: Error | null) => void): SqliteStatement;
+  close(callback: (error: Error | null) => void): void;
 }
 
 const CONDITION_FAILED = "octoplex: a condition of the batch does not hold";
@@ -143,7 +82,10 @@ async function commitOnSqlite(connection: SqliteDatabase, conditions: JsonStatem
 
 function sqliteProgram(connection: SqliteDatabase, program: string): Promise<SqliteStatement> {
   let programs = sqlitePrograms.get(connection);
-  if (!programs) sqlitePrograms.set(connection, (programs = new Map()));
+  if (!programs) {
+    sqlitePrograms.set(connection, (programs = new Map()));
+    finalizeBeforeClose(connection, programs);
+  }
   let statement = programs.get(program);
   if (!statement) {
     const name = `octoplex_batch_${createHash("sha1").update(program).digest("hex").slice(0, 16)}`;
@@ -161,4 +103,16 @@ function sqliteProgram(connection: SqliteDatabase, program: string): Promise<Sql
     programs.set(program, statement);
   }
   return statement;
+}
+
+/** SQLite refuses to close a connection with statements still prepared: the pool's close finalizes ours first. */
+function finalizeBeforeClose(connection: SqliteDatabase, programs: Map<string, Promise<SqliteStatement>>): void {
+  const close = connection.close.bind(connection);
+  connection.close = (callback) => {
+    const finalized = [...programs.values()].map((p) =>
+      p.then((statement) => new Promise<void>((resolve) => statement.finalize(resolve))).catch(() => undefined),
+    );
+    programs.clear();
+    void Promise.all(finalized).then(() => close(callback));
+  };
 }

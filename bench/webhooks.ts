@@ -6,8 +6,8 @@
 // goal is measured against, as in STACK.md pitfall 11) and, for scale, createNodeMiddleware on
 // node:http; and (b) Octoplex
 // (startServer with createDeps: verify, then the delivery ledger's group commit: deliveries that
-// arrive while a transaction runs share the next one, each answered after its commit) on SQLite
-// and on Postgres. The servers run in this process; the load generator
+// arrive while a transaction runs share the next one, committed in one round trip and each
+// answered after that commit) on SQLite and on Postgres. The servers run in this process; the load generator
 // (bench/webhook-load.ts) in a forked one. Per target: an unmeasured warm-up, then maximum
 // throughput with `connections` requests in flight, then latency at a steady `rate` deliveries/s.
 // Prints deliveries/s, p50/p99, the Octoplex / bare ratio and the goals (≥ 0.8× bare, p99 < 25 ms

@@ -37,11 +37,12 @@ export function createAuthRouter(auth: AuthServices, apiKeys: ApiKeys): Router {
   router.get("/auth/callback", async (req, res) => {
     const query = parseQuery(callbackQuery, req);
     if (query.installation_id) {
-      // An install that came back here (the app asks for authorization during installation):
-      // sign in, then verify and confirm on the setup page exactly like an install that went to
-      // the setup URL. A state here is the install link's, so the setup page checks it.
-      const signedIn = await auth.signIn.completeInstallCallback(query.code);
-      setSessionCookie(res, signedIn.sessionId, signedIn.expiresAt, auth.secureCookies);
+      // An install that came back here (the app asks for authorization during installation).
+      // Its code comes with no state this browser holds, so it is never exchanged: anyone can
+      // send a victim a callback carrying the attacker's own code (login CSRF). The setup page
+      // signs the person in first when needed, by the state-bound flow above (GitHub skips the
+      // prompt: they have just authorized), then verifies and confirms like any other install.
+      // A state here is the install link's, so the setup page checks it.
       const setup = { installation_id: query.installation_id, setup_action: query.setup_action ?? "install", ...(query.state ? { state: query.state } : {}) };
       res.redirect(302, `/setup?${new URLSearchParams(setup)}`);
       return;

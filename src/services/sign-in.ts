@@ -63,24 +63,18 @@ export function createSignIn({ db, oauth, states, sessions, userTokens, now, bas
 
     /** Checks the state, trades the code, and stores user, tokens and session in one transaction. */
     async complete(code: string, state: string, browserState: string | undefined): Promise<SignedIn & { returnTo: string }> {
+      // Login CSRF: a callback carrying someone else's code and state must not sign this browser
+      // in as them. Only the browser that started the sign-in holds the state in its cookie. That
+      // is checked first, so a callback from any other browser spends nothing.
+      if (!browserState || !safeEqual(browserState, state)) {
+        throw new AppError("invalid_input", "This sign-in was started in another browser; start again from /auth/login");
+      }
       const issued = await states.consume("login", state);
       if (!issued) {
         throw new AppError("invalid_input", "The sign-in link is invalid, expired or already used; start again from /auth/login");
       }
-      // Login CSRF: a callback carrying someone else's code and state must not sign this browser
-      // in as them. Only the browser that started the sign-in holds the state in its cookie.
-      if (!browserState || !safeEqual(browserState, state)) {
-        throw new AppError("invalid_input", "This sign-in was started in another browser; start again from /auth/login");
-      }
       return { ...(await exchange(code)), returnTo: issued.returnTo };
     },
-
-    /**
-     * GitHub's own redirect after an install on an app registered with "Request user
-     * authorization during installation": it carries a code but no state of ours. The session
-     * starts, but nothing is linked here: the person still confirms on the setup page.
-     */
-    completeInstallCallback: exchange,
   };
 }
 

@@ -203,18 +203,47 @@ describeEachE2E("GitHub's setup URL and the install callback", ({ e2e }) => {
   });
 
   describe("the install callback (GET /auth/callback?code&installation_id&setup_action, no state)", () => {
-    test("an install with OAuth during installation signs the person in and continues to the setup page", async () => {
+    /** The hops of an install callback in a browser with no session: its code is dropped, and the person signs in by the state-bound flow. */
+    const signInFirst = ["302 /auth/callback", "302 /setup", "302 /auth/login", "302 /login/oauth/authorize", "302 /auth/callback"];
+
+    test("an install with OAuth during installation signs the person in by a sign-in of this browser and continues to the setup page", async () => {
       const { github } = e2e();
       github.app.requestOAuthOnInstall = true;
       github.signInAs(BOB);
       github.setInstallTarget(github.world.org("acme")!);
       const fresh = e2e().browser();
       const pick = await fresh.goto(marketplaceInstall());
-      expect(trail(pick)).toEqual(["302 /apps/octoplex/installations/new", "302 /auth/callback", "200 /setup"]);
+      expect(trail(pick)).toEqual(["302 /apps/octoplex/installations/new", ...signInFirst, "200 /setup"]);
       expect(pick.text).toContain("Connect acme to a team");
       const done = await fresh.submit(e2e().url("/setup/link"), { ...formFields(pick.text, "/setup/link"), team_id: String(teamId) });
       expect(path(done)).toBe(`/teams/${teamId}/connect`);
       expect((await linksOf(teamId)).length).toBe(1);
+    });
+
+    test("an install callback in a browser already signed in goes to the setup page without trading the code", async () => {
+      const { github } = e2e();
+      github.app.requestOAuthOnInstall = true;
+      github.signInAs(BOB);
+      github.setInstallTarget(github.world.org("acme")!);
+      const before = await countRows(e2e().db, "sessions");
+      const pick = await bob.goto(marketplaceInstall());
+      expect(trail(pick)).toEqual(["302 /apps/octoplex/installations/new", "302 /auth/callback", "200 /setup"]);
+      expect(pick.text).toContain("Connect acme to a team");
+      expect(await countRows(e2e().db, "sessions")).toBe(before);
+    });
+
+    test("an install callback carrying someone else's code (login CSRF) signs the browser in as itself, never as the code's owner", async () => {
+      const { github, db } = e2e();
+      const acme = github.world.install(github.world.org("acme")!);
+      // Mallory's own code, from an install of hers, sent to Bob's browser, which is not signed in.
+      github.addCode("code-mallory", MALLORY);
+      github.signInAs(BOB);
+      const victim = e2e().browser();
+      const page = await victim.goto(e2e().url(`/auth/callback?code=code-mallory&installation_id=${acme.id}&setup_action=install`));
+      expect(trail(page)).toEqual([...signInFirst, "200 /setup"]);
+      expect(page.text).toContain("bob");
+      expect(page.text).not.toContain("mallory");
+      expect(await db("github_users").where({ id: MALLORY.id }).first()).toBeUndefined();
     });
 
     test.each([
@@ -224,12 +253,10 @@ describeEachE2E("GitHub's setup URL and the install callback", ({ e2e }) => {
     ])("a spoofed installation_id from %s links nothing", async (_name, who, which) => {
       const { github, db } = e2e();
       const acme = github.world.install(github.world.org("acme")!);
-      const code = `code-${who.login}`;
-      github.addCode(code, who);
+      const browser = await e2e().signIn(who);
       const before = await writeCounts(db);
       const installationId = which === "acme-installed" ? acme.id : which === "globex" ? ids.globex : 987654;
-      const browser = e2e().browser();
-      const page = await browser.goto(e2e().url(`/auth/callback?code=${code}&installation_id=${installationId}&setup_action=install`));
+      const page = await browser.goto(e2e().url(`/auth/callback?code=code-${who.login}&installation_id=${installationId}&setup_action=install`));
       expect(trail(page)).toEqual(["302 /auth/callback", "403 /setup"]);
       expect(await writeCounts(db)).toEqual(before);
     });
@@ -238,9 +265,9 @@ describeEachE2E("GitHub's setup URL and the install callback", ({ e2e }) => {
       const { github } = e2e();
       const acme = github.world.install(github.world.org("acme")!);
       const state = stateOf(await installUrlFor(bob, teamId));
-      github.addCode("code-bob", BOB);
+      github.signInAs(BOB);
       const page = await e2e().browser().goto(e2e().url(`/auth/callback?code=code-bob&installation_id=${acme.id}&setup_action=install&state=${encodeURIComponent(state)}`));
-      expect(trail(page)).toEqual(["302 /auth/callback", "302 /setup", `200 /teams/${teamId}/connect`]);
+      expect(trail(page)).toEqual([...signInFirst, "302 /setup", `200 /teams/${teamId}/connect`]);
       expect(await linksOf(teamId)).toEqual([acme.id]);
     });
 

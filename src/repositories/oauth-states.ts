@@ -26,24 +26,33 @@ export async function insertOAuthState(db: Db, state: OAuthState): Promise<void>
 }
 
 /**
- * Marks a state used and returns it, or undefined when it is unknown, expired, used or for
- * another purpose. The conditional UPDATE is the single-use guarantee: of two concurrent
- * callbacks with one state, exactly one updates a row. A refused state writes nothing.
+ * Marks a state used and returns it, or undefined when it is unknown, expired, used, for
+ * another purpose, or (with `githubUserId`) issued to someone else. The conditional UPDATE is
+ * the single-use guarantee: of two concurrent callbacks with one state, exactly one updates a
+ * row. A refused state writes nothing, so it stays usable by the one it was issued to.
  */
 export async function consumeOAuthState(
   db: Db,
   stateHash: string,
   purpose: StatePurpose,
   now: Date,
+  githubUserId?: number,
 ): Promise<Pick<OAuthState, "returnTo" | "teamId" | "githubUserId"> | undefined> {
-  const used = await db("oauth_states")
-    .where({ state_hash: stateHash, purpose })
-    .whereNull("used_at")
-    .andWhere("expires_at", ">", dbTime(now))
+  const used = await liveState(db, stateHash, purpose, now)
+    .modify((q) => void (githubUserId === undefined ? q : q.andWhere("github_user_id", githubUserId)))
     .update({ used_at: dbTime(now) });
   if (used !== 1) return undefined;
   const row = await db("oauth_states").where({ state_hash: stateHash }).first();
   return { returnTo: row.return_to, teamId: toNumberOrNull(row.team_id), githubUserId: toNumberOrNull(row.github_user_id) };
+}
+
+/** Whether a state is known, unused and unexpired for this purpose: nothing is written. */
+export async function isLiveOAuthState(db: Db, stateHash: string, purpose: StatePurpose, now: Date): Promise<boolean> {
+  return (await liveState(db, stateHash, purpose, now).first("state_hash")) !== undefined;
+}
+
+function liveState(db: Db, stateHash: string, purpose: StatePurpose, now: Date) {
+  return db("oauth_states").where({ state_hash: stateHash, purpose }).whereNull("used_at").andWhere("expires_at", ">", dbTime(now));
 }
 
 export async function deleteExpiredOAuthStates(db: Db, now: Date): Promise<number> {

@@ -1,6 +1,6 @@
 import type { Knex } from "knex";
 import { hmac, randomToken, safeEqual, sha256 } from "../crypto/secrets";
-import { consumeOAuthState, insertOAuthState, OAuthState, StatePurpose } from "../repositories/oauth-states";
+import { consumeOAuthState, insertOAuthState, isLiveOAuthState, OAuthState, StatePurpose } from "../repositories/oauth-states";
 
 export const STATE_TTL_MS = 10 * 60 * 1000;
 
@@ -13,6 +13,11 @@ export type IssuedState = Pick<OAuthState, "returnTo" | "teamId" | "githubUserId
  */
 export function createOAuthStates({ db, secret, now }: { db: Knex; secret: string; now: () => Date }) {
   const sign = (purpose: StatePurpose, nonce: string) => hmac(secret, `state:${purpose}:${nonce}`);
+  // A forged or cross-purpose state is refused before the database is asked.
+  const verified = (purpose: StatePurpose, state: string) => {
+    const [nonce, signature, extra] = state.split(".");
+    return Boolean(nonce && signature && extra === undefined && safeEqual(signature, sign(purpose, nonce)));
+  };
 
   return {
     async issue(purpose: StatePurpose, bound: Partial<IssuedState> & { returnTo: string }): Promise<string> {
@@ -33,9 +38,19 @@ export function createOAuthStates({ db, secret, now }: { db: Knex; secret: strin
 
     /** The state's bindings, or undefined for a forged, unknown, expired, reused or cross-purpose state. */
     async consume(purpose: StatePurpose, state: string): Promise<IssuedState | undefined> {
-      const [nonce, signature, extra] = state.split(".");
-      if (!nonce || !signature || extra !== undefined || !safeEqual(signature, sign(purpose, nonce))) return undefined;
-      return consumeOAuthState(db, sha256(state), purpose, now());
+      return verified(purpose, state) ? consumeOAuthState(db, sha256(state), purpose, now()) : undefined;
+    },
+
+    /**
+     * consume, for a state issued to `githubUserId` only. "another_user", with nothing spent, when
+     * it is live but was issued to someone else: a link that leaked cannot be used up by whoever
+     * holds it, only by the person it was made for.
+     */
+    async consumeAs(purpose: StatePurpose, state: string, githubUserId: number): Promise<IssuedState | "another_user" | undefined> {
+      if (!verified(purpose, state)) return undefined;
+      const issued = await consumeOAuthState(db, sha256(state), purpose, now(), githubUserId);
+      if (issued) return issued;
+      return (await isLiveOAuthState(db, sha256(state), purpose, now())) ? "another_user" : undefined;
     },
   };
 }

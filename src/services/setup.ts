@@ -41,11 +41,11 @@ export function createSetup(deps: { db: Knex; now: () => Date; links: Links; tea
     async handle(userId: number, request: SetupRequest): Promise<SetupOutcome> {
       const user = { kind: "user" as const, userId };
       if (request.state) {
-        const issued = await states.consume("install", request.state);
+        const issued = await states.consumeAs("install", request.state, userId);
+        if (issued === "another_user") throw new AppError("forbidden", "This install link was made for another GitHub user");
         if (!issued || issued.teamId === null) {
           throw new AppError("invalid_input", "This install link is invalid, expired or already used; start again from the team's connect page");
         }
-        if (issued.githubUserId !== userId) throw new AppError("forbidden", "This install link was made for another GitHub user");
         await links.link(user, issued.teamId, request.installationId);
         return { kind: "linked", teamId: issued.teamId, redirectTo: issued.returnTo };
       }

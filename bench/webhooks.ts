@@ -1,16 +1,21 @@
-// npm run bench:webhooks [-- --duration 10] [--connections 10] [--rate 200] [--sqlite-only]
+// npm run bench:webhooks [-- --rounds 5] [--duration 4] [--connections 10] [--rate 200] [--rate-duration 10]
+//                         [--only sqlite|postgres]
 //
 // Signed installation.created / installation_repositories.added deliveries (alternating, each with
 // a fresh X-GitHub-Delivery) over loopback HTTP keep-alive, to (a) a bare Probot 13 app that only
 // verifies and acknowledges: Probot's Server with an app that registers nothing (the baseline the
 // goal is measured against, as in STACK.md pitfall 11) and, for scale, createNodeMiddleware on
-// node:http; and (b) Octoplex
-// (startServer with createDeps: verify, then the delivery ledger's group commit: deliveries that
-// arrive while a transaction runs share the next one, committed in one round trip and each
-// answered after that commit) on SQLite and on Postgres. The servers run in this process; the load generator
-// (bench/webhook-load.ts) in a forked one. Per target: an unmeasured warm-up, then maximum
-// throughput with `connections` requests in flight, then latency at a steady `rate` deliveries/s.
-// Prints deliveries/s, p50/p99, the Octoplex / bare ratio and the goals (≥ 0.8× bare, p99 < 25 ms
+// node:http; and (b) Octoplex (startServer with createDeps: verify, then the delivery ledger's
+// group commit: deliveries that arrive while a transaction runs share the next one, committed in
+// one round trip and each answered after that commit) on SQLite and on Postgres. The servers run
+// in this process; the load generator (bench/webhook-load.ts) in a forked one.
+//
+// This machine's speed drifts by tens of percent within minutes, so the targets are measured in
+// interleaved rounds: every round gives each target `duration` seconds at maximum throughput with
+// `connections` requests in flight, in an order that rotates from round to round, and a ratio is
+// taken between figures of the same round. Reported: per target the median deliveries/s of the
+// rounds and the median of its per-round ratios to the baseline; p50/p99 over every round's
+// requests; then latency at a steady `rate` deliveries/s. Prints the goals (≥ 0.8× bare, p99 < 25 ms
 // at 200/s); exits 1 when a delivery was not answered 2xx or Octoplex did not record every one.
 import { fork, ChildProcess } from "node:child_process";
 import { createServer, Server } from "node:http";
@@ -28,23 +33,31 @@ import { testPrivateKey } from "../test/fixtures/keys";
 import { TEST_APP_ID, TEST_WEBHOOK_SECRET, testConfig } from "../test/helpers/config";
 import type { DatabaseKind, TestDatabase } from "../test/helpers/databases";
 import { createBenchDatabase, reportProblems, runBench } from "./harness";
-import { columns, formatMs, p50p99 } from "./stats";
+import { cpuMeter, pidsNamed } from "./process-cpu";
+import { columns, formatMs, median, p50p99 } from "./stats";
 import type { LoadRequest, LoadResult } from "./webhook-load";
 
 const { values: args } = parseArgs({
   options: {
-    duration: { type: "string", default: "10" },
+    rounds: { type: "string", default: "5" },
+    duration: { type: "string", default: "4" },
     warmup: { type: "string", default: "3" },
     connections: { type: "string", default: "10" },
     rate: { type: "string", default: "200" },
+    "rate-duration": { type: "string", default: "10" },
+    only: { type: "string" },
     "sqlite-only": { type: "boolean", default: false },
   },
 });
+const rounds = Number(args.rounds);
 const durationMs = Number(args.duration) * 1000;
 const warmupMs = Number(args.warmup) * 1000;
 const connections = Number(args.connections);
 const rate = Number(args.rate);
-const kinds: DatabaseKind[] = args["sqlite-only"] ? ["sqlite"] : ["sqlite", "postgres"];
+const rateMs = Number(args["rate-duration"]) * 1000;
+const only = args["sqlite-only"] ? "sqlite" : args.only;
+if (only !== undefined && only !== "sqlite" && only !== "postgres") throw new Error(`--only takes sqlite or postgres, not ${only}`);
+const kinds: DatabaseKind[] = only ? [only] : ["sqlite", "postgres"];
 
 const GOAL_RATIO = 0.8;
 const GOAL_P99_MS = 25;
@@ -58,15 +71,23 @@ interface Target {
   recorded?(): Promise<number>;
 }
 
-interface Measured {
-  name: string;
+/** One target's figures of one round at maximum throughput. */
+interface Round {
   perSecond: number;
-  maxP50: number;
-  maxP99: number;
+  latenciesMs: number[];
+  /** Share of the time this process's event loop was busy. */
+  loop: number;
+  /** CPU used, in cores: this process (with libuv's threads: SQLite runs there), the load generator, Postgres. */
+  cores: number;
+  loadCores: number;
+  postgresCores: number;
+}
+
+interface Measured {
+  target: Target;
+  rounds: Round[];
   rateP50: number;
   rateP99: number;
-  ok: number;
-  problems: string[];
 }
 
 let load: ChildProcess | undefined;
@@ -138,38 +159,57 @@ async function startOctoplex(kind: DatabaseKind): Promise<Target> {
   };
 }
 
-async function measure(target: Target): Promise<Measured> {
-  const problems: string[] = [];
-  const check = (label: string, r: LoadResult) => {
-    for (const [why, n] of Object.entries(r.failures)) problems.push(`${target.name}, ${label}: ${n} × ${why}`);
-  };
-  const warm = await drive({ url: target.url, mode: "max", durationMs: warmupMs, connections, rate });
-  check("warm-up", warm);
-  // Where the server's time goes at full load: how busy its event loop is, and the CPU this
-  // process (with its libuv threads: SQLite runs there) used, in cores.
+const problems: string[] = [];
+const answered = new Map<Target, number>();
+
+/** Drives one phase at `target`, noting failures and what it answered 2xx. */
+async function phase(target: Target, label: string, mode: LoadRequest["mode"], ms: number): Promise<LoadResult> {
+  const result = await drive({ url: target.url, mode, durationMs: ms, connections, rate });
+  for (const [why, n] of Object.entries(result.failures)) problems.push(`${target.name}, ${label}: ${n} × ${why}`);
+  answered.set(target, (answered.get(target) ?? 0) + result.ok);
+  return result;
+}
+
+async function maxRound(target: Target, round: number): Promise<Round> {
+  // The other processes on the machine's cores: the load generator, and Postgres (every backend
+  // and helper of the server, whichever target runs).
   const loop0 = performance.eventLoopUtilization();
   const cpu0 = process.cpuUsage();
-  const max = await drive({ url: target.url, mode: "max", durationMs, connections, rate });
-  const loop = performance.eventLoopUtilization(loop0).utilization;
+  const loadCpu = cpuMeter(() => [load!.pid!]);
+  const postgresCpu = cpuMeter(() => pidsNamed("postgres"));
+  const max = await phase(target, `round ${round}`, "max", durationMs);
+  const seconds = max.elapsedMs / 1000;
   const cpu = process.cpuUsage(cpu0);
-  const cores = (cpu.user + cpu.system) / 1000 / max.elapsedMs;
-  check("max throughput", max);
-  const steady = await drive({ url: target.url, mode: "rate", durationMs, connections, rate });
-  check(`${rate}/s`, steady);
-  const ok = warm.ok + max.ok + steady.ok;
-  if (target.recorded) {
+  return {
+    perSecond: max.ok / seconds,
+    latenciesMs: max.latenciesMs,
+    loop: performance.eventLoopUtilization(loop0).utilization,
+    cores: (cpu.user + cpu.system) / 1e6 / seconds,
+    loadCores: loadCpu() / seconds,
+    postgresCores: postgresCpu() / seconds,
+  };
+}
+
+/** Every Octoplex target recorded exactly the deliveries it answered 2xx. */
+async function checkRecorded(targets: Target[]): Promise<void> {
+  for (const target of targets) {
+    if (!target.recorded) continue;
     const recorded = await target.recorded();
+    const ok = answered.get(target) ?? 0;
     if (recorded !== ok) problems.push(`${target.name}: ${ok} deliveries answered 2xx but ${recorded} recorded`);
   }
-  const [maxP50, maxP99] = p50p99(max.latenciesMs);
-  const [rateP50, rateP99] = p50p99(steady.latenciesMs);
-  const perSecond = max.ok / (max.elapsedMs / 1000);
-  console.log(
-    `${target.name}: ${perSecond.toFixed(0)} deliveries/s with ${connections} in flight (p50 ${ms(maxP50)}, p99 ${ms(maxP99)}; ` +
-      `event loop ${(loop * 100).toFixed(0)}% busy, ${cores.toFixed(2)} cores, ${((loop * 1e6) / perSecond).toFixed(0)} µs of event loop per delivery); ` +
-      `at ${rate}/s: p50 ${ms(rateP50)}, p99 ${ms(rateP99)} (${steady.ok}/${steady.sent} answered 2xx)`,
+}
+
+function describe(m: Measured): string {
+  const perSecond = median(m.rounds.map((r) => r.perSecond));
+  const [p50, p99] = p50p99(m.rounds.flatMap((r) => r.latenciesMs));
+  const loop = median(m.rounds.map((r) => r.loop));
+  const of = (pick: (r: Round) => number) => median(m.rounds.map(pick)).toFixed(2);
+  return (
+    `${m.target.name}: ${perSecond.toFixed(0)} deliveries/s with ${connections} in flight (median of ${m.rounds.length} rounds; p50 ${ms(p50)}, p99 ${ms(p99)}; ` +
+    `event loop ${(loop * 100).toFixed(0)}% busy, ${((loop * 1e6) / perSecond).toFixed(0)} µs of it per delivery; cores: this process ${of((r) => r.cores)}, ` +
+    `load generator ${of((r) => r.loadCores)}, Postgres ${of((r) => r.postgresCores)}); at ${rate}/s: p50 ${ms(m.rateP50)}, p99 ${ms(m.rateP99)}`
   );
-  return { name: target.name, perSecond, maxP50, maxP99, rateP50, rateP99, ok, problems };
 }
 
 async function main(): Promise<number> {
@@ -178,43 +218,54 @@ async function main(): Promise<number> {
     `webhook benchmark: node ${process.version}, ${cpus().length} cores; servers in this process (pid ${process.pid}), ` +
       `load generator in a forked process (pid ${load.pid}, http.Agent keep-alive, pre-signed bodies); ` +
       `alternating installation.created / installation_repositories.added, fresh delivery ids; ` +
-      `per target: ${warmupMs / 1000} s warm-up, ${durationMs / 1000} s at ${connections} in flight, ${durationMs / 1000} s at ${rate}/s ` +
-      `(latency from each request's scheduled start)`,
+      `per target: ${warmupMs / 1000} s warm-up; ${rounds} interleaved rounds of ${durationMs / 1000} s at ${connections} in flight; ` +
+      `then ${rateMs / 1000} s at ${rate}/s (latency from each request's scheduled start)`,
   );
-  const results: Measured[] = [];
-  for (const start of [startProbotServer, startBareMiddleware]) {
-    const bare = await start();
-    results.push(await measure(bare));
-    await bare.close();
+  const targets: Target[] = [await startProbotServer(), await startBareMiddleware()];
+  for (const kind of kinds) targets.push(await startOctoplex(kind));
+  cleanups.push(async () => void (await Promise.all(targets.map((t) => t.close()))));
+  for (const target of targets) await phase(target, "warm-up", "max", warmupMs);
+  const results: Measured[] = targets.map((target) => ({ target, rounds: [], rateP50: NaN, rateP99: NaN }));
+  for (let round = 0; round < rounds; round++) {
+    // Rotated, so that no target always runs first, or right after the same one.
+    for (let k = 0; k < results.length; k++) {
+      const m = results[(round + k) % results.length];
+      m.rounds.push(await maxRound(m.target, round + 1));
+    }
   }
-  for (const kind of kinds) {
-    const target = await startOctoplex(kind);
-    results.push(await measure(target));
-    await target.close();
+  for (const m of results) {
+    const steady = await phase(m.target, `${rate}/s`, "rate", rateMs);
+    [m.rateP50, m.rateP99] = p50p99(steady.latenciesMs);
   }
+  await checkRecorded(targets);
 
-  const base = results[0];
+  const [base, middleware] = results;
+  const ratios = (m: Measured, to: Measured) => m.rounds.map((r, i) => r.perSecond / to.rounds[i].perSecond);
+  for (const m of results) console.log(describe(m));
   console.log("");
-  console.log(`${"".padEnd(40)} deliveries/s  ratio   p50@${rate}/s  p99@${rate}/s`);
-  for (const r of results) {
-    console.log(`  ${r.name.padEnd(38)} ${columns([r.perSecond.toFixed(0), `${(r.perSecond / base.perSecond).toFixed(2)}×`, ms(r.rateP50), ms(r.rateP99)], 11)}`);
+  console.log(`${"".padEnd(40)} deliveries/s  ratio   p50@${rate}/s  p99@${rate}/s  ratio in each round`);
+  for (const m of results) {
+    const each = ratios(m, base);
+    console.log(
+      `  ${m.target.name.padEnd(38)} ${columns([median(m.rounds.map((r) => r.perSecond)).toFixed(0), `${median(each).toFixed(2)}×`, ms(m.rateP50), ms(m.rateP99)], 11)}  ${each.map((x) => x.toFixed(2)).join(" ")}`,
+    );
   }
   console.log("");
   console.log(
-    `baseline: ${base.name}, an app with no handlers (what \`probot run\` serves; STACK.md pitfall 11 measured ≈ 2,100–2,400/s there); ` +
+    `baseline: ${base.target.name}, an app with no handlers (what \`probot run\` serves; STACK.md pitfall 11 measured ≈ 2,100–2,400/s there); ` +
       `Octoplex / bare createNodeMiddleware: ${results
         .slice(2)
-        .map((r) => `${(r.perSecond / results[1].perSecond).toFixed(2)}× (${r.name.replace("Octoplex on ", "")})`)
+        .map((m) => `${median(ratios(m, middleware)).toFixed(2)}× (${m.target.name.replace("Octoplex on ", "")})`)
         .join(", ")}`,
   );
-  for (const r of results.slice(2)) {
-    const ratio = r.perSecond / base.perSecond;
+  for (const m of results.slice(2)) {
+    const ratio = median(ratios(m, base));
     console.log(
-      `goal ${r.name}: ≥ ${GOAL_RATIO}× bare — ${ratio >= GOAL_RATIO ? "met" : "MISSED"} (${ratio.toFixed(2)}×); ` +
-        `p99 < ${GOAL_P99_MS} ms at ${rate}/s — ${r.rateP99 < GOAL_P99_MS ? "met" : "MISSED"} (${ms(r.rateP99)})`,
+      `goal ${m.target.name}: ≥ ${GOAL_RATIO}× bare — ${ratio >= GOAL_RATIO ? "met" : "MISSED"} (${ratio.toFixed(2)}×, the median of ${rounds} rounds); ` +
+        `p99 < ${GOAL_P99_MS} ms at ${rate}/s — ${m.rateP99 < GOAL_P99_MS ? "met" : "MISSED"} (${ms(m.rateP99)})`,
     );
   }
-  return reportProblems(results.flatMap((r) => r.problems), 10);
+  return reportProblems(problems, 10);
 }
 
 runBench(main, async () => {

@@ -1,6 +1,6 @@
 import type { Knex } from "knex";
 import { Dialect, dialectOf, isUniqueViolation } from "../db/knex";
-import { commitIfHolds } from "../db/commit-if-holds";
+import { CommitLane, commitLane } from "../db/commit-if-holds";
 import type { JsonStatement } from "../db/json-statements";
 import {
   DeliveryRecord,
@@ -67,10 +67,11 @@ interface Pending {
  *
  * Group commit: a delivery that arrives while a transaction is running waits for the next one,
  * which takes every delivery waiting by then (up to `maxBatch`). Each is answered only after that
- * commit, so nothing acknowledged can be lost; an idle ledger starts at once, so a lone delivery
- * waits for nobody. One transaction per delivery was the bottleneck of the webhook path
- * (STACK.md pitfall 11). A batch whose step can plan statements is one round trip (commitPlanned);
- * any other, or one whose bet fails, is a knex transaction. When a batch fails, its deliveries are
+ * commit, so nothing acknowledged can be lost; an idle ledger starts once the current event-loop
+ * turn ends, so a lone delivery waits for nobody. One transaction per delivery was the bottleneck
+ * of the webhook path (STACK.md pitfall 11). A batch whose step can plan statements is one round
+ * trip (commitPlanned) on a connection kept for the burst (commitLane); any other, or one whose
+ * bet fails, is a knex transaction. When a batch fails, its deliveries are
  * applied again one by one, so one bad delivery fails alone.
  */
 export function createDeliveryLedger(db: Knex, now: () => Date, options: LedgerOptions = {}): DeliveryLedger {
@@ -80,19 +81,33 @@ export function createDeliveryLedger(db: Knex, now: () => Date, options: LedgerO
 
   async function drain(): Promise<void> {
     draining = true;
+    // One connection for the planned batches of a burst, given back when the burst ends.
+    const lane = commitLane(db);
     try {
-      while (waiting.length > 0) await commit(waiting.splice(0, maxBatch));
+      while (waiting.length > 0) {
+        // The rest of this turn's I/O first: deliveries whose requests are read in the same turn
+        // join the batch. Under load that makes batches larger, and Postgres's cost is mostly per
+        // batch; when idle the turn is over at once.
+        await new Promise((resolve) => setImmediate(resolve));
+        await commit(waiting.splice(0, maxBatch), lane);
+      }
     } finally {
+      await lane.release().catch(() => undefined);
       draining = false;
     }
   }
 
-  async function commit(batch: Pending[]): Promise<void> {
+  async function commit(batch: Pending[], lane: CommitLane): Promise<void> {
     const step = planned ? plannedStep(batch) : undefined;
     if (step) {
-      const outcomes = await commitPlanned(batch, step).catch(() => undefined);
-      if (outcomes) return batch.forEach((p, i) => p.resolve(outcomes[i]));
+      const outcomes = await commitPlanned(batch, step, lane).catch(() => undefined);
+      if (outcomes) {
+        batch.forEach((p, i) => p.resolve(outcomes[i]));
+        return lane.yieldToWaiters().catch(() => undefined);
+      }
     }
+    // knex takes a connection of its own: SQLite's pool has only the one the lane may hold.
+    await lane.release().catch(() => undefined);
     if (batch.length > 1) {
       try {
         const outcomes = await db.transaction((trx) => applyAll(trx, batch));
@@ -122,7 +137,7 @@ export function createDeliveryLedger(db: Knex, now: () => Date, options: LedgerO
    * (redeliveries are rare) and that the step's conditions hold; undefined, with nothing written,
    * when that does not hold, and the batch goes the way of any other.
    */
-  async function commitPlanned(batch: Pending[], step: BatchStep<unknown>): Promise<Outcome[] | undefined> {
+  async function commitPlanned(batch: Pending[], step: BatchStep<unknown>, lane: CommitLane): Promise<Outcome[] | undefined> {
     const dialect = dialectOf(db);
     const seen = new Set<string>();
     // A copy of a delivery later in the same batch is a duplicate of the first.
@@ -133,8 +148,7 @@ export function createDeliveryLedger(db: Knex, now: () => Date, options: LedgerO
     const planned = step.plan!(dialect, entries);
     if (!planned) return undefined;
     const deliveries = entries.map((e) => e.delivery);
-    const held = await commitIfHolds(
-      db,
+    const held = await lane.commit(
       [noneRecordedCondition(dialect, [...seen]), ...planned.conditions],
       [insertDeliveriesStatement(dialect, deliveries, now()), ...planned.writes],
     );

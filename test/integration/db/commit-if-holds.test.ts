@@ -1,7 +1,7 @@
 import { readdirSync, readlinkSync } from "node:fs";
 import { createKnex, dialectOf } from "../../../src/db/knex";
 import { migrateLatest } from "../../../src/db/migrate";
-import { commitIfHolds } from "../../../src/db/commit-if-holds";
+import { commitIfHolds, commitLane } from "../../../src/db/commit-if-holds";
 import { addRepositoriesStatement } from "../../../src/repositories/installation-repositories";
 import { findInstallation, noneDeletedCondition, addTombstone, upsertInstallationsStatement } from "../../../src/repositories/installations";
 import { listInstallationRepositories } from "../../../src/repositories/installation-repositories";
@@ -74,6 +74,48 @@ describeEachDatabase("commitIfHolds (the webhook hot path's one round trip)", ({
     expect(ok).toBe(true);
     expect((await findInstallation(db(), 7))?.account.login).toBe(login);
     expect(await listInstallationRepositories(db(), 7)).toEqual([repository]);
+  });
+});
+
+describeEachDatabase("commitLane (one connection for a burst of batches)", ({ db, database }) => {
+  const pool = () => db().client.pool as { numUsed(): number; numPendingAcquires(): number };
+  const deliveries = (ids: string[]) => [insertDeliveriesStatement(dialectOf(db()), ids.map((id) => delivery(id)), NOW)];
+
+  test("keeps one connection from one commit to the next, and gives it back when released", async () => {
+    const lane = commitLane(db());
+    expect(await lane.commit([], deliveries(["d-1"]))).toBe(true);
+    expect(pool().numUsed()).toBe(1);
+    expect(await lane.commit([], deliveries(["d-2"]))).toBe(true);
+    expect(pool().numUsed()).toBe(1);
+    await lane.release();
+    expect(pool().numUsed()).toBe(0);
+    expect(await countRows(db(), "webhook_deliveries")).toBe(2);
+  });
+
+  test("on a pool of one connection, gives it to a query that waits for it, and takes it again at the next commit", async () => {
+    const single = createKnex(database().config, { poolMax: 1 });
+    const lane = commitLane(single);
+    try {
+      await lane.commit([], [insertDeliveriesStatement(dialectOf(single), [delivery("d-1")], NOW)]);
+      // then() starts the query: a knex builder runs only when awaited.
+      const waiting = single("webhook_deliveries").count({ n: "*" }).then((rows) => rows);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect((single.client.pool as { numPendingAcquires(): number }).numPendingAcquires()).toBe(1);
+      await lane.yieldToWaiters();
+      expect(Number((await waiting)[0].n)).toBe(1);
+      expect(await lane.commit([], [insertDeliveriesStatement(dialectOf(single), [delivery("d-2")], NOW)])).toBe(true);
+      await lane.release();
+      expect(await countRows(single, "webhook_deliveries")).toBe(2);
+    } finally {
+      await lane.release();
+      await single.destroy();
+    }
+  });
+
+  test("gives its connection back when a commit fails", async () => {
+    const lane = commitLane(db());
+    await expect(lane.commit([], [addRepositoriesStatement(dialectOf(db()), [{ installationId: 999, repository: repositories(1)[0] }])])).rejects.toThrow();
+    expect(pool().numUsed()).toBe(0);
   });
 });
 

@@ -68,10 +68,14 @@ describeEachDatabase("delivery ledger group commit", ({ db }) => {
     let answered = 0;
     const transactions = await countTransactions(db(), async () => {
       let releaseFirst!: () => void;
+      let firstStarted!: () => void;
+      const running = new Promise<void>((resolve) => (firstStarted = resolve));
       const first = ledger(delivery("d-0"), async (trx) => {
+        firstStarted();
         await new Promise<void>((resolve) => (releaseFirst = resolve));
         await auditOnce("first")(trx);
       });
+      await running;
       const rest = Array.from({ length: 20 }, (_, i) => ledger(delivery(`d-${i + 1}`), auditOnce(`n${i}`)).then((o) => (answered++, o)));
       await new Promise((resolve) => setTimeout(resolve, 20));
       expect(answered).toBe(0); // nothing is answered before the transaction holding it commits

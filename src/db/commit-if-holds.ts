@@ -75,8 +75,20 @@ async function commitOnPostgres(client: PgClient, conditions: JsonStatement[], w
   const text = `WITH ${[`holds AS (SELECT ${holds} AS ok)`, ...guarded].join(",\n")}\nSELECT ok FROM holds`;
   const values = [JSON.stringify([...conditions, ...writes].map((s) => s.json))];
   // Named: Postgres parses and plans each distinct text once per connection.
-  const result = await client.query({ name: `octoplex-${createHash("sha1").update(text).digest("hex").slice(0, 16)}`, text, values });
+  const result = await client.query({ name: statementName(text), text, values });
   return result.rows[0].ok === true;
+}
+
+// The texts are few (one per combination of a step's statements), the batches many.
+const statementNames = new Map<string, string>();
+
+function statementName(text: string): string {
+  let name = statementNames.get(text);
+  if (!name) {
+    if (statementNames.size >= 1000) statementNames.clear();
+    statementNames.set(text, (name = `octoplex-${createHash("sha1").update(text).digest("hex").slice(0, 16)}`));
+  }
+  return name;
 }
 
 interface SqliteStatement {

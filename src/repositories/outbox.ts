@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import type { Knex } from "knex";
 import { Db, isPostgres } from "../db/knex";
 import { dbTime, parseJson, toDate, toDateOrNull, toNumber, toNumberOrNull } from "./rows";
@@ -23,6 +24,24 @@ export interface OutboxEvent {
 const TABLE = "outbox_events";
 // The first key of the two-key advisory locks taken per ordering key ("outb").
 const OUTBOX_LOCK_SPACE = 0x6f757462;
+
+/**
+ * A Standard Webhooks message id: `msg_`, then 32 hex digits, the time in milliseconds (12) and
+ * 80 random bits (20). Time first, so that new ids sort after the old ones and land at the right
+ * edge of the unique index: random ones land on any of its pages, and after a checkpoint each
+ * page first written again goes to the WAL whole (an installation deleted under 10,000 teams
+ * wrote ~20 MB of WAL for its events).
+ */
+export function newMessageId(at: Date): string {
+  return `msg_${at.getTime().toString(16).padStart(12, "0")}${randomBytes(10).toString("hex")}`;
+}
+
+/** newMessageId as SQL, one per row, at the moment the row is made. */
+function messageIdSql(db: Db): string {
+  return isPostgres(db)
+    ? "'msg_' || lpad(to_hex((extract(epoch from clock_timestamp()) * 1000)::bigint), 12, '0') || substr(md5(gen_random_uuid()::text), 1, 20)"
+    : "'msg_' || printf('%012x', cast((julianday('now') - 2440587.5) * 86400000 as integer)) || lower(hex(randomblob(10)))";
+}
 
 function mapRow(row: Record<string, unknown>): OutboxEvent {
   return {
@@ -93,7 +112,7 @@ export async function insertOutboxEventsForLinkedTeams(
   await lockOrderingKeys(db, `select 'team:' || team_id as k ${linkedTeams}`, [installationId]);
   // Each event's message id is made where its row is, and its payload is spliced around it and
   // the team id as text: cheaper for the database than building JSON 10,000 times.
-  const messageId = isPostgres(db) ? "'msg_' || replace(gen_random_uuid()::text, '-', '')" : "'msg_' || lower(hex(randomblob(16)))";
+  const messageId = messageIdSql(db);
   const rest = JSON.stringify(event.data).slice(1); // `"installationId":1,"reason":"…"}`, or `}`
   const head = `","type":${JSON.stringify(event.type)},"occurredAt":${JSON.stringify(event.occurredAt)},"data":{"teamId":`;
   const at = isPostgres(db) ? "?::timestamptz" : "?";
@@ -112,15 +131,16 @@ export async function insertOutboxEventsForLinkedTeams(
  * earlier one of the same team is still pending, so a team sees its events in order.
  */
 export async function listDeliverable(db: Db, now: Date, limit: number): Promise<OutboxEvent[]> {
+  // The status as a literal, as in the predicate of the indexes of pending events that serve both lookups.
   const rows = await db(TABLE)
-    .where({ status: "pending" })
+    .whereRaw("status = 'pending'")
     .andWhere("next_attempt_at", "<=", dbTime(now))
     .andWhere((q) => q.whereNull("locked_until").orWhere("locked_until", "<=", dbTime(now)))
     .whereNotExists(function earlier() {
       this.from(`${TABLE} as e`)
         .whereRaw("e.ordering_key = outbox_events.ordering_key")
         .andWhereRaw("e.id < outbox_events.id")
-        .andWhere("e.status", "pending");
+        .andWhereRaw("e.status = 'pending'");
     })
     .orderBy("id")
     .limit(limit);

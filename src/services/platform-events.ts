@@ -1,6 +1,5 @@
-import { randomUUID } from "node:crypto";
 import type { Db } from "../db/knex";
-import { insertOutboxEvents, insertOutboxEventsForLinkedTeams } from "../repositories/outbox";
+import { insertOutboxEvents, insertOutboxEventsForLinkedTeams, newMessageId } from "../repositories/outbox";
 
 export type PlatformEventType =
   | "team.installation.linked"
@@ -46,7 +45,7 @@ export function createEventRecorder({ now, retryForMs }: { now: () => Date; retr
       await insertOutboxEvents(
         db,
         events.map((e) => {
-          const messageId = `msg_${randomUUID().replace(/-/g, "")}`;
+          const messageId = newMessageId(at);
           return {
             messageId,
             type: e.type,

@@ -3,6 +3,7 @@ import * as initialSchema from "./20261125000000_initial_schema";
 import * as signIn from "./20261125010000_sign_in";
 import * as installationTokens from "./20261125020000_installation_tokens";
 import * as outbox from "./20261125030000_outbox";
+import * as outboxPendingIndexes from "./20261202000000_outbox_pending_indexes";
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -16,6 +17,7 @@ const migrations: Record<string, Migration> = {
   "20261125010000_sign_in": signIn,
   "20261125020000_installation_tokens": installationTokens,
   "20261125030000_outbox": outbox,
+  "20261202000000_outbox_pending_indexes": outboxPendingIndexes,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

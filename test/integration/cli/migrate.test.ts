@@ -6,7 +6,13 @@ import { databaseKinds, TABLES } from "../../helpers/databases";
 import { seedTeams } from "../../helpers/factories";
 
 // Every migration, oldest first, as the app lists them.
-const ALL = ["20261125000000_initial_schema", "20261125010000_sign_in", "20261125020000_installation_tokens", "20261125030000_outbox"];
+const ALL = [
+  "20261125000000_initial_schema",
+  "20261125010000_sign_in",
+  "20261125020000_installation_tokens",
+  "20261125030000_outbox",
+  "20261202000000_outbox_pending_indexes",
+];
 
 describe.each(databaseKinds())("octoplex migrate on %s", (kind) => {
   // Each test starts from a database no migration has touched.

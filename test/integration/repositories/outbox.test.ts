@@ -1,4 +1,6 @@
-import { insertOutboxEventsForLinkedTeams, listOutboxEvents } from "../../../src/repositories/outbox";
+import type { Knex } from "knex";
+import { isPostgres } from "../../../src/db/knex";
+import { insertOutboxEvents, insertOutboxEventsForLinkedTeams, listDeliverable, listOutboxEvents, newMessageId } from "../../../src/repositories/outbox";
 import { describeEachDatabase } from "../../helpers/databases";
 import { minutesAfterNow, NOW, seedInstallation, seedLinks, seedTeams } from "../../helpers/factories";
 
@@ -41,4 +43,60 @@ describeEachDatabase("outbox repository", ({ db }) => {
     const events = await listOutboxEvents(db());
     expect(events.map((e) => e.payload.data)).toEqual([{ teamId: team.id }]);
   });
+
+  test("message ids grow with time, whether made by the database or in the process, so new ones go to the end of their index", async () => {
+    await seedInstallation(db(), 1);
+    const teams = await seedTeams(db(), 3);
+    await seedLinks(db(), 1, teams);
+    const early = newMessageId(new Date(Date.now() - 60_000));
+    await insertOutboxEventsForLinkedTeams(db(), 1, { type: "installation.suspended", occurredAt, data: {} }, NOW, minutesAfterNow(60));
+    const late = newMessageId(new Date(Date.now() + 60_000));
+    await insertOutboxEvents(db(), [{ messageId: late, type: "installation.unsuspended", orderingKey: "installation:1", teamId: null, payload: {} }], NOW, minutesAfterNow(60));
+
+    const ids = (await listOutboxEvents(db())).map((e) => e.messageId);
+    expect(ids).toHaveLength(4);
+    for (const id of ids) expect(id).toMatch(/^msg_[0-9a-f]{32}$/);
+    expect(ids.every((id) => id > early && id <= late)).toBe(true);
+    // The first 12 digits are the time in milliseconds.
+    const made = parseInt(ids[0].slice(4, 16), 16);
+    expect(Math.abs(made - Date.now())).toBeLessThan(60_000);
+    expect(newMessageId(new Date(0x123456789ab)).slice(4, 16)).toBe("0123456789ab");
+  });
+
+  test("the dispatcher's query finds pending events through the indexes of pending events", async () => {
+    const plan = await explainWithoutScans(db(), (trx) => listDeliverable(trx, NOW, 10));
+    expect(plan).toMatch(/outbox_events_pending_next_attempt_at_index|outbox_events_pending_ordering_key_id_index/);
+    expect(plan).toMatch(/outbox_events_pending_ordering_key_id_index/);
+  });
+
+  test("the migration to indexes of pending events rolls back and forward again", async () => {
+    // down/up: the one newest migration (rollback would undo the whole batch the suite migrated in).
+    expect((await db().migrate.down())[1]).toEqual(["20261202000000_outbox_pending_indexes"]);
+    expect(await indexNames(db())).toEqual(expect.arrayContaining(["outbox_events_status_next_attempt_at_index", "outbox_events_ordering_key_id_index"]));
+    expect((await db().migrate.up())[1]).toEqual(["20261202000000_outbox_pending_indexes"]);
+    const names = await indexNames(db());
+    expect(names).toEqual(expect.arrayContaining(["outbox_events_pending_next_attempt_at_index", "outbox_events_pending_ordering_key_id_index"]));
+    expect(names).not.toContain("outbox_events_ordering_key_id_index");
+  });
 });
+
+/** The plan of the query `run` makes, with sequential scans ruled out where the database allows it (a test table is too small for an index to win on cost). */
+async function explainWithoutScans(db: Knex, run: (trx: Knex.Transaction) => Promise<unknown>): Promise<string> {
+  return db.transaction(async (trx) => {
+    let captured: { sql: string; bindings: readonly unknown[] } | undefined;
+    trx.on("query", (q: { sql: string; bindings: readonly unknown[] }) => void (captured ??= q));
+    await run(trx);
+    if (isPostgres(db)) {
+      await trx.raw("SET LOCAL enable_seqscan = off");
+      const rows = (await trx.raw(`EXPLAIN ${captured!.sql.replace(/\$\d+/g, "?")}`, captured!.bindings as Knex.RawBinding[])).rows as Array<{ "QUERY PLAN": string }>;
+      return rows.map((r) => r["QUERY PLAN"]).join("\n");
+    }
+    const rows = (await trx.raw(`EXPLAIN QUERY PLAN ${captured!.sql}`, captured!.bindings as Knex.RawBinding[])) as Array<{ detail: string }>;
+    return rows.map((r) => r.detail).join("\n");
+  });
+}
+
+async function indexNames(db: Knex): Promise<string[]> {
+  if (isPostgres(db)) return (await db.raw("SELECT indexname FROM pg_indexes WHERE tablename = 'outbox_events'")).rows.map((r: { indexname: string }) => r.indexname);
+  return (await db.raw("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'outbox_events'")).map((r: { name: string }) => r.name);
+}

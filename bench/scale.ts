@@ -29,7 +29,7 @@ import { createInstallationEvents } from "../src/services/installation-events";
 import { createEventRecorder, EVENT_RETRY_FOR_MS, EventRecorder, noEvents } from "../src/services/platform-events";
 import type { DatabaseKind, TestDatabase } from "../test/helpers/databases";
 import { createBenchDatabase, reportProblems, runBench } from "./harness";
-import { formatMs, p50p99 } from "./stats";
+import { formatMs, median, p50p99 } from "./stats";
 
 const { values: args } = parseArgs({
   options: {
@@ -154,18 +154,42 @@ async function time(samples: number, work: (i: number) => Promise<unknown>): Pro
 }
 
 /** The SQL a repository call sends (its first SELECT / DELETE), captured from knex's query event. */
-async function captureSql(db: Knex, work: () => Promise<unknown>, match: RegExp): Promise<{ sql: string; bindings: unknown[] }[]> {
-  const seen: { sql: string; bindings: unknown[] }[] = [];
-  const listener = (q: { sql: string; bindings?: unknown[] }) => {
-    if (match.test(q.sql)) seen.push({ sql: q.sql, bindings: q.bindings ?? [] });
+interface Captured {
+  sql: string;
+  bindings: unknown[];
+  /** From knex's query event to its response: the statement's round trip. */
+  ms: number;
+}
+
+async function captureSql(db: Knex, work: () => Promise<unknown>, match: RegExp): Promise<Captured[]> {
+  const seen: Captured[] = [];
+  const started = new Map<string, { at: number; captured?: Captured }>();
+  const onQuery = (q: { sql: string; bindings?: unknown[]; __knexQueryUid: string }) => {
+    const captured = match.test(q.sql) ? { sql: q.sql, bindings: q.bindings ?? [], ms: NaN } : undefined;
+    if (captured) seen.push(captured);
+    started.set(q.__knexQueryUid, { at: performance.now(), captured });
   };
-  db.on("query", listener);
+  const onResponse = (_response: unknown, q: { __knexQueryUid: string }) => {
+    const start = started.get(q.__knexQueryUid);
+    if (start?.captured) start.captured.ms = performance.now() - start.at;
+  };
+  db.on("query", onQuery).on("query-response", onResponse);
   try {
     await work();
   } finally {
-    db.off("query", listener);
+    db.off("query", onQuery).off("query-response", onResponse);
   }
   return seen;
+}
+
+/** The statements that took longest, each with its median round trip over the runs (the same statements in the same order each run). */
+function slowestStatements(runs: Captured[][], count: number): string[] {
+  const medians = runs[0].map((first, i) => ({ sql: first.sql, ms: median(runs.map((run) => run[i]?.ms ?? NaN)) }));
+  return medians
+    .filter((s) => !Number.isNaN(s.ms)) // BEGIN and COMMIT have no response event
+    .sort((a, b) => b.ms - a.ms)
+    .slice(0, count)
+    .map((s) => `${ms(s.ms).padStart(10)}  ${s.sql.replace(/\s+/g, " ").slice(0, 110)}…`);
 }
 
 /** The plan's lines, and the tables it reads without an index (full scans). */
@@ -221,15 +245,17 @@ async function runOn(kind: DatabaseKind): Promise<string[]> {
   const ledger = createDeliveryLedger(db, now);
   const withEvents: EventRecorder = createEventRecorder({ now, retryForMs: EVENT_RETRY_FOR_MS });
   const deleted: Record<"plain" | "outbox", number[]> = { plain: [], outbox: [] };
-  let deleteSql: { sql: string; bindings: unknown[] }[] = [];
+  let deleteSql: Captured[] = [];
+  const outboxRuns: Captured[][] = [];
   for (let installation = 1; installation <= HOT; installation++) {
     const variant = installation <= HOT / 2 ? "plain" : "outbox";
     const events = createInstallationEvents({ ledger, now, events: variant === "plain" ? noEvents : withEvents });
     const delivery = { id: randomUUID(), event: "installation", action: "deleted", installationId: installation };
     const t0 = performance.now();
-    const sql = await captureSql(db, () => events.deleted(delivery, installation), /team_installations/);
+    const sql = await captureSql(db, () => events.deleted(delivery, installation), /./);
     deleted[variant].push(performance.now() - t0);
-    if (installation === 1) deleteSql = sql;
+    if (installation === 1) deleteSql = sql.filter((q) => /team_installations/.test(q.sql));
+    if (variant === "outbox") outboxRuns.push(sql);
     const left = await listLinks(db, { installationId: installation });
     if (left.length) problems.push(`${label}: installation ${installation} still has ${left.length} link(s) after installation.deleted`);
   }
@@ -250,6 +276,8 @@ async function runOn(kind: DatabaseKind): Promise<string[]> {
   line(`an installation's ${HOT_TEAMS.toLocaleString("en")} teams: listLinks({ installationId }), ${hotTeams.length}`, hotTeams);
   line(`installation.deleted, ${HOT_TEAMS.toLocaleString("en")} teams, no platform events, ${deleted.plain.length}`, deleted.plain, `goal < ${GOAL_DELETED_MS} ms: ${Math.max(...deleted.plain) < GOAL_DELETED_MS ? "met" : "MISSED"} (max ${ms(Math.max(...deleted.plain))})`);
   line(`installation.deleted, ${HOT_TEAMS.toLocaleString("en")} teams, with outbox events, ${deleted.outbox.length}`, deleted.outbox, `goal < ${GOAL_DELETED_MS} ms: ${Math.max(...deleted.outbox) < GOAL_DELETED_MS ? "met" : "MISSED"} (max ${ms(Math.max(...deleted.outbox))})`);
+  console.log(`  where installation.deleted with outbox events spends its time (median round trip of its slowest statements):`);
+  for (const statement of slowestStatements(outboxRuns, 5)) console.log(`  ${statement}`);
 
   // The plans of the SQL those calls send.
   const plans: Array<[string, { sql: string; bindings: unknown[] }[]]> = [

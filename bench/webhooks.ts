@@ -1,4 +1,4 @@
-// npm run bench:webhooks [-- --rounds 5] [--duration 4] [--connections 10] [--rate 200] [--rate-duration 10]
+// npm run bench:webhooks [-- --rounds 7] [--duration 4] [--connections 10] [--rate 200] [--rate-duration 10]
 //                         [--only sqlite|postgres]
 //
 // Signed installation.created / installation_repositories.added deliveries (alternating, each with
@@ -39,7 +39,7 @@ import type { LoadRequest, LoadResult } from "./webhook-load";
 
 const { values: args } = parseArgs({
   options: {
-    rounds: { type: "string", default: "5" },
+    rounds: { type: "string", default: "7" },
     duration: { type: "string", default: "4" },
     warmup: { type: "string", default: "3" },
     connections: { type: "string", default: "10" },

@@ -30,6 +30,8 @@ const UNAVAILABLE_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIME
 export function isDatabaseUnavailable(error: unknown): boolean {
   const e = error as { name?: unknown; code?: unknown; message?: unknown; errors?: unknown } | null | undefined;
   if (!e || typeof e !== "object") return false;
+  // GitHub's errors (octokit's RequestError, whose `code` getter is deprecated) are not the database's.
+  if (e.name === "HttpError") return false;
   if (e.name === "KnexTimeoutError") return true;
   if (typeof e.code === "string" && (UNAVAILABLE_CODES.has(e.code) || /^08[0-9A-Z]{3}$/.test(e.code))) return true;
   // knex prefixes a failed query's message with its SQL: "ROLLBACK - Connection terminated unexpectedly".

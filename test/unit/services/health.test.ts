@@ -1,3 +1,4 @@
+import { RequestError } from "@octokit/request-error";
 import { isDatabaseUnavailable } from "../../../src/services/health";
 
 const withCode = (message: string, code: string) => Object.assign(new Error(message), { code });
@@ -25,7 +26,18 @@ describe("isDatabaseUnavailable", () => {
     ["an ordinary error", new TypeError("Cannot read properties of undefined (reading 'id')")],
     ["an aggregate with one query error among outages", new AggregateError([withCode("connect ECONNREFUSED", "ECONNREFUSED"), withCode("duplicate key", "23505")])],
     ["not an error at all", undefined],
+    ["GitHub answering 502", new RequestError("Bad Gateway", 502, { request: { method: "GET", url: "https://api.github.com/user", headers: {} } })],
   ])("is false for %s", (_what, error) => {
     expect(isDatabaseUnavailable(error)).toBe(false);
+  });
+
+  test("reads nothing deprecated of GitHub's errors (octokit warns on error.code)", () => {
+    const warn = jest.spyOn(console, "warn").mockImplementation(() => undefined);
+    try {
+      isDatabaseUnavailable(new RequestError("Bad Gateway", 502, { request: { method: "GET", url: "https://api.github.com/user", headers: {} } }));
+      expect(warn).not.toHaveBeenCalled();
+    } finally {
+      warn.mockRestore();
+    }
   });
 });

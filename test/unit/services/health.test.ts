@@ -4,6 +4,17 @@ import { isDatabaseUnavailable } from "../../../src/services/health";
 const withCode = (message: string, code: string) => Object.assign(new Error(message), { code });
 
 describe("isDatabaseUnavailable", () => {
+  // First in the file: octokit warns once per process.
+  test("reads nothing deprecated of GitHub's errors (octokit warns on error.code)", () => {
+    const warn = jest.spyOn(console, "warn").mockImplementation(() => undefined);
+    try {
+      isDatabaseUnavailable(new RequestError("Bad Gateway", 502, { request: { method: "GET", url: "https://api.github.com/user", headers: {} } }));
+      expect(warn).not.toHaveBeenCalled();
+    } finally {
+      warn.mockRestore();
+    }
+  });
+
   // What pg and knex threw in test/faults/postgres-restart.test.ts while Postgres stopped and started.
   test.each([
     ["a refused connection", withCode("connect ECONNREFUSED 127.0.0.1:5432", "ECONNREFUSED")],
@@ -31,13 +42,4 @@ describe("isDatabaseUnavailable", () => {
     expect(isDatabaseUnavailable(error)).toBe(false);
   });
 
-  test("reads nothing deprecated of GitHub's errors (octokit warns on error.code)", () => {
-    const warn = jest.spyOn(console, "warn").mockImplementation(() => undefined);
-    try {
-      isDatabaseUnavailable(new RequestError("Bad Gateway", 502, { request: { method: "GET", url: "https://api.github.com/user", headers: {} } }));
-      expect(warn).not.toHaveBeenCalled();
-    } finally {
-      warn.mockRestore();
-    }
-  });
 });

@@ -6,6 +6,7 @@
 // printed figures (stdout; stderr's progress lines are left out, its problems kept) with its exit
 // code and wall time. Exits 1 when any benchmark did.
 import { spawn } from "node:child_process";
+import { createHmac } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
@@ -58,8 +59,26 @@ async function postgresVersion(): Promise<string> {
   }
 }
 
+/**
+ * A fixed piece of CPU work (100,000 HMAC-SHA256), timed: the median of 5. This machine's speed
+ * drifts (the same work took 1.1 to 1.8 s within a minute), so the report says how fast it was
+ * before and after the benchmarks; the absolute figures (ms) move with it, the ratios much less.
+ */
+function speedProbe(): string {
+  const times: number[] = [];
+  for (let round = 0; round < 5; round++) {
+    const t0 = performance.now();
+    let sink = 0;
+    for (let i = 0; i < 100_000; i++) sink += createHmac("sha256", "probe").update(`message ${i}`).digest()[0];
+    times.push(performance.now() - t0 + (sink < 0 ? 1 : 0));
+  }
+  times.sort((a, b) => a - b);
+  return `${times[2].toFixed(0)} ms (of ${times.map((t) => t.toFixed(0)).join(", ")})`;
+}
+
 async function main(): Promise<number> {
   const started = new Date();
+  const probeBefore = speedProbe();
   const machine = [
     `- CPU: ${cpus()[0]?.model ?? "unknown"}, ${cpus().length} cores`,
     `- RAM: ${(totalmem() / 1024 ** 3).toFixed(1)} GiB`,
@@ -69,6 +88,7 @@ async function main(): Promise<number> {
   ];
   const runs: Run[] = [];
   for (const script of SCRIPTS) runs.push(await run(script));
+  const probeAfter = speedProbe();
 
   const md = [
     "# Benchmark results",
@@ -76,6 +96,7 @@ async function main(): Promise<number> {
     `Written by \`npm run bench\`; the benchmarks ran one after another on this machine (other work on the machine was not stopped).`,
     "",
     ...machine,
+    `- Speed probe (100,000 HMAC-SHA256 in one process, median of 5): ${probeBefore} before the benchmarks, ${probeAfter} after`,
     "",
     "| benchmark | exit | wall time |",
     "|---|---|---|",

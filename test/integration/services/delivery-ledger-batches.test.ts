@@ -121,6 +121,34 @@ describeEachDatabase("delivery ledger group commit", ({ db }) => {
     expect(await countRows(db(), "audit_events")).toBe(2);
   });
 
+  test("a stream of planned batches that never lets the queue empty still lets other queries of the pool through", async () => {
+    const events = createInstallationEvents({ ledger: createDeliveryLedger(db(), () => NOW), now: () => NOW, events: noEvents });
+    let next = 0;
+    let streaming = true;
+    // Each answered delivery queues the next at once: the ledger always has one waiting.
+    const deliverer = async () => {
+      while (streaming) {
+        const id = ++next;
+        await events.created(delivery(`d-${id}`, { installationId: id }), snapshot(id), []);
+      }
+    };
+    const deliverers = Array.from({ length: 10 }, deliverer);
+    try {
+      while (next < 50) await new Promise((resolve) => setImmediate(resolve));
+      // SQLite's pool has one connection, held by the ledger between its batches unless it gives it up.
+      const counted = await Promise.race([
+        db()("webhook_deliveries").count({ n: "*" }).then((rows) => Number(rows[0].n)),
+        new Promise<string>((resolve) => setTimeout(() => resolve("no connection within 2 s"), 2_000)),
+      ]);
+      expect(counted).toBeGreaterThan(0);
+      expect(streaming).toBe(true);
+    } finally {
+      streaming = false;
+      await Promise.all(deliverers);
+    }
+    expect(await countRows(db(), "webhook_deliveries")).toBe(next);
+  });
+
   test("a delivery that fails in a planned batch fails alone: the others are applied, nothing of it is written", async () => {
     const events = createInstallationEvents({ ledger: createDeliveryLedger(db(), () => NOW), now: () => NOW, events: noEvents });
     const broken = { ...snapshot(2), account: { id: 9002, login: null as unknown as string, type: "Organization", avatarUrl: null } };

@@ -45,7 +45,7 @@ export function createEventRecorder({ now, retryForMs }: { now: () => Date; retr
       await insertOutboxEvents(
         db,
         events.map((e) => {
-          const messageId = newMessageId(at);
+          const messageId = newMessageId();
           return {
             messageId,
             type: e.type,

@@ -4,27 +4,18 @@ import type { Client as PgClient } from "pg";
 import { JsonStatement, withJson } from "./json-statements";
 import { isPostgres } from "./knex";
 
-/**
- * Runs `writes` in one transaction and one round trip, on a raw connection of knex's pool, if
- * every `conditions` statement (a `SELECT <boolean>`) holds when it starts; false, having written
- * nothing, when one does not. That is the webhook hot path: each round trip waits for the event
- * loop, which under load is busy with the next deliveries, so round trips, not statements, set
- * the pace of a batch (STACK.md pitfall 11).
- *
- * On Postgres the writes are one statement (data-modifying CTEs): they must not touch a row
- * another of them touches, as they run on one snapshot in no set order. An error rolls back all.
- */
-export async function commitIfHolds(db: Knex, conditions: JsonStatement[], writes: JsonStatement[]): Promise<boolean> {
-  const lane = commitLane(db);
-  try {
-    return await lane.commit(conditions, writes);
-  } finally {
-    await lane.release();
-  }
-}
-
-/** commitIfHolds for one batch after another, on a connection kept between them (see commitLane). */
+/** Batches committed one after another, on a connection kept between them (see commitLane). */
 export interface CommitLane {
+  /**
+   * Runs `writes` in one transaction and one round trip, if every `conditions` statement (a
+   * `SELECT <boolean>`) holds when it starts; false, having written nothing, when one does not.
+   * That is the webhook hot path: each round trip waits for the event loop, which under load is
+   * busy with the next deliveries, so round trips, not statements, set the pace of a batch
+   * (STACK.md pitfall 11).
+   *
+   * On Postgres the writes are one statement (data-modifying CTEs): they must not touch a row
+   * another of them touches, as they run on one snapshot in no set order. An error rolls back all.
+   */
   commit(conditions: JsonStatement[], writes: JsonStatement[]): Promise<boolean>;
   /** Gives the connection back to the pool, if one is held. */
   release(): Promise<void>;

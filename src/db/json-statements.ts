@@ -43,7 +43,7 @@ export function jsonColumnIn(dialect: Dialect, column: string, type: JsonColumnT
 
 /**
  * `SELECT NOT EXISTS` a row of `table` whose `column` is in the JSON rows: a condition for
- * commitIfHolds. On Postgres each JSON row is looked up on its own (LATERAL … LIMIT 1), so the
+ * a commit lane (db/commit-if-holds.ts). On Postgres each JSON row is looked up on its own (LATERAL … LIMIT 1), so the
  * lookup takes the index whatever the statistics say; webhook_deliveries, always growing, is
  * otherwise scanned whole.
  */

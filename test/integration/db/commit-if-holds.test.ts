@@ -1,7 +1,9 @@
 import { readdirSync, readlinkSync } from "node:fs";
 import { createKnex, dialectOf } from "../../../src/db/knex";
 import { migrateLatest } from "../../../src/db/migrate";
-import { commitIfHolds, commitLane } from "../../../src/db/commit-if-holds";
+import type { Knex } from "knex";
+import { commitLane } from "../../../src/db/commit-if-holds";
+import type { JsonStatement } from "../../../src/db/json-statements";
 import { addRepositoriesStatement } from "../../../src/repositories/installation-repositories";
 import { findInstallation, noneDeletedCondition, addTombstone, upsertInstallationsStatement } from "../../../src/repositories/installations";
 import { listInstallationRepositories } from "../../../src/repositories/installation-repositories";
@@ -9,7 +11,17 @@ import { hasDelivery, insertDeliveriesStatement, noneRecordedCondition, recordDe
 import { createTestDatabase, describeEachDatabase } from "../../helpers/databases";
 import { countRows, delivery, NOW, repositories, snapshot } from "../../helpers/factories";
 
-describeEachDatabase("commitIfHolds (the webhook hot path's one round trip)", ({ db }) => {
+/** One commit on a lane of its own, given back after. */
+async function commitIfHolds(db: Knex, conditions: JsonStatement[], writes: JsonStatement[]): Promise<boolean> {
+  const lane = commitLane(db);
+  try {
+    return await lane.commit(conditions, writes);
+  } finally {
+    await lane.release();
+  }
+}
+
+describeEachDatabase("a lane's commit if its conditions hold (the webhook hot path's one round trip)", ({ db }) => {
   const batch = (ids: number[]) => {
     const d = dialectOf(db());
     return {

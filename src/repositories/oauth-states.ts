@@ -38,9 +38,9 @@ export async function consumeOAuthState(
   now: Date,
   githubUserId?: number,
 ): Promise<Pick<OAuthState, "returnTo" | "teamId" | "githubUserId"> | undefined> {
-  const used = await liveState(db, stateHash, purpose, now)
-    .modify((q) => void (githubUserId === undefined ? q : q.andWhere("github_user_id", githubUserId)))
-    .update({ used_at: dbTime(now) });
+  const live = liveState(db, stateHash, purpose, now);
+  if (githubUserId !== undefined) live.andWhere("github_user_id", githubUserId);
+  const used = await live.update({ used_at: dbTime(now) });
   if (used !== 1) return undefined;
   const row = await db("oauth_states").where({ state_hash: stateHash }).first();
   return { returnTo: row.return_to, teamId: toNumberOrNull(row.team_id), githubUserId: toNumberOrNull(row.github_user_id) };

@@ -48,9 +48,10 @@ export function createOAuthStates({ db, secret, now }: { db: Knex; secret: strin
      */
     async consumeAs(purpose: StatePurpose, state: string, githubUserId: number): Promise<IssuedState | "another_user" | undefined> {
       if (!verified(purpose, state)) return undefined;
-      const issued = await consumeOAuthState(db, sha256(state), purpose, now(), githubUserId);
+      const hash = sha256(state);
+      const issued = await consumeOAuthState(db, hash, purpose, now(), githubUserId);
       if (issued) return issued;
-      return (await isLiveOAuthState(db, sha256(state), purpose, now())) ? "another_user" : undefined;
+      return (await isLiveOAuthState(db, hash, purpose, now())) ? "another_user" : undefined;
     },
   };
 }

@@ -61,7 +61,7 @@ async function postgresVersion(): Promise<string> {
 
 /**
  * A fixed piece of CPU work (100,000 HMAC-SHA256), timed: the median of 5. This machine's speed
- * drifts (the same work took 1.1 to 1.8 s within a minute), so the report says how fast it was
+ * drifts (the same work took 405 to 568 ms within an hour), so the report says how fast it was
  * before and after the benchmarks; the absolute figures (ms) move with it, the ratios much less.
  */
 function speedProbe(): string {

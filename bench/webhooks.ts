@@ -200,8 +200,11 @@ async function checkRecorded(targets: Target[]): Promise<void> {
   }
 }
 
+/** The target's deliveries/s: the median of its rounds. */
+const perSecondOf = (m: Measured) => median(m.rounds.map((r) => r.perSecond));
+
 function describe(m: Measured): string {
-  const perSecond = median(m.rounds.map((r) => r.perSecond));
+  const perSecond = perSecondOf(m);
   const [p50, p99] = p50p99(m.rounds.flatMap((r) => r.latenciesMs));
   const loop = median(m.rounds.map((r) => r.loop));
   const of = (pick: (r: Round) => number) => median(m.rounds.map(pick)).toFixed(2);
@@ -247,7 +250,7 @@ async function main(): Promise<number> {
   for (const m of results) {
     const each = ratios(m, base);
     console.log(
-      `  ${m.target.name.padEnd(38)} ${columns([median(m.rounds.map((r) => r.perSecond)).toFixed(0), `${median(each).toFixed(2)}×`, ms(m.rateP50), ms(m.rateP99)], 11)}  ${each.map((x) => x.toFixed(2)).join(" ")}`,
+      `  ${m.target.name.padEnd(38)} ${columns([perSecondOf(m).toFixed(0), `${median(each).toFixed(2)}×`, ms(m.rateP50), ms(m.rateP99)], 11)}  ${each.map((x) => x.toFixed(2)).join(" ")}`,
     );
   }
   console.log("");

@@ -1,4 +1,4 @@
-// npm run bench:scale [-- --teams 100000] [--installations 20000] [--links 500000] [--samples 1000] [--sqlite-only]
+// npm run bench:scale [-- --teams 100000] [--installations 20000] [--links 500000] [--samples 1000] [--only sqlite|postgres]
 //
 // Seeds a fresh, migrated database (SQLite file in a temp dir; a Postgres database of its own,
 // dropped afterwards) with `teams` teams, `installations` installations and `links` team links
@@ -37,6 +37,7 @@ const { values: args } = parseArgs({
     installations: { type: "string", default: "20000" },
     links: { type: "string", default: "500000" },
     samples: { type: "string", default: "1000" },
+    only: { type: "string" },
     "sqlite-only": { type: "boolean", default: false },
   },
 });
@@ -44,7 +45,9 @@ const TEAMS = Number(args.teams);
 const INSTALLATIONS = Number(args.installations);
 const LINKS = Number(args.links);
 const SAMPLES = Number(args.samples);
-const kinds: DatabaseKind[] = args["sqlite-only"] ? ["sqlite"] : ["sqlite", "postgres"];
+const only = args["sqlite-only"] ? "sqlite" : args.only;
+const kinds = (["sqlite", "postgres"] as const).filter((k) => !only || only === k);
+if (kinds.length === 0) throw new Error(`--only takes sqlite or postgres, not ${only}`);
 
 /** Installations 1..HOT each linked to HOT_TEAMS teams: the ones deleted (half without, half with the outbox). */
 const HOT = Math.min(10, Math.max(2, Math.floor(INSTALLATIONS / 10)));
@@ -210,7 +213,7 @@ async function explain(db: Knex, sql: string, bindings: unknown[]): Promise<{ li
 
 async function runOn(kind: DatabaseKind): Promise<string[]> {
   const problems: string[] = [];
-  const database = await createBenchDatabase(kind, "use --sqlite-only, or set TEST_DATABASE_URL");
+  const database = await createBenchDatabase(kind, "use --only sqlite, or set TEST_DATABASE_URL");
   databases.push(database);
   const db = createKnex(database.config);
   knexes.push(db);

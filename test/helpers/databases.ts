@@ -85,7 +85,7 @@ export async function truncateAll(db: Knex): Promise<void> {
  * Runs a describe block once per database: SQLite always, Postgres when the global setup found
  * it. Each run gets a fresh, migrated database; tables are emptied before every test.
  */
-export function describeEachDatabase(title: string, body: (ctx: { db: () => Knex; database: () => TestDatabase }) => void): void {
+export function describeEachDatabase(title: string, body: (ctx: { db: () => Knex; database: () => TestDatabase; kind: DatabaseKind }) => void): void {
   describe.each(databaseKinds())(`${title} on %s`, (kind) => {
     let database: TestDatabase;
     let db: Knex;
@@ -99,6 +99,6 @@ export function describeEachDatabase(title: string, body: (ctx: { db: () => Knex
       await db?.destroy();
       await database?.drop();
     });
-    body({ db: () => db, database: () => database });
+    body({ db: () => db, database: () => database, kind });
   });
 }

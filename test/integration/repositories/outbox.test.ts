@@ -1,10 +1,19 @@
 import type { Knex } from "knex";
 import { isPostgres } from "../../../src/db/knex";
-import { insertOutboxEvents, insertOutboxEventsForLinkedTeams, listDeliverable, listOutboxEvents, newMessageId } from "../../../src/repositories/outbox";
+import {
+  insertOutboxEvents,
+  insertOutboxEventsForLinkedTeams,
+  listDeliverable,
+  listOutboxEvents,
+  newMessageId,
+  ORDERING_LOCK_STRIPES,
+} from "../../../src/repositories/outbox";
 import { describeEachDatabase } from "../../helpers/databases";
 import { minutesAfterNow, NOW, seedInstallation, seedLinks, seedTeams } from "../../helpers/factories";
 
-describeEachDatabase("outbox repository", ({ db }) => {
+describeEachDatabase("outbox repository", ({ db, kind }) => {
+  // What only Postgres has: concurrent writers and advisory locks.
+  const onPostgres = kind === "postgres" ? test : test.skip;
   const occurredAt = "2026-11-20T12:00:00.000Z";
 
   test("insertOutboxEventsForLinkedTeams writes one pending event per linked team, in team order, each payload valid JSON naming its own message id", async () => {
@@ -44,18 +53,58 @@ describeEachDatabase("outbox repository", ({ db }) => {
     expect(events.map((e) => e.payload.data)).toEqual([{ teamId: team.id }]);
   });
 
-  test("message ids are distinct: 500 events of one statement and 500 made in the process", async () => {
+  test("message ids are distinct: two statements' 500 events for the same teams and 500 made in the process", async () => {
     await seedInstallation(db(), 1);
     const teams = await seedTeams(db(), 500);
     await seedLinks(db(), 1, teams);
     await insertOutboxEventsForLinkedTeams(db(), 1, { type: "installation.suspended", occurredAt, data: {} }, NOW, minutesAfterNow(60));
+    await insertOutboxEventsForLinkedTeams(db(), 1, { type: "installation.unsuspended", occurredAt, data: {} }, NOW, minutesAfterNow(60));
     const made = Array.from({ length: 500 }, () => ({ messageId: newMessageId(), type: "installation.unsuspended", orderingKey: "installation:1", teamId: null, payload: {} }));
     await insertOutboxEvents(db(), made, NOW, minutesAfterNow(60));
 
     const ids = (await listOutboxEvents(db())).map((e) => e.messageId);
-    expect(ids).toHaveLength(1_000);
+    expect(ids).toHaveLength(1_500);
     for (const id of ids) expect(id).toMatch(/^msg_[0-9a-f]{32}$/);
-    expect(new Set(ids).size).toBe(1_000);
+    expect(new Set(ids).size).toBe(1_500);
+  });
+
+  onPostgres("events for 300 teams hold at most ORDERING_LOCK_STRIPES advisory locks until commit (Postgres)", async () => {
+    await seedInstallation(db(), 1);
+    await seedLinks(db(), 1, await seedTeams(db(), 300));
+    const held = await db().transaction(async (trx) => {
+      await insertOutboxEventsForLinkedTeams(trx, 1, { type: "installation.suspended", occurredAt, data: {} }, NOW, minutesAfterNow(60));
+      const one = [{ messageId: newMessageId(), type: "installation.unsuspended", orderingKey: "installation:1", teamId: null, payload: {} }];
+      await insertOutboxEvents(trx, one, NOW, minutesAfterNow(60));
+      return Number((await trx.raw("select count(*) as n from pg_locks where locktype = 'advisory' and pid = pg_backend_pid()")).rows[0].n);
+    });
+    expect(held).toBeGreaterThan(0);
+    expect(held).toBeLessThanOrEqual(ORDERING_LOCK_STRIPES);
+  });
+
+  onPostgres("a second writer of a team's events waits for the first to commit, so the team's ids follow commit order (Postgres)", async () => {
+    const event = (type: string) => [{ messageId: newMessageId(), type, orderingKey: "team:7", teamId: null, payload: {} }];
+    const order: string[] = [];
+    let releaseFirst!: () => void;
+    const firstMayCommit = new Promise<void>((resolve) => (releaseFirst = resolve));
+    let firstWrote!: () => void;
+    const firstHasWritten = new Promise<void>((resolve) => (firstWrote = resolve));
+    const first = db().transaction(async (trx) => {
+      await insertOutboxEvents(trx, event("first"), NOW, minutesAfterNow(60));
+      firstWrote();
+      await firstMayCommit;
+      order.push("first commits");
+    });
+    await firstHasWritten;
+    const second = db().transaction(async (trx) => {
+      await insertOutboxEvents(trx, event("second"), NOW, minutesAfterNow(60));
+      order.push("second wrote");
+    });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    releaseFirst();
+    await Promise.all([first, second]);
+
+    expect(order).toEqual(["first commits", "second wrote"]);
+    expect((await listOutboxEvents(db())).map((e) => e.type)).toEqual(["first", "second"]);
   });
 
   test("the dispatcher's query finds pending events through the indexes of pending events", async () => {

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import type { Knex } from "knex";
 import { Client } from "pg";
 import type { Config } from "../../src/config";
-import { createKnex } from "../../src/db/knex";
+import { createKnex, isPostgres } from "../../src/db/knex";
 import { migrateLatest } from "../../src/db/migrate";
 import { ADMIN_POSTGRES_URL, POSTGRES_AVAILABLE_ENV } from "./postgres-url";
 
@@ -76,6 +76,11 @@ export const TABLES = [
   "installation_tombstones",
   "installations",
 ];
+
+export async function indexNames(db: Knex, table: string): Promise<string[]> {
+  if (isPostgres(db)) return (await db.raw("SELECT indexname FROM pg_indexes WHERE tablename = ?", [table])).rows.map((r: { indexname: string }) => r.indexname);
+  return (await db.raw("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ?", [table])).map((r: { name: string }) => r.name);
+}
 
 export async function truncateAll(db: Knex): Promise<void> {
   for (const table of TABLES) await db(table).delete();

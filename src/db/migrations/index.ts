@@ -4,6 +4,7 @@ import * as signIn from "./20261125010000_sign_in";
 import * as installationTokens from "./20261125020000_installation_tokens";
 import * as outbox from "./20261125030000_outbox";
 import * as outboxPendingIndexes from "./20261202000000_outbox_pending_indexes";
+import * as auditEventsByTeamOnly from "./20261202010000_audit_events_by_team_only";
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -18,6 +19,7 @@ const migrations: Record<string, Migration> = {
   "20261125020000_installation_tokens": installationTokens,
   "20261125030000_outbox": outbox,
   "20261202000000_outbox_pending_indexes": outboxPendingIndexes,
+  "20261202010000_audit_events_by_team_only": auditEventsByTeamOnly,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

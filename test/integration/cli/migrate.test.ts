@@ -12,6 +12,7 @@ const ALL = [
   "20261125020000_installation_tokens",
   "20261125030000_outbox",
   "20261202000000_outbox_pending_indexes",
+  "20261202010000_audit_events_by_team_only",
 ];
 
 describe.each(databaseKinds())("octoplex migrate on %s", (kind) => {

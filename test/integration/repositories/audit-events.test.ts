@@ -1,5 +1,5 @@
 import { appendAuditEvents, appendAuditEventsForLinkedTeams, listAuditEvents } from "../../../src/repositories/audit-events";
-import { describeEachDatabase } from "../../helpers/databases";
+import { describeEachDatabase, indexNames } from "../../helpers/databases";
 import { auditEvent, countRows, minutesAfterNow, NOW, seedInstallation, seedLinks, seedTeams } from "../../helpers/factories";
 
 describeEachDatabase("audit events repository", ({ db }) => {
@@ -99,5 +99,17 @@ describeEachDatabase("audit events repository", ({ db }) => {
     });
     expect(linked.createdAt).toBeInstanceOf(Date);
     expect(withoutData).toMatchObject({ teamId: null, installationId: null, actor: { type: "system", id: null }, data: {} });
+  });
+
+  test("the audit trail is indexed by team, not by installation, and that migration rolls back and forward again", async () => {
+    const byInstallation = (names: string[]) => names.filter((n) => /installation_id/.test(n));
+    expect(byInstallation(await indexNames(db(), "audit_events"))).toEqual([]);
+    expect(await indexNames(db(), "audit_events")).toContain("audit_events_team_id_id_index");
+
+    const name = "20261202010000_audit_events_by_team_only";
+    expect((await db().migrate.down({ name }))[1]).toEqual([name]);
+    expect(byInstallation(await indexNames(db(), "audit_events"))).toEqual(["audit_events_installation_id_index"]);
+    expect((await db().migrate.up({ name }))[1]).toEqual([name]);
+    expect(byInstallation(await indexNames(db(), "audit_events"))).toEqual([]);
   });
 });

@@ -8,7 +8,7 @@ import {
   newMessageId,
   ORDERING_LOCK_STRIPES,
 } from "../../../src/repositories/outbox";
-import { describeEachDatabase } from "../../helpers/databases";
+import { describeEachDatabase, indexNames } from "../../helpers/databases";
 import { minutesAfterNow, NOW, seedInstallation, seedLinks, seedTeams } from "../../helpers/factories";
 
 describeEachDatabase("outbox repository", ({ db, kind }) => {
@@ -115,11 +115,11 @@ describeEachDatabase("outbox repository", ({ db, kind }) => {
   });
 
   test("the migration to indexes of pending events rolls back and forward again", async () => {
-    // down/up: the one newest migration (rollback would undo the whole batch the suite migrated in).
-    expect((await db().migrate.down())[1]).toEqual(["20261202000000_outbox_pending_indexes"]);
-    expect(await indexNames(db())).toEqual(expect.arrayContaining(["outbox_events_status_next_attempt_at_index", "outbox_events_ordering_key_id_index", "outbox_events_message_id_unique"]));
-    expect((await db().migrate.up())[1]).toEqual(["20261202000000_outbox_pending_indexes"]);
-    const names = await indexNames(db());
+    // down/up by name: rollback would undo the whole batch the suite migrated in.
+    expect((await db().migrate.down({ name: "20261202000000_outbox_pending_indexes" }))[1]).toEqual(["20261202000000_outbox_pending_indexes"]);
+    expect(await indexNames(db(), "outbox_events")).toEqual(expect.arrayContaining(["outbox_events_status_next_attempt_at_index", "outbox_events_ordering_key_id_index", "outbox_events_message_id_unique"]));
+    expect((await db().migrate.up({ name: "20261202000000_outbox_pending_indexes" }))[1]).toEqual(["20261202000000_outbox_pending_indexes"]);
+    const names = await indexNames(db(), "outbox_events");
     expect(names).toEqual(expect.arrayContaining(["outbox_events_pending_next_attempt_at_index", "outbox_events_pending_ordering_key_id_index"]));
     expect(names).not.toContain("outbox_events_ordering_key_id_index");
     expect(names).not.toContain("outbox_events_message_id_unique");
@@ -140,9 +140,4 @@ async function explainWithoutScans(db: Knex, run: (trx: Knex.Transaction) => Pro
     const rows = (await trx.raw(`EXPLAIN QUERY PLAN ${captured!.sql}`, captured!.bindings as Knex.RawBinding[])) as Array<{ detail: string }>;
     return rows.map((r) => r.detail).join("\n");
   });
-}
-
-async function indexNames(db: Knex): Promise<string[]> {
-  if (isPostgres(db)) return (await db.raw("SELECT indexname FROM pg_indexes WHERE tablename = 'outbox_events'")).rows.map((r: { indexname: string }) => r.indexname);
-  return (await db.raw("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'outbox_events'")).map((r: { name: string }) => r.name);
 }

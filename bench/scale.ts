@@ -4,12 +4,14 @@
 // dropped afterwards) with `teams` teams, `installations` installations and `links` team links
 // (batched multi-row inserts in transactions, progress on stderr). 10 of the installations are
 // each linked to 10,000 teams (fewer when there are fewer teams); the other links spread evenly.
+// It also seeds a history of 2 delivered platform events per team.
 // Then measures, through the repository functions and the real service:
 //   - a team's links: listTeamLinksWithInstallations (the connect page) and listLinks({ teamId });
 //   - the teams of an installation: listLinks({ installationId }), and of one with 10,000 teams;
 //   - installation.deleted of an installation linked to 10,000 teams: createInstallationEvents(...)
 //     .deleted (ledger + removeInstallation in one transaction: links, row, tokens, tombstone, one
 //     audit event per team), without and with the platform-event outbox (one event per team);
+//   - the dispatcher's poll for the next 100 events, with the deletions' events pending;
 // with the baseline of a primary-key lookup (findTeam) measured in the same run. Prints p50/p99,
 // the goals (a team's links p99 < 5 ms; deleted < 250 ms) and each query's plan (EXPLAIN QUERY
 // PLAN on SQLite, EXPLAIN on Postgres), saying whether every table it reads is reached by an index.
@@ -23,6 +25,7 @@ import type { Knex } from "knex";
 import { createKnex, isPostgres } from "../src/db/knex";
 import { migrateLatest } from "../src/db/migrate";
 import { listLinks, listTeamLinksWithInstallations } from "../src/repositories/links";
+import { listDeliverable } from "../src/repositories/outbox";
 import { findTeam } from "../src/repositories/teams";
 import { createDeliveryLedger } from "../src/services/delivery-ledger";
 import { createInstallationEvents } from "../src/services/installation-events";
@@ -52,6 +55,8 @@ if (kinds.length === 0) throw new Error(`--only takes sqlite or postgres, not ${
 /** Installations 1..HOT each linked to HOT_TEAMS teams: the ones deleted (half without, half with the outbox). */
 const HOT = Math.min(10, Math.max(2, Math.floor(INSTALLATIONS / 10)));
 const HOT_TEAMS = Math.min(10_000, TEAMS);
+/** Delivered platform events seeded before the deletions write theirs. */
+const HISTORY = 2 * TEAMS;
 const GOAL_TEAM_LINKS_P99_MS = 5;
 const GOAL_DELETED_MS = 250;
 const ms = formatMs(2);
@@ -135,6 +140,20 @@ async function seed(db: Knex): Promise<void> {
     const [team, installation] = linkAt(i);
     return { team_id: team, installation_id: installation, linked_by: null, linked_at: new Date(Date.parse(at) + (i % 86_400) * 1000).toISOString() };
   });
+  // A platform's history of delivered events, which the dispatcher must not wade through.
+  await seedTable(db, "outbox_events", HISTORY, 500, (i) => ({
+    message_id: `msg_${i.toString(16).padStart(32, "0")}`,
+    type: "team.installation.linked",
+    ordering_key: `team:${(i % TEAMS) + 1}`,
+    team_id: (i % TEAMS) + 1,
+    payload: `{"data":{"teamId":${(i % TEAMS) + 1},"installationId":${HOT + 1 + (i % (INSTALLATIONS - HOT))}}}`,
+    status: "delivered",
+    attempts: 1,
+    next_attempt_at: at,
+    give_up_at: at,
+    created_at: at,
+    delivered_at: at,
+  }));
   if (isPostgres(db)) {
     // Explicit ids: move the sequence past them, as a real history would have.
     await db.raw(`SELECT setval(pg_get_serial_sequence('teams', 'id'), ?)`, [TEAMS]);
@@ -262,6 +281,8 @@ async function runOn(kind: DatabaseKind): Promise<string[]> {
     const left = await listLinks(db, { installationId: installation });
     if (left.length) problems.push(`${label}: installation ${installation} still has ${left.length} link(s) after installation.deleted`);
   }
+  const pending = Number((await db("outbox_events").where({ status: "pending" }).count({ n: "*" }))[0].n);
+  const dispatcherPolls = await time(Math.min(200, SAMPLES), () => listDeliverable(db, new Date(), 100));
   const audit = Number((await db("audit_events").count({ n: "*" }))[0].n);
   if (audit !== HOT * HOT_TEAMS) problems.push(`${label}: ${audit} audit events after deleting ${HOT} installations, expected ${HOT * HOT_TEAMS}`);
 
@@ -279,6 +300,7 @@ async function runOn(kind: DatabaseKind): Promise<string[]> {
   line(`an installation's ${HOT_TEAMS.toLocaleString("en")} teams: listLinks({ installationId }), ${hotTeams.length}`, hotTeams);
   line(`installation.deleted, ${HOT_TEAMS.toLocaleString("en")} teams, no platform events, ${deleted.plain.length}`, deleted.plain, `goal < ${GOAL_DELETED_MS} ms: ${Math.max(...deleted.plain) < GOAL_DELETED_MS ? "met" : "MISSED"} (max ${ms(Math.max(...deleted.plain))})`);
   line(`installation.deleted, ${HOT_TEAMS.toLocaleString("en")} teams, with outbox events, ${deleted.outbox.length}`, deleted.outbox, `goal < ${GOAL_DELETED_MS} ms: ${Math.max(...deleted.outbox) < GOAL_DELETED_MS ? "met" : "MISSED"} (max ${ms(Math.max(...deleted.outbox))})`);
+  line(`the dispatcher's next 100 of ${pending.toLocaleString("en")} pending events behind ${HISTORY.toLocaleString("en")} delivered, ${dispatcherPolls.length}`, dispatcherPolls);
   console.log(`  where installation.deleted with outbox events spends its time (median round trip of its slowest statements):`);
   for (const statement of slowestStatements(outboxRuns, 5)) console.log(`  ${statement}`);
 
@@ -288,6 +310,7 @@ async function runOn(kind: DatabaseKind): Promise<string[]> {
     ["a team's links (listLinks by teamId)", await captureSql(db, () => listLinks(db, { teamId: teamIds[0] }), /./)],
     ["an installation's teams (listLinks by installationId)", await captureSql(db, () => listLinks(db, { installationId: installationIds[0] }), /./)],
     ["installation.deleted: its statements on team_installations", deleteSql],
+    ["the dispatcher's next events (listDeliverable)", await captureSql(db, () => listDeliverable(db, new Date(), 100), /./)],
   ];
   console.log("");
   console.log(`  query plans (${isPostgres(db) ? "EXPLAIN" : "EXPLAIN QUERY PLAN"}):`);

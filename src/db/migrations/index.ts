@@ -5,6 +5,7 @@ import * as installationTokens from "./20261125020000_installation_tokens";
 import * as outbox from "./20261125030000_outbox";
 import * as outboxPendingIndexes from "./20261202000000_outbox_pending_indexes";
 import * as auditEventsByTeamOnly from "./20261202010000_audit_events_by_team_only";
+import * as outboxPendingById from "./20261202020000_outbox_pending_by_id";
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -20,6 +21,7 @@ const migrations: Record<string, Migration> = {
   "20261125030000_outbox": outbox,
   "20261202000000_outbox_pending_indexes": outboxPendingIndexes,
   "20261202010000_audit_events_by_team_only": auditEventsByTeamOnly,
+  "20261202020000_outbox_pending_by_id": outboxPendingById,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -13,6 +13,7 @@ const ALL = [
   "20261125030000_outbox",
   "20261202000000_outbox_pending_indexes",
   "20261202010000_audit_events_by_team_only",
+  "20261202020000_outbox_pending_by_id",
 ];
 
 describe.each(databaseKinds())("octoplex migrate on %s", (kind) => {

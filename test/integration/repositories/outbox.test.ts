@@ -109,35 +109,56 @@ describeEachDatabase("outbox repository", ({ db, kind }) => {
 
   test("the dispatcher's query finds pending events through the indexes of pending events", async () => {
     const plan = await explainWithoutScans(db(), (trx) => listDeliverable(trx, NOW, 10));
-    expect(plan).toMatch(/outbox_events_pending_(next_attempt_at|ordering_key_id)_index/);
+    expect(plan).toMatch(/outbox_events_pending_(id|ordering_key_id)_index/);
     // No read of the whole table, for the events or for the earlier ones of their ordering key.
     expect(plan).not.toMatch(/Seq Scan|^\s*SCAN \w+\s*$/m);
   });
 
-  test("the migration to indexes of pending events rolls back and forward again", async () => {
-    // down/up by name: rollback would undo the whole batch the suite migrated in.
-    expect((await db().migrate.down({ name: "20261202000000_outbox_pending_indexes" }))[1]).toEqual(["20261202000000_outbox_pending_indexes"]);
+  test("behind 20,000 delivered events the dispatcher reads the first pending ones in id order from the index of pending events by id", async () => {
+    const events = Array.from({ length: 21_000 }, (_, i) => ({ messageId: newMessageId(), type: "t", orderingKey: `team:${i % 5_000}`, teamId: null, payload: {} }));
+    await insertOutboxEvents(db(), events, NOW, minutesAfterNow(60));
+    await db()("outbox_events").where("id", "<=", (await db()("outbox_events").max({ m: "id" }))[0].m - 1_000).update({ status: "delivered" });
+    await db().raw("ANALYZE");
+
+    const plan = await explain(db(), (trx) => listDeliverable(trx, NOW, 100));
+    expect(plan).toMatch(/outbox_events_pending_id_index/);
+    expect(plan).not.toMatch(/outbox_events_pkey|Seq Scan|^\s*SCAN outbox_events\s*$/m);
+    expect(await listDeliverable(db(), NOW, 100)).toHaveLength(100);
+  });
+
+  test("the outbox index migrations roll back and forward again", async () => {
+    // By name, newest first: rollback would undo the whole batch the suite migrated in.
+    const [pendingIndexes, pendingById] = ["20261202000000_outbox_pending_indexes", "20261202020000_outbox_pending_by_id"];
+    expect((await db().migrate.down({ name: pendingById }))[1]).toEqual([pendingById]);
+    expect(await indexNames(db(), "outbox_events")).toEqual(expect.arrayContaining(["outbox_events_pending_next_attempt_at_index", "outbox_events_pending_ordering_key_id_index"]));
+    expect((await db().migrate.down({ name: pendingIndexes }))[1]).toEqual([pendingIndexes]);
     expect(await indexNames(db(), "outbox_events")).toEqual(expect.arrayContaining(["outbox_events_status_next_attempt_at_index", "outbox_events_ordering_key_id_index", "outbox_events_message_id_unique"]));
-    expect((await db().migrate.up({ name: "20261202000000_outbox_pending_indexes" }))[1]).toEqual(["20261202000000_outbox_pending_indexes"]);
+
+    expect((await db().migrate.up({ name: pendingIndexes }))[1]).toEqual([pendingIndexes]);
+    expect((await db().migrate.up({ name: pendingById }))[1]).toEqual([pendingById]);
     const names = await indexNames(db(), "outbox_events");
-    expect(names).toEqual(expect.arrayContaining(["outbox_events_pending_next_attempt_at_index", "outbox_events_pending_ordering_key_id_index"]));
-    expect(names).not.toContain("outbox_events_ordering_key_id_index");
-    expect(names).not.toContain("outbox_events_message_id_unique");
+    expect(names).toEqual(expect.arrayContaining(["outbox_events_pending_id_index", "outbox_events_pending_ordering_key_id_index"]));
+    for (const gone of ["outbox_events_pending_next_attempt_at_index", "outbox_events_ordering_key_id_index", "outbox_events_message_id_unique"]) expect(names).not.toContain(gone);
   });
 });
 
-/** The plan of the query `run` makes, with sequential scans ruled out where the database allows it (a test table is too small for an index to win on cost). */
-async function explainWithoutScans(db: Knex, run: (trx: Knex.Transaction) => Promise<unknown>): Promise<string> {
+/** The plan of the query `run` makes first. */
+async function explain(db: Knex, run: (trx: Knex.Transaction) => Promise<unknown>, setup?: (trx: Knex.Transaction) => Promise<unknown>): Promise<string> {
   return db.transaction(async (trx) => {
     let captured: { sql: string; bindings: readonly unknown[] } | undefined;
     trx.on("query", (q: { sql: string; bindings: readonly unknown[] }) => void (captured ??= q));
     await run(trx);
+    await setup?.(trx);
     if (isPostgres(db)) {
-      await trx.raw("SET LOCAL enable_seqscan = off");
       const rows = (await trx.raw(`EXPLAIN ${captured!.sql.replace(/\$\d+/g, "?")}`, captured!.bindings as Knex.RawBinding[])).rows as Array<{ "QUERY PLAN": string }>;
       return rows.map((r) => r["QUERY PLAN"]).join("\n");
     }
     const rows = (await trx.raw(`EXPLAIN QUERY PLAN ${captured!.sql}`, captured!.bindings as Knex.RawBinding[])) as Array<{ detail: string }>;
     return rows.map((r) => r.detail).join("\n");
   });
+}
+
+/** explain, with sequential scans ruled out where the database allows it (a test table is too small for an index to win on cost). */
+function explainWithoutScans(db: Knex, run: (trx: Knex.Transaction) => Promise<unknown>): Promise<string> {
+  return explain(db, run, async (trx) => isPostgres(db) && (await trx.raw("SET LOCAL enable_seqscan = off")));
 }

@@ -142,16 +142,16 @@ export async function insertOutboxEventsForLinkedTeams(
  */
 export async function listDeliverable(db: Db, now: Date, limit: number): Promise<OutboxEvent[]> {
   // The status as a literal, as in the predicate of the indexes of pending events that serve both lookups.
+  // "First in line" as "the first pending id of its key", not "no earlier pending one": right
+  // after 10,000 events land, Postgres's statistics still say none is pending, and it planned
+  // NOT EXISTS as a scan of every pending event for each event (1 s a poll with 50,000 pending).
   const rows = await db(TABLE)
     .whereRaw("status = 'pending'")
     .andWhere("next_attempt_at", "<=", dbTime(now))
     .andWhere((q) => q.whereNull("locked_until").orWhere("locked_until", "<=", dbTime(now)))
-    .whereNotExists(function earlier() {
-      this.from(`${TABLE} as e`)
-        .whereRaw("e.ordering_key = outbox_events.ordering_key")
-        .andWhereRaw("e.id < outbox_events.id")
-        .andWhereRaw("e.status = 'pending'");
-    })
+    .andWhereRaw(
+      `id = (select e.id from ${TABLE} as e where e.ordering_key = ${TABLE}.ordering_key and e.status = 'pending' order by e.ordering_key, e.id limit 1)`,
+    )
     .orderBy("id")
     .limit(limit);
   return rows.map(mapRow);

@@ -126,6 +126,18 @@ describeEachDatabase("outbox repository", ({ db, kind }) => {
     expect(await listDeliverable(db(), NOW, 100)).toHaveLength(100);
   });
 
+  onPostgres("right after 1,500 events land on statistics that say none is pending, a poll looks at a few events per event it returns, not at every pending one", async () => {
+    const event = (i: number, status: string) => ({ message_id: newMessageId(), type: "t", ordering_key: `team:${i}`, payload: "{}", status, next_attempt_at: NOW, give_up_at: NOW, created_at: NOW });
+    for (let b = 0; b < 20_000; b += 1_000) await db()("outbox_events").insert(Array.from({ length: 1_000 }, (_, i) => event(b + i, "delivered")));
+    await db().raw("ANALYZE outbox_events");
+    await db()("outbox_events").insert(Array.from({ length: 1_500 }, (_, i) => event(i, "pending")));
+
+    const plan = await explain(db(), (trx) => listDeliverable(trx, NOW, 100), undefined, "EXPLAIN (ANALYZE)");
+    const removed = [...plan.matchAll(/Rows Removed by (?:Join )?Filter: (\d+)/g)].reduce((sum, m) => sum + Number(m[1]), 0);
+    expect(plan).toMatch(/rows=100 loops=1/);
+    expect(removed).toBeLessThan(10_000); // NOT EXISTS looked at all 1,500 for each of the 100: 150,000
+  });
+
   test("the outbox index migrations roll back and forward again", async () => {
     // By name, newest first: rollback would undo the whole batch the suite migrated in.
     const [pendingIndexes, pendingById] = ["20261202000000_outbox_pending_indexes", "20261202020000_outbox_pending_by_id"];
@@ -143,14 +155,19 @@ describeEachDatabase("outbox repository", ({ db, kind }) => {
 });
 
 /** The plan of the query `run` makes first. */
-async function explain(db: Knex, run: (trx: Knex.Transaction) => Promise<unknown>, setup?: (trx: Knex.Transaction) => Promise<unknown>): Promise<string> {
+async function explain(
+  db: Knex,
+  run: (trx: Knex.Transaction) => Promise<unknown>,
+  setup?: (trx: Knex.Transaction) => Promise<unknown>,
+  postgresExplain = "EXPLAIN",
+): Promise<string> {
   return db.transaction(async (trx) => {
     let captured: { sql: string; bindings: readonly unknown[] } | undefined;
     trx.on("query", (q: { sql: string; bindings: readonly unknown[] }) => void (captured ??= q));
     await run(trx);
     await setup?.(trx);
     if (isPostgres(db)) {
-      const rows = (await trx.raw(`EXPLAIN ${captured!.sql.replace(/\$\d+/g, "?")}`, captured!.bindings as Knex.RawBinding[])).rows as Array<{ "QUERY PLAN": string }>;
+      const rows = (await trx.raw(`${postgresExplain} ${captured!.sql.replace(/\$\d+/g, "?")}`, captured!.bindings as Knex.RawBinding[])).rows as Array<{ "QUERY PLAN": string }>;
       return rows.map((r) => r["QUERY PLAN"]).join("\n");
     }
     const rows = (await trx.raw(`EXPLAIN QUERY PLAN ${captured!.sql}`, captured!.bindings as Knex.RawBinding[])) as Array<{ detail: string }>;

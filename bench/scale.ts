@@ -225,8 +225,13 @@ async function explain(db: Knex, sql: string, bindings: unknown[]): Promise<{ li
   }
   const rows = (await db.raw(`EXPLAIN QUERY PLAN ${sql}`, bindings as Knex.RawBinding[])) as Array<{ detail: string }>;
   const lines = rows.map((r) => r.detail);
-  // "SEARCH t USING INDEX …" reaches rows through an index; "SCAN t" (even "USING COVERING INDEX") reads all of it.
-  const scans = lines.flatMap((l) => /^SCAN (\w+)/.exec(l)?.[1] ?? []);
+  // "SEARCH t USING INDEX …" reaches rows through an index; "SCAN t" (even "USING COVERING INDEX")
+  // reads all of it, unless the index is partial: then it reads the rows of its predicate only.
+  const partial = new Set(((await db.raw("SELECT name FROM sqlite_master WHERE type = 'index' AND sql LIKE '% where %'")) as Array<{ name: string }>).map((r) => r.name));
+  const scans = lines.flatMap((l) => {
+    const scan = /^SCAN (\w+)(?: USING (?:COVERING )?INDEX (\w+))?/.exec(l);
+    return scan && !partial.has(scan[2]) ? [scan[1]] : [];
+  });
   return { lines, scans };
 }
 

@@ -53,6 +53,8 @@ export interface LedgerOptions {
   planned?: boolean;
 }
 
+type Answer = () => void;
+
 interface Pending {
   delivery: Delivery;
   work: Work | BatchedWork<unknown>;
@@ -67,7 +69,8 @@ interface Pending {
  *
  * Group commit: a delivery that arrives while a transaction is running waits for the next one,
  * which takes every delivery waiting by then (up to `maxBatch`). Each is answered only after that
- * commit, so nothing acknowledged can be lost; an idle ledger starts once the current event-loop
+ * commit, so nothing acknowledged can be lost (and, under load, once the next batch is sent, so the
+ * connection is not left idle while responses are written); an idle ledger starts once the current event-loop
  * turn ends, so a lone delivery waits for nobody. One transaction per delivery was the bottleneck
  * of the webhook path (STACK.md pitfall 11). A batch whose step can plan statements is one round
  * trip (commitPlanned) on a connection kept for the burst (commitLane); any other, or one whose
@@ -83,27 +86,35 @@ export function createDeliveryLedger(db: Knex, now: () => Date, options: LedgerO
     draining = true;
     // One connection for the planned batches of a burst, given back when the burst ends.
     const lane = commitLane(db);
+    let answerLast: Answer | undefined;
     try {
       while (waiting.length > 0) {
         // The rest of this turn's I/O first: deliveries whose requests are read in the same turn
         // join the batch. Under load that makes batches larger, and Postgres's cost is mostly per
         // batch; when idle the turn is over at once.
         await new Promise((resolve) => setImmediate(resolve));
-        await commit(waiting.splice(0, maxBatch), lane);
+        const committing = commit(waiting.splice(0, maxBatch), lane);
+        // The last batch is answered once this one is on its way to the database: writing its
+        // responses would otherwise hold the next statement back, the connection idle meanwhile.
+        answerLast?.();
+        answerLast = await committing;
       }
     } finally {
-      await lane.release().catch(() => undefined);
+      // Not draining before the answers: a delivery they cause must start a drain of its own.
       draining = false;
+      answerLast?.();
+      await lane.release().catch(() => undefined);
     }
   }
 
-  async function commit(batch: Pending[], lane: CommitLane): Promise<void> {
+  /** Commits the batch; what it returns answers the planned batch's deliveries (the others are answered already). */
+  async function commit(batch: Pending[], lane: CommitLane): Promise<Answer | undefined> {
     const step = planned ? plannedStep(batch) : undefined;
     if (step) {
       const outcomes = await commitPlanned(batch, step, lane).catch(() => undefined);
       if (outcomes) {
-        batch.forEach((p, i) => p.resolve(outcomes[i]));
-        return lane.yieldToWaiters().catch(() => undefined);
+        await lane.yieldToWaiters().catch(() => undefined);
+        return () => batch.forEach((p, i) => p.resolve(outcomes[i]));
       }
     }
     // knex takes a connection of its own: SQLite's pool has only the one the lane may hold.
@@ -112,12 +123,13 @@ export function createDeliveryLedger(db: Knex, now: () => Date, options: LedgerO
       try {
         const outcomes = await db.transaction((trx) => applyAll(trx, batch));
         batch.forEach((p, i) => p.resolve(outcomes[i]));
-        return;
+        return undefined;
       } catch {
         // Fall through: which delivery failed, and why, is found out by applying each alone.
       }
     }
     for (const p of batch) await applyAlone(p);
+    return undefined;
   }
 
   async function applyAlone(p: Pending): Promise<void> {

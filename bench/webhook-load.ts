@@ -118,7 +118,7 @@ async function run(req: LoadRequest): Promise<LoadResult> {
     for (let i = 0; i < total; i++) {
       const due = started + i * interval;
       const wait = due - performance.now();
-      if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait)); // never early: latency counts from `due`
       inFlight.push(send(deliveries[i]).then(() => void result.latenciesMs.push(performance.now() - due)));
     }
     await Promise.all(inFlight);

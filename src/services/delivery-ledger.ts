@@ -69,9 +69,9 @@ interface Pending {
  *
  * Group commit: a delivery that arrives while a transaction is running waits for the next one,
  * which takes every delivery waiting by then (up to `maxBatch`). Each is answered only after that
- * commit, so nothing acknowledged can be lost (and, under load, once the next batch is sent, so the
- * connection is not left idle while responses are written); an idle ledger starts once the current event-loop
- * turn ends, so a lone delivery waits for nobody. One transaction per delivery was the bottleneck
+ * commit, so nothing acknowledged can be lost (under load, once the next batch is sent, so that the
+ * connection is not idle while responses are written); an idle ledger starts once the current
+ * event-loop turn ends, so a lone delivery waits for nobody. One transaction per delivery was the bottleneck
  * of the webhook path (STACK.md pitfall 11). A batch whose step can plan statements is one round
  * trip (commitPlanned) on a connection kept for the burst (commitLane); any other, or one whose
  * bet fails, is a knex transaction. When a batch fails, its deliveries are

@@ -118,8 +118,11 @@ async function run(req: LoadRequest): Promise<LoadResult> {
     for (let i = 0; i < total; i++) {
       const due = started + i * interval;
       const wait = due - performance.now();
-      if (wait > 0) await new Promise((r) => setTimeout(r, wait)); // never early: latency counts from `due`
-      inFlight.push(send(deliveries[i]).then(() => void result.latenciesMs.push(performance.now() - due)));
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      // From `due`, so that a stalled sender does not hide a stalled server; from the send when a
+      // timer fired early (by up to a millisecond), or the latency would be negative.
+      const start = Math.min(due, performance.now());
+      inFlight.push(send(deliveries[i]).then(() => void result.latenciesMs.push(performance.now() - start)));
     }
     await Promise.all(inFlight);
   }

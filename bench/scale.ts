@@ -141,19 +141,22 @@ async function seed(db: Knex): Promise<void> {
     return { team_id: team, installation_id: installation, linked_by: null, linked_at: new Date(Date.parse(at) + (i % 86_400) * 1000).toISOString() };
   });
   // A platform's history of delivered events, which the dispatcher must not wade through.
-  await seedTable(db, "outbox_events", HISTORY, 500, (i) => ({
-    message_id: `msg_${i.toString(16).padStart(32, "0")}`,
-    type: "team.installation.linked",
-    ordering_key: `team:${(i % TEAMS) + 1}`,
-    team_id: (i % TEAMS) + 1,
-    payload: `{"data":{"teamId":${(i % TEAMS) + 1},"installationId":${HOT + 1 + (i % (INSTALLATIONS - HOT))}}}`,
-    status: "delivered",
-    attempts: 1,
-    next_attempt_at: at,
-    give_up_at: at,
-    created_at: at,
-    delivered_at: at,
-  }));
+  await seedTable(db, "outbox_events", HISTORY, 500, (i) => {
+    const team = (i % TEAMS) + 1;
+    return {
+      message_id: `msg_${i.toString(16).padStart(32, "0")}`,
+      type: "team.installation.linked",
+      ordering_key: `team:${team}`,
+      team_id: team,
+      payload: `{"data":{"teamId":${team},"installationId":${HOT + 1 + (i % (INSTALLATIONS - HOT))}}}`,
+      status: "delivered",
+      attempts: 1,
+      next_attempt_at: at,
+      give_up_at: at,
+      created_at: at,
+      delivered_at: at,
+    };
+  });
   if (isPostgres(db)) {
     // Explicit ids: move the sequence past them, as a real history would have.
     await db.raw(`SELECT setval(pg_get_serial_sequence('teams', 'id'), ?)`, [TEAMS]);

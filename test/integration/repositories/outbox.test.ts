@@ -108,7 +108,7 @@ describeEachDatabase("outbox repository", ({ db, kind }) => {
   });
 
   test("the dispatcher's query finds pending events through the indexes of pending events", async () => {
-    const plan = await explainWithoutScans(db(), (trx) => listDeliverable(trx, NOW, 10));
+    const plan = await explain(db(), (trx) => listDeliverable(trx, NOW, 10), { withoutSeqScan: true });
     expect(plan).toMatch(/outbox_events_pending_(id|ordering_key_id)_index/);
     // No read of the whole table, for the events or for the earlier ones of their ordering key.
     expect(plan).not.toMatch(/Seq Scan|^\s*SCAN \w+\s*$/m);
@@ -132,7 +132,7 @@ describeEachDatabase("outbox repository", ({ db, kind }) => {
     await db().raw("ANALYZE outbox_events");
     await db()("outbox_events").insert(Array.from({ length: 1_500 }, (_, i) => event(i, "pending")));
 
-    const plan = await explain(db(), (trx) => listDeliverable(trx, NOW, 100), undefined, "EXPLAIN (ANALYZE)");
+    const plan = await explain(db(), (trx) => listDeliverable(trx, NOW, 100), { analyze: true });
     const removed = [...plan.matchAll(/Rows Removed by (?:Join )?Filter: (\d+)/g)].reduce((sum, m) => sum + Number(m[1]), 0);
     expect(plan).toMatch(/rows=100 loops=1/);
     expect(removed).toBeLessThan(10_000); // NOT EXISTS looked at all 1,500 for each of the 100: 150,000
@@ -154,28 +154,27 @@ describeEachDatabase("outbox repository", ({ db, kind }) => {
   });
 });
 
-/** The plan of the query `run` makes first. */
+/**
+ * The plan of the query `run` makes first. `withoutSeqScan`: sequential scans ruled out where the
+ * database allows it (a test table is too small for an index to win on cost); `analyze`: Postgres
+ * runs it and counts the rows each step looked at.
+ */
 async function explain(
   db: Knex,
   run: (trx: Knex.Transaction) => Promise<unknown>,
-  setup?: (trx: Knex.Transaction) => Promise<unknown>,
-  postgresExplain = "EXPLAIN",
+  { withoutSeqScan = false, analyze = false } = {},
 ): Promise<string> {
   return db.transaction(async (trx) => {
     let captured: { sql: string; bindings: readonly unknown[] } | undefined;
     trx.on("query", (q: { sql: string; bindings: readonly unknown[] }) => void (captured ??= q));
     await run(trx);
-    await setup?.(trx);
     if (isPostgres(db)) {
-      const rows = (await trx.raw(`${postgresExplain} ${captured!.sql.replace(/\$\d+/g, "?")}`, captured!.bindings as Knex.RawBinding[])).rows as Array<{ "QUERY PLAN": string }>;
+      if (withoutSeqScan) await trx.raw("SET LOCAL enable_seqscan = off");
+      const sql = `EXPLAIN${analyze ? " (ANALYZE)" : ""} ${captured!.sql.replace(/\$\d+/g, "?")}`;
+      const rows = (await trx.raw(sql, captured!.bindings as Knex.RawBinding[])).rows as Array<{ "QUERY PLAN": string }>;
       return rows.map((r) => r["QUERY PLAN"]).join("\n");
     }
     const rows = (await trx.raw(`EXPLAIN QUERY PLAN ${captured!.sql}`, captured!.bindings as Knex.RawBinding[])) as Array<{ detail: string }>;
     return rows.map((r) => r.detail).join("\n");
   });
-}
-
-/** explain, with sequential scans ruled out where the database allows it (a test table is too small for an index to win on cost). */
-function explainWithoutScans(db: Knex, run: (trx: Knex.Transaction) => Promise<unknown>): Promise<string> {
-  return explain(db, run, async (trx) => isPostgres(db) && (await trx.raw("SET LOCAL enable_seqscan = off")));
 }

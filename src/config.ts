@@ -19,7 +19,8 @@ export interface Config {
   logLevel: LogLevel;
   /** Unset: human-readable on a terminal, JSON lines otherwise (log collectors). */
   logFormat?: "json" | "pretty";
-  database: { client: "sqlite"; filename: string } | { client: "postgres"; url: string };
+  /** Postgres's `timeoutMs`: how long a query or a connection attempt may go unanswered (db/knex.ts). */
+  database: { client: "sqlite"; filename: string } | { client: "postgres"; url: string; timeoutMs?: number };
   githubClientId?: string;
   githubClientSecret?: string;
   appSlug?: string;
@@ -83,6 +84,7 @@ const envSchema = z.object({
   DATABASE_URL: optional(
     z.string().refine(isPostgresUrl, "must be a postgres:// or postgresql:// connection URL with a host"),
   ),
+  DATABASE_TIMEOUT_MS: optional(z.coerce.number({ error: "must be a whole number of milliseconds" }).int("must be a whole number of milliseconds").min(100, "must be at least 100 (ms)").max(600_000, "must be at most 600000 (10 minutes)")),
   TOKEN_ENCRYPTION_KEYS: optional(keySpec),
   SESSION_SECRET: optional(z.string().min(32, "must be at least 32 characters")),
   PLATFORM_WEBHOOK_URL: optional(z.url({ protocol: /^https?$/, error: "must be an http(s) URL" })),
@@ -152,7 +154,7 @@ export function parseConfig(env: NodeJS.ProcessEnv, scope: ConfigScope = "server
     logLevel: e.LOG_LEVEL ?? "info",
     logFormat: e.LOG_FORMAT,
     database: e.DATABASE_URL
-      ? { client: "postgres", url: e.DATABASE_URL }
+      ? { client: "postgres", url: e.DATABASE_URL, ...(e.DATABASE_TIMEOUT_MS ? { timeoutMs: e.DATABASE_TIMEOUT_MS } : {}) }
       : { client: "sqlite", filename: resolve(cwd, DEFAULT_SQLITE_FILE) },
     githubClientId: e.GITHUB_CLIENT_ID,
     githubClientSecret: e.GITHUB_CLIENT_SECRET,

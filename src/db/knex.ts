@@ -1,6 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import knex, { Knex } from "knex";
+import type { Client as PgClient } from "pg";
 import type { Config } from "../config";
 import { migrationSource } from "./migrations";
 
@@ -9,19 +10,40 @@ export type Db = Knex | Knex.Transaction;
 export interface KnexOptions {
   /** Upper bound of the Postgres pool; Lambda wants 1 or 2, a long-running server more. */
   poolMax?: number;
+  /** false: a query may take as long as it takes (migrations); connecting is still timed. */
+  queryTimeout?: boolean;
 }
+
+/**
+ * Postgres's default `timeoutMs`. Longer than any wait Octoplex itself causes: a refresh holds its
+ * user's token row while GitHub answers (10 s at most, github/oauth.ts), and the others wait for it.
+ */
+export const DEFAULT_DATABASE_TIMEOUT_MS = 15_000;
 
 /** SQLite file by default (embedded, zero setup), Postgres when DATABASE_URL is set. */
 export function createKnex(database: Config["database"], options: KnexOptions = {}): Knex {
   if (database.client === "postgres") {
-    return knex({
+    const timeoutMs = database.timeoutMs ?? DEFAULT_DATABASE_TIMEOUT_MS;
+    const db = knex({
       client: "pg",
-      connection: database.url,
-      pool: { min: 0, max: options.poolMax ?? 10 },
+      // A server that stops answering (frozen, or gone behind a network partition) leaves a TCP
+      // connection open and silent: without timeouts every request would wait for it forever.
+      connection: { connectionString: database.url, connectionTimeoutMillis: timeoutMs },
+      acquireConnectionTimeout: timeoutMs,
+      pool: {
+        min: 0,
+        max: options.poolMax ?? 10,
+        afterCreate(connection: PgClient, done: (error: Error | null, connection: PgClient) => void) {
+          if (options.queryTimeout !== false) closeWhenUnanswered(connection, timeoutMs);
+          done(null, connection);
+        },
+      },
       migrations: { migrationSource },
       // knex otherwise writes the values into the SQL of an error's message (hashes, ciphertexts), and so into logs.
       compileSqlOnError: false,
     });
+    if (options.queryTimeout !== false) untimed.set(db, () => createKnex(database, { poolMax: 1, queryTimeout: false }));
+    return db;
   }
   if (database.filename !== ":memory:") mkdirSync(dirname(database.filename), { recursive: true });
   return knex({
@@ -47,6 +69,54 @@ export function createKnex(database: Config["database"], options: KnexOptions = 
     migrations: { migrationSource },
     compileSqlOnError: false,
   });
+}
+
+/** For each Postgres knex made here, how to make one like it without the query timeout. */
+const untimed = new WeakMap<Knex, () => Knex>();
+
+/**
+ * Runs `work` on a knex without the query timeout (for migrations: building an index on a large
+ * table may take minutes); on `db` itself when it has none (SQLite, or another process's knex).
+ */
+export async function withoutQueryTimeout<T>(db: Knex, work: (db: Knex) => Promise<T>): Promise<T> {
+  const make = untimed.get(db);
+  if (!make) return work(db);
+  const other = make();
+  try {
+    return await work(other);
+  } finally {
+    await other.destroy();
+  }
+}
+
+/**
+ * A query without an answer after `timeoutMs` closes its connection: pg's own query_timeout
+ * leaves the query running on it, and every later query of the pool that gets that connection
+ * would wait behind it. Closed, the query (and any queued behind it) fails as a dropped
+ * connection does, the pool discards it, and on a server that comes back an unfinished
+ * transaction is rolled back.
+ */
+function closeWhenUnanswered(connection: PgClient, timeoutMs: number): void {
+  const query = connection.query as (...args: unknown[]) => unknown;
+  const close = () => {
+    const error = Object.assign(new Error(`Postgres did not answer within ${timeoutMs} ms; the connection was closed`), { code: "ETIMEDOUT" });
+    (connection as unknown as { connection: { stream: { destroy(error: Error): void } } }).connection.stream.destroy(error);
+  };
+  connection.query = ((...args: unknown[]) => {
+    // Streams and cursors (Submittables) manage their own reads.
+    if (typeof (args[0] as { submit?: unknown } | undefined)?.submit === "function") return query.apply(connection, args);
+    const timer = setTimeout(close, timeoutMs);
+    const last = args.length - 1;
+    const callback = args[last];
+    if (typeof callback === "function") {
+      args[last] = (...results: unknown[]) => {
+        clearTimeout(timer);
+        (callback as (...r: unknown[]) => void)(...results);
+      };
+      return query.apply(connection, args);
+    }
+    return (query.apply(connection, args) as Promise<unknown>).finally(() => clearTimeout(timer));
+  }) as PgClient["query"];
 }
 
 interface SqliteConnection {

@@ -35,7 +35,8 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   if (e.name === "KnexTimeoutError") return true;
   if (typeof e.code === "string" && (UNAVAILABLE_CODES.has(e.code) || /^08[0-9A-Z]{3}$/.test(e.code))) return true;
   // knex prefixes a failed query's message with its SQL: "ROLLBACK - Connection terminated unexpectedly".
-  if (typeof e.message === "string" && /(^| - )(Connection terminated|Client has encountered a connection error|Client was closed)/.test(e.message)) return true;
+  // "timeout expired": pg's connectionTimeoutMillis passed (a server that accepts and says nothing).
+  if (typeof e.message === "string" && /(^| - )(Connection terminated|Client has encountered a connection error|Client was closed|timeout expired$)/.test(e.message)) return true;
   // Node's AggregateError for a host with several addresses (localhost: ::1 and 127.0.0.1).
   return Array.isArray(e.errors) && e.errors.length > 0 && e.errors.every(isDatabaseUnavailable);
 }

@@ -68,6 +68,14 @@ describe("parseConfig", () => {
     expect(config.database).toEqual({ client: "postgres", url: "postgres://u:p@db.internal:5432/octoplex" });
   });
 
+  test("DATABASE_TIMEOUT_MS sets how long Postgres may leave a query or connection unanswered; a bad value is reported", () => {
+    const config = parseConfig(testEnv({ DATABASE_URL: "postgres://u:p@db.internal:5432/octoplex", DATABASE_TIMEOUT_MS: "5000" }));
+    expect(config.database).toEqual({ client: "postgres", url: "postgres://u:p@db.internal:5432/octoplex", timeoutMs: 5000 });
+    for (const bad of ["soon", "1.5", "50", "3600000"]) {
+      expect(problemsOf(testEnv({ DATABASE_TIMEOUT_MS: bad }))).toEqual([expect.stringMatching(/^DATABASE_TIMEOUT_MS must be/)]);
+    }
+  });
+
   test("the private key is accepted with escaped newlines, base64-encoded, or from PRIVATE_KEY_PATH", () => {
     const pem = testPrivateKey().trim();
     expect(parseConfig(testEnv({ PRIVATE_KEY: pem.replace(/\n/g, "\\n") })).privateKey).toBe(pem);

@@ -1,0 +1,112 @@
+import { AddressInfo, connect, createServer, Server, Socket } from "node:net";
+import type { Knex } from "knex";
+import { createKnex, withoutQueryTimeout } from "../../../src/db/knex";
+import { isDatabaseUnavailable } from "../../../src/services/health";
+import { createTestDatabase, databaseKinds, TestDatabase } from "../../helpers/databases";
+
+const TIMEOUT_MS = 400;
+
+/**
+ * A TCP proxy in front of Postgres that can stop passing bytes either way while keeping every
+ * connection open: what a client sees of a server that hangs or of a network partition.
+ */
+async function freezableProxy(target: URL): Promise<{ url: string; freeze(): void; thaw(): void; close(): Promise<void> }> {
+  let frozen = false;
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((client) => {
+    const upstream = connect(Number(target.port || 5432), target.hostname);
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on("error", () => undefined);
+      s.on("close", () => sockets.delete(s));
+    }
+    // While frozen, what either side sends is dropped: nothing comes back.
+    client.on("data", (chunk) => void (frozen || upstream.write(chunk)));
+    upstream.on("data", (chunk) => void (frozen || client.write(chunk)));
+    client.on("close", () => upstream.destroy());
+    upstream.on("close", () => client.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const url = new URL(target);
+  url.hostname = "127.0.0.1";
+  url.port = String((server.address() as AddressInfo).port);
+  return {
+    url: url.toString(),
+    freeze: () => void (frozen = true),
+    thaw: () => void (frozen = false),
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+const backendPid = async (db: Knex) => Number((await db.raw("select pg_backend_pid() as pid")).rows[0].pid);
+
+const onPostgres = databaseKinds().includes("postgres") ? describe : describe.skip;
+
+onPostgres("a Postgres knex (db/knex.ts) with a timeout, in front of a server that stops answering", () => {
+  let database: TestDatabase;
+  let proxy: Awaited<ReturnType<typeof freezableProxy>>;
+  let db: Knex;
+
+  beforeAll(async () => {
+    database = await createTestDatabase("postgres");
+  });
+  beforeEach(async () => {
+    proxy = await freezableProxy(new URL((database.config as { url: string }).url));
+    db = createKnex({ client: "postgres", url: proxy.url, timeoutMs: TIMEOUT_MS }, { poolMax: 2 });
+  });
+  afterEach(async () => {
+    proxy.thaw();
+    await db.destroy();
+    await proxy.close();
+  });
+  afterAll(() => database?.drop());
+
+  test("a query on an open connection that gets no answer fails after the timeout as the database unavailable, and the pool drops that connection", async () => {
+    const before = await backendPid(db);
+    proxy.freeze();
+    const started = Date.now();
+    const error = await db.raw("select 1").catch((e: unknown) => e);
+    const waited = Date.now() - started;
+    expect({ code: (error as { code?: string }).code, unavailable: isDatabaseUnavailable(error) }).toEqual({ code: "ETIMEDOUT", unavailable: true });
+    expect(waited).toBeGreaterThanOrEqual(TIMEOUT_MS - 20);
+    expect(waited).toBeLessThan(TIMEOUT_MS + 1_000);
+
+    proxy.thaw();
+    // Served again at once, on a new connection: the closed one is not handed out again.
+    expect(await backendPid(db)).not.toBe(before);
+  });
+
+  test("a transaction whose query gets no answer fails as unavailable, and nothing of it is kept once the server answers again", async () => {
+    await db.schema.createTable("knex_timeout_probe", (t) => t.integer("n"));
+    try {
+      const written = db.transaction(async (trx) => {
+        await trx("knex_timeout_probe").insert({ n: 1 });
+        proxy.freeze();
+        await trx("knex_timeout_probe").insert({ n: 2 });
+      });
+      expect(isDatabaseUnavailable(await written.catch((e: unknown) => e))).toBe(true);
+      proxy.thaw();
+      expect(await db("knex_timeout_probe").count({ n: "*" })).toEqual([{ n: "0" }]);
+    } finally {
+      proxy.thaw();
+      await db.schema.dropTableIfExists("knex_timeout_probe");
+    }
+  });
+
+  test("a new connection that the server accepts and never answers fails after the timeout as unavailable", async () => {
+    proxy.freeze();
+    const started = Date.now();
+    const error = await db.raw("select 1").catch((e: unknown) => e);
+    expect(isDatabaseUnavailable(error)).toBe(true);
+    expect(Date.now() - started).toBeLessThan(TIMEOUT_MS + 1_000);
+  });
+
+  test("migrations (withoutQueryTimeout) may run longer than the timeout; other queries may not", async () => {
+    const slow = (k: Knex) => k.raw(`select pg_sleep(${(TIMEOUT_MS * 2) / 1000}) as slept`);
+    expect(isDatabaseUnavailable(await slow(db).catch((e: unknown) => e))).toBe(true);
+    expect((await withoutQueryTimeout(db, slow)).rows).toEqual([{ slept: "" }]);
+  });
+});

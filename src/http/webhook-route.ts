@@ -3,6 +3,7 @@ import { Router } from "express";
 import type { Logger } from "pino";
 import type { Probot } from "probot";
 import type { ErrorCode } from "../errors";
+import { isDatabaseUnavailable } from "../services/health";
 import type { ReceivedDelivery, WebhookDispatcher } from "../webhooks/dispatcher";
 import { errorBody } from "./send-error";
 
@@ -48,7 +49,8 @@ export function createWebhookHandler(probot: Probot, dispatcher: WebhookDispatch
     } catch (error) {
       // GitHub shows the failure on the delivery; `octoplex redeliver` can ask for it again.
       log.error({ err: error, deliveryId: id, event }, "webhook handler failed");
-      fail(500, "internal", `Handling delivery ${id} failed; it was not recorded and can be redelivered`);
+      if (isDatabaseUnavailable(error)) fail(503, "database_unavailable", `The database is not answering; delivery ${id} can be redelivered`);
+      else fail(500, "internal", `Handling delivery ${id} failed; it was not recorded and can be redelivered`);
     }
   };
 }

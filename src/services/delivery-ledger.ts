@@ -9,6 +9,7 @@ import {
   noneRecordedCondition,
   recordDeliveries,
 } from "../repositories/webhook-deliveries";
+import { isDatabaseUnavailable } from "./health";
 
 export type Delivery = DeliveryRecord;
 export type Outcome = "applied" | "duplicate" | "ignored";
@@ -111,10 +112,14 @@ export function createDeliveryLedger(db: Knex, now: () => Date, options: LedgerO
   async function commit(batch: Pending[], lane: CommitLane): Promise<Answer | undefined> {
     const step = planned ? plannedStep(batch) : undefined;
     if (step) {
-      const outcomes = await commitPlanned(batch, step, lane).catch(() => undefined);
-      if (outcomes) {
-        await lane.yieldToWaiters().catch(() => undefined);
-        return () => batch.forEach((p, i) => p.resolve(outcomes[i]));
+      try {
+        const outcomes = await commitPlanned(batch, step, lane);
+        if (outcomes) {
+          await lane.yieldToWaiters().catch(() => undefined);
+          return () => batch.forEach((p, i) => p.resolve(outcomes[i]));
+        }
+      } catch (error) {
+        if (failedForAll(batch, error)) return undefined;
       }
     }
     // knex takes a connection of its own: SQLite's pool has only the one the lane may hold.
@@ -124,12 +129,23 @@ export function createDeliveryLedger(db: Knex, now: () => Date, options: LedgerO
         const outcomes = await db.transaction((trx) => applyAll(trx, batch));
         batch.forEach((p, i) => p.resolve(outcomes[i]));
         return undefined;
-      } catch {
-        // Fall through: which delivery failed, and why, is found out by applying each alone.
+      } catch (error) {
+        // Otherwise fall through: which delivery failed, and why, is found out by applying each alone.
+        if (failedForAll(batch, error)) return undefined;
       }
     }
     for (const p of batch) await applyAlone(p);
     return undefined;
+  }
+
+  /**
+   * A database that does not answer fails every delivery of the batch at once: trying them again,
+   * and again one by one, would each wait for it as long (GitHub gives up on a delivery after 10 s).
+   */
+  function failedForAll(batch: Pending[], error: unknown): boolean {
+    if (!isDatabaseUnavailable(error)) return false;
+    batch.forEach((p) => p.reject(error));
+    return true;
   }
 
   async function applyAlone(p: Pending): Promise<void> {

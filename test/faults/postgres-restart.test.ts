@@ -16,12 +16,14 @@ import { ALICE } from "../helpers/users";
 
 /** Every request while the database is down must be answered within this: a verdict, never a hang. */
 const ANSWER_WITHIN_MS = 5_000;
+/** DATABASE_TIMEOUT_MS of the Octoplex under test: how long it waits for a Postgres that says nothing. */
+const DATABASE_TIMEOUT_MS = 1_500;
 /** The stream's installations are STREAM_FIRST_ID + n. */
 const STREAM_FIRST_ID = 200_000;
 
 const errorShape = (code?: string) => ({ error: expect.objectContaining({ code: code ?? expect.any(String), message: expect.any(String) }) });
 
-describeWithPrivatePostgres("Postgres restarted mid-run (a private cluster: the shared one is never stopped)", () => {
+describeWithPrivatePostgres("Postgres stopped, restarted or frozen mid-run (a private cluster: the shared one is never stopped)", () => {
   let pg: PrivatePostgres;
   let cwd: string;
   let octoplex: OctoplexProcess;
@@ -38,7 +40,7 @@ describeWithPrivatePostgres("Postgres restarted mid-run (a private cluster: the 
   beforeAll(async () => {
     pg = await startPrivatePostgres();
     cwd = mkdtempSync(join(tmpdir(), "octoplex-pg-restart-"));
-    octoplex = await startOctoplexProcess(testEnv({ DATABASE_URL: pg.url }), { cwd });
+    octoplex = await startOctoplexProcess(testEnv({ DATABASE_URL: pg.url, DATABASE_TIMEOUT_MS: String(DATABASE_TIMEOUT_MS) }), { cwd });
     const deps = createDeps(testConfig({ client: "postgres", url: pg.url }), { log: pino({ level: "silent" }) });
     try {
       apiKey = (await deps.services.apiKeys.create("postgres-restart")).key;
@@ -183,5 +185,49 @@ describeWithPrivatePostgres("Postgres restarted mid-run (a private cluster: the 
     expect(deliveries.sort()).toEqual(webhooks.map((w) => w.deliveryId).sort());
     const installations = (await look()("installations").where("id", ">=", STREAM_FIRST_ID).pluck("id")).map(Number);
     expect(installations.sort((a, b) => a - b)).toEqual(webhooks.map((w) => w.installationId).sort((a, b) => a - b));
+  }, 60_000);
+
+  test("while Postgres is frozen (connections open, nothing answers) every request gets its verdict once the database timeout has passed: /healthz 503, webhooks and the API 503 database_unavailable; thawed, the same Octoplex serves them all and stores nothing it refused", async () => {
+    expect(await webhook(3001, "freeze-before")).toMatchObject({ status: 200 });
+    expect(await api("POST", "/api/teams", { name: "freeze-before" })).toMatchObject({ status: 201 });
+    // Requests at once leave the pool with open connections, idle when Postgres stops answering.
+    await Promise.all([api("GET", "/api/teams"), api("GET", "/api/teams"), asAlice("/api/me")]);
+    const openConnections = await look()("pg_stat_activity").where({ datname: "octoplex" }).whereNot("pid", look().raw("pg_backend_pid()")).count({ n: "*" });
+    expect(Number(openConnections[0].n)).toBeGreaterThan(0);
+
+    pg.freeze();
+    try {
+      // First the requests alone, so that the pool's open connections are theirs: their queries go
+      // out and nothing comes back. Then again with /healthz, on new connections the kernel accepts
+      // and nobody answers.
+      for (const round of [1, 2]) {
+        const [delivery, createTeam, listTeams, me, healthz] = await Promise.all([
+          webhook(3002, "freeze-gap"),
+          api("POST", "/api/teams", { name: `freeze-gap-${round}` }),
+          api("GET", "/api/teams"),
+          asAlice("/api/me"),
+          round === 2 ? health() : undefined,
+        ]);
+        for (const [what, a] of Object.entries({ delivery, createTeam, listTeams, me })) {
+          expect({ round, what, status: a.status, body: a.body }).toEqual({ round, what, status: 503, body: errorShape("database_unavailable") });
+          // A verdict, not a hang: once the timeout has passed, and not much later.
+          expect({ round, what, waited: a.ms >= DATABASE_TIMEOUT_MS - 100 && a.ms < ANSWER_WITHIN_MS }).toEqual({ round, what, waited: true });
+        }
+        if (healthz) expect(healthz).toEqual({ status: 503, body: { status: "unavailable", database: "unreachable" }, ms: expect.any(Number) });
+      }
+    } finally {
+      pg.thaw();
+    }
+
+    expect(await health()).toMatchObject({ status: 200, body: { status: "ok", database: "ok" } });
+    expect(await webhook(3002, "freeze-gap")).toMatchObject({ status: 200 }); // GitHub's redelivery
+    expect(await api("POST", "/api/teams", { name: "freeze-after" })).toMatchObject({ status: 201 });
+    expect(await asAlice("/api/me")).toMatchObject({ status: 200, body: { user: { id: ALICE.id, login: ALICE.login } } });
+    const teams = await api("GET", "/api/teams");
+    expect((teams.body as Array<{ name: string }>).map((t) => t.name).filter((n) => n.startsWith("freeze-")).sort()).toEqual(["freeze-after", "freeze-before"]);
+    // The refused writes were rolled back when Postgres went on and found their connections closed.
+    expect(await look()("teams").where("name", "like", "freeze-%").orderBy("name").pluck("name")).toEqual(["freeze-after", "freeze-before"]);
+    expect(await look()("webhook_deliveries").where("id", "like", "freeze-%").orderBy("id").pluck("id")).toEqual(["freeze-before", "freeze-gap"]);
+    expect((await look()("installations").whereIn("id", [3001, 3002]).orderBy("id").pluck("id")).map(Number)).toEqual([3001, 3002]);
   }, 60_000);
 });

@@ -6,6 +6,7 @@
  *   const pg = await startPrivatePostgres();      // initdb, start, CREATE DATABASE octoplex
  *   … DATABASE_URL = pg.url …
  *   await pg.stop();  await pg.start();          // a gap of our own choosing (pg_ctl stop -m fast, start)
+ *   pg.freeze();  pg.thaw();                      // a server that stops answering (SIGSTOP), then goes on
  *   await pg.destroy();                          // stop -m immediate, remove the directory
  *
  * Postgres refuses to run as root: as root every pg_ctl/initdb runs as the `postgres` OS user
@@ -34,6 +35,13 @@ export interface PrivatePostgres {
   start(): Promise<void>;
   /** `pg_ctl restart -m fast`, the gap as short as Postgres makes it. */
   restart(): Promise<void>;
+  /**
+   * SIGSTOP to the postmaster and every process of it: connections stay open and new ones are
+   * accepted by the kernel, but nothing answers (a hung server, or one behind a network partition).
+   */
+  freeze(): void;
+  /** SIGCONT to them all. */
+  thaw(): void;
   /** Stops the cluster (immediate) and removes its directory; safe to call twice. */
   destroy(): Promise<void>;
 }
@@ -128,6 +136,22 @@ function alive(pid: number): boolean {
   }
 }
 
+/** The postmaster of the cluster in `data` (its postmaster.pid) and every process whose parent it is. */
+function clusterProcesses(data: string): number[] {
+  const postmaster = Number(readFileSync(join(data, "postmaster.pid"), "utf8").split("\n")[0]);
+  const children = readdirSync("/proc").flatMap((entry) => {
+    if (!/^\d+$/.test(entry)) return [];
+    try {
+      // pid (comm) state ppid …: the name may hold spaces and parentheses, so read after the last ")".
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === postmaster ? [Number(entry)] : [];
+    } catch {
+      return []; // gone meanwhile
+    }
+  });
+  return [postmaster, ...children];
+}
+
 /** Stops and removes the clusters of test runs that died before destroy(). */
 export async function removeLeftoverClusters(): Promise<string[]> {
   const bin = postgresBinDir();
@@ -164,9 +188,18 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
   const logFile = join(dir, "postgres.log");
   const pgCtl = (...args: string[]) => run(join(bin, "pg_ctl"), ["-D", data, ...args]);
   let destroyed = false;
+  const signal = (name: NodeJS.Signals) => {
+    for (const pid of clusterProcesses(data)) process.kill(pid, name);
+  };
   const destroy = async () => {
     if (destroyed) return;
     destroyed = true;
+    // A stopped postmaster cannot stop.
+    try {
+      signal("SIGCONT");
+    } catch {
+      // not running
+    }
     if (existsSync(join(data, "postmaster.pid"))) await pgCtl("stop", "-m", "immediate", "-w", "-t", "20").catch(() => undefined);
     rmSync(dir, { recursive: true, force: true });
   };
@@ -217,6 +250,8 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
       stop: () => pgCtl("stop", "-m", "fast", "-w", "-t", "30").then(() => undefined),
       start: () => pgCtl("start", "-w", "-t", "30", "-l", logFile).then(() => undefined),
       restart: () => pgCtl("restart", "-m", "fast", "-w", "-t", "30", "-l", logFile).then(() => undefined),
+      freeze: () => signal("SIGSTOP"),
+      thaw: () => signal("SIGCONT"),
       destroy,
     };
   } catch (error) {

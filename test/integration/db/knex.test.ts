@@ -1,45 +1,10 @@
-import { AddressInfo, connect, createServer, Server, Socket } from "node:net";
 import type { Knex } from "knex";
 import { createKnex, withoutQueryTimeout } from "../../../src/db/knex";
 import { isDatabaseUnavailable } from "../../../src/services/health";
 import { createTestDatabase, databaseKinds, TestDatabase } from "../../helpers/databases";
+import { FreezableProxy, freezableProxy } from "../../helpers/freezable-proxy";
 
 const TIMEOUT_MS = 400;
-
-/**
- * A TCP proxy in front of Postgres that can stop passing bytes either way while keeping every
- * connection open: what a client sees of a server that hangs or of a network partition.
- */
-async function freezableProxy(target: URL): Promise<{ url: string; freeze(): void; thaw(): void; close(): Promise<void> }> {
-  let frozen = false;
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((client) => {
-    const upstream = connect(Number(target.port || 5432), target.hostname);
-    for (const s of [client, upstream]) {
-      sockets.add(s);
-      s.on("error", () => undefined);
-      s.on("close", () => sockets.delete(s));
-    }
-    // While frozen, what either side sends is dropped: nothing comes back.
-    client.on("data", (chunk) => void (frozen || upstream.write(chunk)));
-    upstream.on("data", (chunk) => void (frozen || client.write(chunk)));
-    client.on("close", () => upstream.destroy());
-    upstream.on("close", () => client.destroy());
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const url = new URL(target);
-  url.hostname = "127.0.0.1";
-  url.port = String((server.address() as AddressInfo).port);
-  return {
-    url: url.toString(),
-    freeze: () => void (frozen = true),
-    thaw: () => void (frozen = false),
-    close: async () => {
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
-}
 
 const backendPid = async (db: Knex) => Number((await db.raw("select pg_backend_pid() as pid")).rows[0].pid);
 
@@ -47,7 +12,7 @@ const onPostgres = databaseKinds().includes("postgres") ? describe : describe.sk
 
 onPostgres("a Postgres knex (db/knex.ts) with a timeout, in front of a server that stops answering", () => {
   let database: TestDatabase;
-  let proxy: Awaited<ReturnType<typeof freezableProxy>>;
+  let proxy: FreezableProxy;
   let db: Knex;
 
   beforeAll(async () => {

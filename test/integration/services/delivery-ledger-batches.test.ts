@@ -6,7 +6,10 @@ import { hasDelivery } from "../../../src/repositories/webhook-deliveries";
 import { createDeliveryLedger, Outcome } from "../../../src/services/delivery-ledger";
 import { createInstallationEvents } from "../../../src/services/installation-events";
 import { noEvents } from "../../../src/services/platform-events";
+import { createKnex } from "../../../src/db/knex";
+import { isDatabaseUnavailable } from "../../../src/services/health";
 import { describeEachDatabase, truncateAll } from "../../helpers/databases";
+import { freezableProxy } from "../../helpers/freezable-proxy";
 import { auditEvent, countRows, delivery, NOW, repositories, snapshot } from "../../helpers/factories";
 
 /** Counts the transactions a piece of work opens on `db`. */
@@ -58,7 +61,9 @@ const eventArb: fc.Arbitrary<Event> = fc.oneof(
   }) },
 );
 
-describeEachDatabase("delivery ledger group commit", ({ db }) => {
+describeEachDatabase("delivery ledger group commit", ({ db, database, kind }) => {
+  const onPostgres = kind === "postgres" ? test : test.skip;
+
   const auditOnce = (action: string) => async (trx: Knex.Transaction) => {
     await appendAuditEvents(trx, [auditEvent({ action })], NOW);
   };
@@ -147,6 +152,28 @@ describeEachDatabase("delivery ledger group commit", ({ db }) => {
       await Promise.all(deliverers);
     }
     expect(await countRows(db(), "webhook_deliveries")).toBe(next);
+  });
+
+  onPostgres("a database that stops answering fails the whole batch once, after one timeout: not again as a batch and again one by one", async () => {
+    const timeoutMs = 300;
+    const proxy = await freezableProxy(new URL((database().config as { url: string }).url));
+    const unanswered = createKnex({ client: "postgres", url: proxy.url, timeoutMs }, { poolMax: 3 });
+    try {
+      const events = createInstallationEvents({ ledger: createDeliveryLedger(unanswered, () => NOW), now: () => NOW, events: noEvents });
+      expect(await events.created(delivery("d-0", { installationId: 1 }), snapshot(1), [])).toBe("applied");
+      proxy.freeze();
+      const started = Date.now();
+      // Sent in one turn: one batch.
+      const results = await Promise.allSettled([2, 3, 4, 5].map((id) => events.created(delivery(`d-${id}`, { installationId: id }), snapshot(id), [])));
+      const waited = Date.now() - started;
+      expect(results.map((r) => r.status === "rejected" && isDatabaseUnavailable(r.reason))).toEqual([true, true, true, true]);
+      // One timeout; retrying as a knex batch and then each alone would be six.
+      expect(waited).toBeLessThan(3 * timeoutMs);
+    } finally {
+      proxy.thaw();
+      await unanswered.destroy();
+      await proxy.close();
+    }
   });
 
   test("a delivery that fails in a planned batch fails alone: the others are applied, nothing of it is written", async () => {

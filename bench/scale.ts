@@ -32,7 +32,9 @@ import { createInstallationEvents } from "../src/services/installation-events";
 import { createEventRecorder, EVENT_RETRY_FOR_MS, EventRecorder, noEvents } from "../src/services/platform-events";
 import type { DatabaseKind, TestDatabase } from "../test/helpers/databases";
 import { createBenchDatabase, reportProblems, runBench } from "./harness";
-import { formatMs, median, p50p99 } from "./stats";
+import { Captured, captureSql, explain, slowestStatements } from "./query-plans";
+import { seedScale } from "./scale-seed";
+import { formatMs, p50p99 } from "./stats";
 
 const { values: args } = parseArgs({
   options: {
@@ -74,100 +76,6 @@ function prng(seed: number): () => number {
   };
 }
 
-function progress(line: string): void {
-  if (process.stderr.isTTY) process.stderr.write(`\r${line.padEnd(70)}`);
-  else process.stderr.write(`${line}\n`);
-}
-
-/** Inserts `count` rows made by `row(i)` in `batch`-row statements, `perTransaction` statements per transaction. */
-async function seedTable(db: Knex, table: string, count: number, batch: number, row: (i: number) => Record<string, unknown>): Promise<void> {
-  const perTransaction = 50;
-  const started = performance.now();
-  let reported = 0;
-  for (let start = 0; start < count; start += batch * perTransaction) {
-    await db.transaction(async (trx) => {
-      for (let b = start; b < Math.min(count, start + batch * perTransaction); b += batch) {
-        const rows: Record<string, unknown>[] = [];
-        for (let i = b; i < Math.min(count, b + batch); i++) rows.push(row(i));
-        // One multi-row VALUES statement (knex writes SQLite's as a compound SELECT, capped at 500 terms).
-        const columns = Object.keys(rows[0]);
-        const tuple = `(${columns.map(() => "?").join(", ")})`;
-        await trx.raw(`INSERT INTO ${table} (${columns.join(", ")}) VALUES ${rows.map(() => tuple).join(", ")}`, rows.flatMap((r) => columns.map((c) => r[c] as Knex.Value)));
-      }
-    });
-    const done = Math.min(count, start + batch * perTransaction);
-    if (done - reported >= count / 10 || done === count) {
-      reported = done;
-      progress(`seeding ${table}: ${done.toLocaleString("en")} / ${count.toLocaleString("en")} (${((performance.now() - started) / 1000).toFixed(1)} s)`);
-    }
-  }
-  if (process.stderr.isTTY) process.stderr.write("\n");
-}
-
-/** The (team, installation) of link `i`: the hot installations first, then every team in turn. */
-function linkAt(i: number): [number, number] {
-  const hotLinks = HOT * HOT_TEAMS;
-  if (i < hotLinks) {
-    const installation = Math.floor(i / HOT_TEAMS) + 1;
-    return [((installation * 10_007 + (i % HOT_TEAMS)) % TEAMS) + 1, installation];
-  }
-  const j = i - hotLinks;
-  const team = (j % TEAMS) + 1;
-  const round = Math.floor(j / TEAMS);
-  const others = INSTALLATIONS - HOT;
-  // Distinct installations per team while round * 1,009 stays below `others` (it does for < 19 rounds at 20,000).
-  return [team, HOT + 1 + ((team * 13 + round * 1_009) % others)];
-}
-
-async function seed(db: Knex): Promise<void> {
-  const at = new Date("2026-11-01T10:00:00Z").toISOString();
-  await seedTable(db, "teams", TEAMS, 1000, (i) => ({ id: i + 1, name: `team-${i + 1}`, created_at: at, updated_at: at }));
-  await seedTable(db, "installations", INSTALLATIONS, 500, (i) => ({
-    id: i + 1,
-    account_id: 1_000_000 + i,
-    account_login: `org-${i + 1}`,
-    account_type: "Organization",
-    account_avatar_url: null,
-    target_type: "Organization",
-    repository_selection: "all",
-    permissions: '{"administration":"write","contents":"write","metadata":"read"}',
-    events: "[]",
-    github_updated_at: at,
-    created_at: at,
-    updated_at: at,
-  }));
-  await seedTable(db, "team_installations", LINKS, 1000, (i) => {
-    const [team, installation] = linkAt(i);
-    return { team_id: team, installation_id: installation, linked_by: null, linked_at: new Date(Date.parse(at) + (i % 86_400) * 1000).toISOString() };
-  });
-  // A platform's history of delivered events, which the dispatcher must not wade through.
-  await seedTable(db, "outbox_events", HISTORY, 500, (i) => {
-    const team = (i % TEAMS) + 1;
-    return {
-      message_id: `msg_${i.toString(16).padStart(32, "0")}`,
-      type: "team.installation.linked",
-      ordering_key: `team:${team}`,
-      team_id: team,
-      payload: `{"data":{"teamId":${team},"installationId":${HOT + 1 + (i % (INSTALLATIONS - HOT))}}}`,
-      status: "delivered",
-      attempts: 1,
-      next_attempt_at: at,
-      give_up_at: at,
-      created_at: at,
-      delivered_at: at,
-    };
-  });
-  if (isPostgres(db)) {
-    // Explicit ids: move the sequence past them, as a real history would have.
-    await db.raw(`SELECT setval(pg_get_serial_sequence('teams', 'id'), ?)`, [TEAMS]);
-    await db.raw("ANALYZE");
-    // The seeding wrote ~0.5 GB of WAL: checkpoint it now rather than in the middle of a measurement.
-    await db.raw("CHECKPOINT");
-  } else {
-    await db.raw("ANALYZE");
-  }
-}
-
 async function time(samples: number, work: (i: number) => Promise<unknown>): Promise<number[]> {
   // A full collection first (npm run bench:scale passes --expose-gc): the seeding's garbage is
   // collected here, not in the middle of a series, where it would be a query's p99.
@@ -179,66 +87,6 @@ async function time(samples: number, work: (i: number) => Promise<unknown>): Pro
     out.push(performance.now() - t0);
   }
   return out;
-}
-
-/** The SQL a repository call sends (its first SELECT / DELETE), captured from knex's query event. */
-interface Captured {
-  sql: string;
-  bindings: unknown[];
-  /** From knex's query event to its response: the statement's round trip. */
-  ms: number;
-}
-
-async function captureSql(db: Knex, work: () => Promise<unknown>, match: RegExp): Promise<Captured[]> {
-  const seen: Captured[] = [];
-  const started = new Map<string, { at: number; captured?: Captured }>();
-  const onQuery = (q: { sql: string; bindings?: unknown[]; __knexQueryUid: string }) => {
-    const captured = match.test(q.sql) ? { sql: q.sql, bindings: q.bindings ?? [], ms: NaN } : undefined;
-    if (captured) seen.push(captured);
-    started.set(q.__knexQueryUid, { at: performance.now(), captured });
-  };
-  const onResponse = (_response: unknown, q: { __knexQueryUid: string }) => {
-    const start = started.get(q.__knexQueryUid);
-    if (start?.captured) start.captured.ms = performance.now() - start.at;
-  };
-  db.on("query", onQuery).on("query-response", onResponse);
-  try {
-    await work();
-  } finally {
-    db.off("query", onQuery).off("query-response", onResponse);
-  }
-  return seen;
-}
-
-/** The statements that took longest, each with its median round trip over the runs (the same statements in the same order each run). */
-function slowestStatements(runs: Captured[][], count: number): string[] {
-  const medians = runs[0].map((first, i) => ({ sql: first.sql, ms: median(runs.map((run) => run[i]?.ms ?? NaN)) }));
-  return medians
-    .filter((s) => !Number.isNaN(s.ms)) // BEGIN and COMMIT have no response event
-    .sort((a, b) => b.ms - a.ms)
-    .slice(0, count)
-    .map((s) => `${ms(s.ms).padStart(10)}  ${s.sql.replace(/\s+/g, " ").slice(0, 110)}…`);
-}
-
-/** The plan's lines, and the tables it reads without an index (full scans). */
-async function explain(db: Knex, sql: string, bindings: unknown[]): Promise<{ lines: string[]; scans: string[] }> {
-  if (isPostgres(db)) {
-    // knex's query event has the driver's $n placeholders; raw() wants ?, in the same order.
-    const result = await db.raw(`EXPLAIN ${sql.replace(/\$\d+/g, "?")}`, bindings as Knex.RawBinding[]);
-    const lines = (result.rows as Array<{ "QUERY PLAN": string }>).map((r) => r["QUERY PLAN"]);
-    const scans = lines.flatMap((l) => /Seq Scan on (\w+)/.exec(l)?.[1] ?? []);
-    return { lines, scans };
-  }
-  const rows = (await db.raw(`EXPLAIN QUERY PLAN ${sql}`, bindings as Knex.RawBinding[])) as Array<{ detail: string }>;
-  const lines = rows.map((r) => r.detail);
-  // "SEARCH t USING INDEX …" reaches rows through an index; "SCAN t" (even "USING COVERING INDEX")
-  // reads all of it, unless the index is partial: then it reads the rows of its predicate only.
-  const partial = new Set(((await db.raw("SELECT name FROM sqlite_master WHERE type = 'index' AND sql LIKE '% where %'")) as Array<{ name: string }>).map((r) => r.name));
-  const scans = lines.flatMap((l) => {
-    const scan = /^SCAN (\w+)(?: USING (?:COVERING )?INDEX (\w+))?/.exec(l);
-    return scan && !partial.has(scan[2]) ? [scan[1]] : [];
-  });
-  return { lines, scans };
 }
 
 async function runOn(kind: DatabaseKind): Promise<string[]> {
@@ -254,7 +102,7 @@ async function runOn(kind: DatabaseKind): Promise<string[]> {
     : `SQLite ${((await db.raw("SELECT sqlite_version() AS v")) as Array<{ v: string }>)[0].v} (WAL, synchronous=NORMAL)`;
 
   const seeded = performance.now();
-  await seed(db);
+  await seedScale(db, { teams: TEAMS, installations: INSTALLATIONS, links: LINKS, hot: HOT, hotTeams: HOT_TEAMS, history: HISTORY });
   const seedS = (performance.now() - seeded) / 1000;
   console.log("");
   console.log(`== ${version}: seeded ${TEAMS.toLocaleString("en")} teams, ${INSTALLATIONS.toLocaleString("en")} installations, ${LINKS.toLocaleString("en")} links in ${seedS.toFixed(1)} s`);

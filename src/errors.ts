@@ -1,3 +1,5 @@
+import { redactTokens } from "./redact-tokens";
+
 /** Errors with a stable code that the HTTP layer maps to a status and `{ error: { code, message } }`. */
 export type ErrorCode =
   | "invalid_input"
@@ -44,7 +46,9 @@ export class AppError extends Error {
     message: string,
     options: AppErrorOptions = {},
   ) {
-    super(message);
+    // Some messages quote GitHub's (say "GitHub refused the repository: …"), and they reach
+    // HTTP answers, pages and the CLI: a token GitHub echoed must not.
+    super(redactTokens(message));
     this.name = "AppError";
     this.status = options.status ?? STATUS[code];
     this.details = options.details;

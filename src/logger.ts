@@ -1,6 +1,7 @@
 import pino, { Logger } from "pino";
 import pretty from "pino-pretty";
 import type { Config } from "./config";
+import { redactTokens } from "./redact-tokens";
 
 // Secrets travel in these fields; pino replaces them before anything is written.
 export const REDACTED_PATHS = [
@@ -18,6 +19,11 @@ export const REDACTED_PATHS = [
   "*.clientSecret",
   "code",
   "*.code",
+  // GitHub's own spelling, as in an OAuth or token-mint answer logged whole.
+  "access_token",
+  "*.access_token",
+  "refresh_token",
+  "*.refresh_token",
   // octokit's RequestError carries the request (an OAuth body holds client secret, code or
   // refresh token) and the response (which may hold tokens): never write either.
   "err.request",
@@ -25,9 +31,6 @@ export const REDACTED_PATHS = [
   "error.request",
   "error.response",
 ];
-
-/** GitHub tokens (gho_ ghp_ ghr_ ghs_ ghu_) and Octoplex API keys, wherever they appear in a line. */
-const TOKEN_SHAPED = /\b(gh[oprsu]_|opx_)[A-Za-z0-9_-]{20,}/g;
 
 export function createLogger(
   config: Pick<Config, "logLevel" | "logFormat">,
@@ -39,13 +42,15 @@ export function createLogger(
       level: config.logLevel,
       redact: { paths: REDACTED_PATHS, censor: "[redacted]" },
       // Paths cannot cover free text: an upstream error's message (and so its stack) may quote a token.
-      hooks: { streamWrite: (line) => line.replace(TOKEN_SHAPED, "$1[redacted]") },
+      hooks: { streamWrite: redactTokens },
     },
     destination,
   );
 }
 
-function defaultDestination(format: Config["logFormat"]): pino.DestinationStream {
+/** JSON lines, or pino-pretty's for a human reader; on stdout unless given `output` (tests read it). */
+export function defaultDestination(format: Config["logFormat"], output?: NodeJS.WritableStream): pino.DestinationStream {
   const humanReader = format === "pretty" || (format === undefined && process.stdout.isTTY);
-  return humanReader ? pretty({ colorize: process.stdout.isTTY, sync: true, ignore: "pid,hostname" }) : pino.destination(1);
+  if (humanReader) return pretty({ colorize: !output && process.stdout.isTTY, sync: true, ignore: "pid,hostname", ...(output ? { destination: output } : {}) });
+  return output ? (output as pino.DestinationStream) : pino.destination(1);
 }

@@ -1,3 +1,4 @@
+import { inspect } from "node:util";
 import { config as loadDotenv } from "dotenv";
 import { run } from "probot";
 import { ConfigError, needsAppSetup, parseConfig } from "./config";
@@ -5,6 +6,7 @@ import { migrateLatest } from "./db/migrate";
 import { createDeps, Deps, DepsOverrides } from "./deps";
 import { completeDevelopmentEnv } from "./dev-env";
 import { startDispatchLoop } from "./jobs/dispatch-loop";
+import { redactTokens } from "./redact-tokens";
 import { RunningServer, startServer } from "./server";
 
 /** Parses the config (failing with every problem at once), migrates, serves. */
@@ -60,7 +62,8 @@ async function main(): Promise<void> {
 
 if (require.main === module) {
   main().catch((error) => {
-    console.error(error instanceof ConfigError ? error.message : error);
+    // Before (or without) the logger and its redaction: a startup failure may quote a token too.
+    console.error(redactTokens(error instanceof ConfigError ? error.message : inspect(error)));
     process.exit(1);
   });
 }

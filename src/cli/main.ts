@@ -1,6 +1,7 @@
 import { CommanderError } from "commander";
 import { config as loadDotenv } from "dotenv";
 import { ConfigError } from "../config";
+import { redactTokens } from "../redact-tokens";
 import type { DepsOverrides } from "../deps";
 import { CliIo, terminalProgress } from "./output";
 import { createProgram } from "./program";
@@ -18,7 +19,8 @@ export async function runCli(
   } catch (error) {
     // Commander has already printed its own usage errors.
     if (error instanceof CommanderError) return { exitCode: error.exitCode, error };
-    io.err(error instanceof ConfigError ? error.message : `octoplex: ${(error as Error).message}`);
+    // An upstream error's message may quote a token; a terminal or CI log is no place for it.
+    io.err(redactTokens(error instanceof ConfigError ? error.message : `octoplex: ${(error as Error).message}`));
     return { exitCode: 1, error };
   }
 }

@@ -24,7 +24,8 @@
  *                                                              app.requestOAuthOnInstall, to app.callbackUrl?code&installation_id&setup_action
  *   /api/v3: GET /user, GET /user/installations (paginated, Link), GET /user/memberships/orgs/:org,
  *            GET /app, GET /app/installations (paginated), GET /app/installations/:id,
- *            POST /app/installations/:id/access_tokens (any well-formed JWT), POST|DELETE /applications/:client_id/token,
+ *            POST /app/installations/:id/access_tokens (any well-formed JWT; tokens in GitHub's current ghs_<app id>_<JWT>
+ *            format, the classic ghs_ + 36 with `X-GitHub-Stateless-S2S-Token: disabled`), POST|DELETE /applications/:client_id/token,
  *            DELETE /applications/:client_id/grant.   GET /user also answers at the root (api.github.com layout).
  */
 import { createServer, IncomingMessage, ServerResponse } from "node:http";

@@ -1,6 +1,6 @@
 // The fake GitHub's REST API, GHES layout (/api/v3/…): what Octoplex asks as a user, as the app,
 // and as the OAuth client. Served by fake-github.ts from the world in github-world.ts.
-import { randomBytes } from "node:crypto";
+import { mintInstallationToken, requestedTokenFormat } from "../fixtures/tokens";
 import type { TestUser } from "../helpers/github-oauth";
 import { badCredentials, basicAuth, bearer, isJwt, json, notFound, paginate, Reply, Route, RouteContext } from "./fake-http";
 import type { GithubWorld } from "./github-world";
@@ -92,7 +92,9 @@ export function restRoutes(c: RestContext): Route[] {
         const installation = c.world.installation(Number(ctx.params[0]));
         if (!installation) return notFound();
         if (installation.suspended) return json(403, { message: "This installation has been suspended" });
-        const token = `ghs_${randomBytes(27).toString("base64url").replace(/[-_]/g, "x").slice(0, 36)}`;
+        // GitHub's current ghs_<app id>_<JWT> unless X-GitHub-Stateless-S2S-Token: disabled asks for the classic one.
+        const format = requestedTokenFormat(ctx.req.headers["x-github-stateless-s2s-token"]);
+        const token = mintInstallationToken(format, appIdOf(bearer(ctx.req)), installation.id);
         c.installationTokens.set(token, installation.id);
         return json(201, {
           token,
@@ -128,4 +130,14 @@ export function restRoutes(c: RestContext): Route[] {
       }),
     ),
   ];
+}
+
+/** The app id a JWT was issued by (its `iss`; a client id is not one), as GitHub puts it in the token it mints. */
+function appIdOf(jwt: string | undefined): string | undefined {
+  try {
+    const iss = JSON.parse(Buffer.from((jwt ?? "").split(".")[1] ?? "", "base64url").toString("utf8")).iss;
+    return /^\d+$/.test(String(iss)) ? String(iss) : undefined;
+  } catch {
+    return undefined;
+  }
 }

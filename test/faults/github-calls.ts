@@ -1,10 +1,11 @@
 import nock from "nock";
 import type { InstallationSnapshot } from "../../src/repositories/installations";
 import { createdRepository } from "../fixtures/payloads";
+import { newInstallationToken } from "../fixtures/tokens";
 import { LOGIN_STATE_COOKIE, SESSION_COOKIE } from "../../src/http/session-cookie";
 import { Hop, request } from "../helpers/browser";
 import { countRows, seedInstallation, seedTeams } from "../helpers/factories";
-import { isAppJwt, newInstallationToken, nockInstallationToken, tokenHeader } from "../helpers/github-app";
+import { isAppJwt, nockInstallationToken, tokenHeader } from "../helpers/github-app";
 import { GithubFault, nockFault, NockedFault } from "../helpers/github-faults";
 import { GITHUB_API, newTokens, nockCodeExchange, nockGetUser, TestUser } from "../helpers/github-oauth";
 import { nockRepository } from "../helpers/nock-repository";

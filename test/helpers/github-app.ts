@@ -1,5 +1,5 @@
-import { randomBytes } from "node:crypto";
 import nock from "nock";
+import { newInstallationToken } from "../fixtures/tokens";
 import { GITHUB_API } from "./github-oauth";
 
 /**
@@ -7,19 +7,18 @@ import { GITHUB_API } from "./github-oauth";
  * of every request nock had no interceptor for (so a test can say "GitHub was not called").
  */
 
-/** An installation token shaped like GitHub's (ghs_ + 36 characters), unique per call, so scans can find leaks. */
-export function newInstallationToken(): string {
-  return `ghs_${randomBytes(27).toString("base64url").replace(/[-_]/g, "x").slice(0, 36)}`;
-}
-
 /** The claims of the app JWT in an `Authorization: bearer …` header. */
 export function jwtClaims(authorization: string | undefined): { iat: number; exp: number; iss: string | number } {
   const jwt = /^bearer (.+)$/i.exec(authorization ?? "")?.[1] ?? "";
   return JSON.parse(Buffer.from(jwt.split(".")[1] ?? "", "base64url").toString("utf8"));
 }
 
-/** An `Authorization: bearer <JWT>` header: the app itself, not an installation or a user. */
-export const isAppJwt = (authorization: string) => /^bearer [\w-]+\.[\w-]+\.[\w-]+$/i.test(authorization);
+/**
+ * An `Authorization: bearer <JWT>` header: the app itself, not an installation or a user. A JWT's
+ * header is JSON, so it starts `eyJ`; an installation token (`ghs_<app id>_<JWT>`, with two dots
+ * too) sent as bearer is not the app.
+ */
+export const isAppJwt = (authorization: string) => /^bearer eyJ[\w-]*\.[\w-]+\.[\w-]+$/i.test(authorization);
 
 export interface NockedMint {
   scope: nock.Scope;
@@ -29,10 +28,11 @@ export interface NockedMint {
 }
 
 /**
- * POST /app/installations/:id/access_tokens, answered with `token` (a fresh ghs_ one unless given),
- * valid for an hour; only with a JWT, as GitHub does.
+ * POST /app/installations/:id/access_tokens, answered with `token` (a fresh one in GitHub's current
+ * `ghs_<app id>_<JWT>` format unless given; `newClassicInstallationToken()` for the old one), valid
+ * for an hour; only with a JWT, as GitHub does.
  */
-export function nockInstallationToken(installationId: number, token = newInstallationToken(), options: { times?: number } = {}): NockedMint {
+export function nockInstallationToken(installationId: number, token = newInstallationToken(undefined, installationId), options: { times?: number } = {}): NockedMint {
   const authorizations: string[] = [];
   const scope = nock(GITHUB_API)
     .post(`/app/installations/${installationId}/access_tokens`)

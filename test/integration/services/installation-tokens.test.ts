@@ -2,10 +2,11 @@ import nock from "nock";
 import { createTokenCipher } from "../../../src/crypto/token-cipher";
 import { createDeps } from "../../../src/deps";
 import { installationEvent } from "../../fixtures/payloads";
+import { newClassicInstallationToken, newInstallationToken } from "../../fixtures/tokens";
 import { testConfig } from "../../helpers/config";
 import { findSecretsInDatabase } from "../../helpers/database-scan";
 import { countRows, seedInstallation } from "../../helpers/factories";
-import { jwtClaims, newInstallationToken, nockInstallationToken, tokenHeader } from "../../helpers/github-app";
+import { jwtClaims, nockInstallationToken, tokenHeader } from "../../helpers/github-app";
 import { GITHUB_API } from "../../helpers/github-oauth";
 import { captureLogger } from "../../helpers/log-capture";
 import { installationIds } from "../../helpers/team-access";
@@ -126,6 +127,27 @@ describeEachServer("installation tokens", ({ server, db }) => {
     const key = rows[0].cache_key as string;
     expect(key).toBe(String(installationId));
     expect(cipher.decrypt(rows[0].value_encrypted as string, `installation_tokens:${key}`).split("|")[0]).toBe(mint.token);
+  });
+
+  test.each([
+    ["GitHub's current format (ghs_<app id>_<JWT>, about 520 characters)", () => newInstallationToken()],
+    ["the classic format (ghs_ and 36 characters)", () => newClassicInstallationToken()],
+  ])("an installation token in %s is stored whole and another process uses it as minted", async (_format, token) => {
+    const installationId = nextInstallationId();
+    const mint = nockInstallationToken(installationId, token());
+    const api = nockRepoGet(mint.token, 2);
+
+    await callAs(installationId);
+    const other = createDeps(testConfig(server().database.config), { Octokit: TestOctokit, log: captureLogger() });
+    try {
+      await (await other.probot!.auth(installationId)).request("GET /repos/{owner}/{repo}", { owner: "acme", repo: "widgets" });
+    } finally {
+      await other.close();
+    }
+
+    // One mint: the second process read the token back from the database, all of it.
+    expect(mint.scope.isDone()).toBe(true);
+    expect(api.isDone()).toBe(true);
   });
 
   test.each([

@@ -23,6 +23,9 @@ const json = (statusCode: number, body: unknown): LambdaResult => ({
 // As sendError on the server: invalid_input always carries details (API.md).
 const invalidInput = (message: string): LambdaResult => json(400, { error: { code: "invalid_input", message, details: [{ path: "", message }] } });
 
+// Not an HTTP request, so no HTTP answer: the invocation fails, naming what arrived (never its values).
+const unknownEvent = (got: string) => new Error(`unknown event: expected an HTTP event or a scheduled job, got ${got}`);
+
 /**
  * One Lambda serves everything: GitHub's webhooks through Probot's Lambda adapter, every other
  * path through the same express app `npm start` serves, and scheduled jobs.
@@ -63,7 +66,7 @@ export function createLambdaApp(deps: Deps) {
     }
   }
 
-  async function job(name: string, got: string): Promise<unknown> {
+  async function job(name: string): Promise<unknown> {
     if (name === "migrate") return migrateLatest(deps.db);
     if (name === "reconcile") {
       // The hourly job: make the database agree with GitHub, ask again for failed deliveries,
@@ -75,7 +78,7 @@ export function createLambdaApp(deps: Deps) {
       return { reconcile, redeliver, events };
     }
     if (name === "dispatch") return deps.services.dispatcher?.dispatchDue() ?? { delivered: 0, retrying: 0, failed: 0 };
-    throw new Error(`unknown event: expected an HTTP event or a scheduled job, got ${got}`);
+    throw unknownEvent(`the job ${JSON.stringify(name)}`);
   }
 
   async function drain(): Promise<void> {
@@ -90,8 +93,8 @@ export function createLambdaApp(deps: Deps) {
     async handle(event: unknown, context: unknown): Promise<unknown> {
       const classified = classifyEvent(event);
       if (classified.kind === "malformed_http") return invalidInput(classified.problem);
-      if (classified.kind === "job") return job(classified.job, `the job ${JSON.stringify(classified.job)}`);
-      if (classified.kind === "unknown") return job("", classified.got);
+      if (classified.kind === "job") return job(classified.job);
+      if (classified.kind === "unknown") throw unknownEvent(classified.got);
       const request = classified.event;
       const { method, path } = methodAndPath(request);
       const result =

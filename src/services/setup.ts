@@ -23,7 +23,8 @@ export interface SetupRequest {
 
 /**
  * GitHub's setup URL. Its installation_id is untrusted (anyone can type one into the URL), so it
- * is verified with the person's own token exactly as a link is, before anything is linked.
+ * is verified with the person's own token exactly as a link is, before anything is written; what
+ * a success writes (a new team, the link, the install state spent) is one transaction.
  */
 export function createSetup(deps: { db: Knex; now: () => Date; links: Links; teams: Teams; states: OAuthStates; github: GithubAccess }) {
   const { db, now, links, teams, states, github } = deps;

@@ -1,4 +1,4 @@
-import { mkdirSync } from "node:fs";
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import knex, { Knex } from "knex";
 import type { Client as PgClient } from "pg";
@@ -45,7 +45,8 @@ export function createKnex(database: Config["database"], options: KnexOptions = 
     if (options.queryTimeout !== false) untimed.set(db, () => createKnex(database, { poolMax: 1, queryTimeout: false }));
     return db;
   }
-  if (database.filename !== ":memory:") mkdirSync(dirname(database.filename), { recursive: true });
+  // ":memory:", "" (a temporary database) and URI filenames are no file of ours to prepare.
+  if (database.filename !== ":memory:" && database.filename !== "" && !database.filename.startsWith("file:")) keepPrivate(database.filename);
   return knex({
     client: "sqlite3",
     connection: { filename: database.filename },
@@ -69,6 +70,26 @@ export function createKnex(database: Config["database"], options: KnexOptions = 
     migrations: { migrationSource },
     compileSqlOnError: false,
   });
+}
+
+/**
+ * The SQLite file holds encrypted tokens, session hashes and the audit trail: only the account
+ * running Octoplex may read it. Directories made here are 0700 (one the operator made keeps its
+ * mode); the file is made 0600 before SQLite opens it, because SQLite gives its -wal and -shm the
+ * main file's mode, and a file left world-readable by an earlier version is narrowed to its owner.
+ */
+function keepPrivate(filename: string): void {
+  mkdirSync(dirname(filename), { recursive: true, mode: 0o700 });
+  closeSync(openSync(filename, "a", 0o600));
+  for (const path of [filename, `${filename}-wal`, `${filename}-shm`]) {
+    if (!existsSync(path)) continue;
+    const mode = statSync(path).mode & 0o777;
+    try {
+      if (mode & 0o077) chmodSync(path, mode & 0o700);
+    } catch {
+      // Not ours to change (another owner): SQLite opens it as it is.
+    }
+  }
 }
 
 /** For each Postgres knex made here, how to make one like it without the query timeout. */

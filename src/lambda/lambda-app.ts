@@ -5,7 +5,7 @@ import type { Deps } from "../deps";
 import { createHttpApp } from "../http/create-http-app";
 import { WEBHOOK_PATH } from "../http/webhook-route";
 import { registerWebhooks } from "../webhooks";
-import { bodyOf, headersOf, HttpEvent, isHttpEvent, JobEvent, methodAndPath } from "./events";
+import { bodyOf, classifyEvent, headersOf, HttpEvent, methodAndPath } from "./events";
 
 export interface LambdaResult {
   statusCode: number;
@@ -22,6 +22,9 @@ const json = (statusCode: number, body: unknown): LambdaResult => ({
 
 // As sendError on the server: invalid_input always carries details (API.md).
 const invalidInput = (message: string): LambdaResult => json(400, { error: { code: "invalid_input", message, details: [{ path: "", message }] } });
+
+// Not an HTTP request, so no HTTP answer: the invocation fails, naming what arrived (never its values).
+const unknownEvent = (got: string) => new Error(`unknown event: expected an HTTP event or a scheduled job, got ${got}`);
 
 /**
  * One Lambda serves everything: GitHub's webhooks through Probot's Lambda adapter, every other
@@ -63,8 +66,7 @@ export function createLambdaApp(deps: Deps) {
     }
   }
 
-  async function job(event: JobEvent): Promise<unknown> {
-    const name = event.octoplex?.job ?? (event["detail-type"] === "Scheduled Event" ? "reconcile" : undefined);
+  async function job(name: string): Promise<unknown> {
     if (name === "migrate") return migrateLatest(deps.db);
     if (name === "reconcile") {
       // The hourly job: make the database agree with GitHub, ask again for failed deliveries,
@@ -76,7 +78,7 @@ export function createLambdaApp(deps: Deps) {
       return { reconcile, redeliver, events };
     }
     if (name === "dispatch") return deps.services.dispatcher?.dispatchDue() ?? { delivered: 0, retrying: 0, failed: 0 };
-    throw new Error(`unknown event: expected an HTTP event or a scheduled job, got ${JSON.stringify(Object.keys(event ?? {}))}`);
+    throw unknownEvent(`the job ${JSON.stringify(name)}`);
   }
 
   async function drain(): Promise<void> {
@@ -89,12 +91,16 @@ export function createLambdaApp(deps: Deps) {
 
   return {
     async handle(event: unknown, context: unknown): Promise<unknown> {
-      if (!isHttpEvent(event)) return job(event as JobEvent);
-      const { method, path } = methodAndPath(event);
+      const classified = classifyEvent(event);
+      if (classified.kind === "malformed_http") return invalidInput(classified.problem);
+      if (classified.kind === "job") return job(classified.job);
+      if (classified.kind === "unknown") throw unknownEvent(classified.got);
+      const request = classified.event;
+      const { method, path } = methodAndPath(request);
       const result =
         method === "POST" && path === WEBHOOK_PATH
-          ? await webhook(event, context)
-          : withSetCookiesListed(event, (await http(event as never, context as never)) as LambdaResult);
+          ? await webhook(request, context)
+          : withSetCookiesListed(request, (await http(request as never, context as never)) as LambdaResult);
       // Lambda freezes the container after the answer: deliver what this request recorded now.
       await drain();
       return result;

@@ -51,6 +51,12 @@ export async function isLiveOAuthState(db: Db, stateHash: string, purpose: State
   return (await liveState(db, stateHash, purpose, now).first("state_hash")) !== undefined;
 }
 
+/** A known, unused, unexpired state's bindings, for checks before it is spent: nothing is written. */
+export async function findLiveOAuthState(db: Db, stateHash: string, purpose: StatePurpose, now: Date): Promise<Pick<OAuthState, "returnTo" | "teamId" | "githubUserId"> | undefined> {
+  const row = await liveState(db, stateHash, purpose, now).first();
+  return row && { returnTo: row.return_to, teamId: toNumberOrNull(row.team_id), githubUserId: toNumberOrNull(row.github_user_id) };
+}
+
 function liveState(db: Db, stateHash: string, purpose: StatePurpose, now: Date) {
   return db("oauth_states").where({ state_hash: stateHash, purpose }).whereNull("used_at").andWhere("expires_at", ">", dbTime(now));
 }

@@ -57,9 +57,13 @@ export function createEventDispatcher(options: DispatcherOptions) {
         "user-agent": "Octoplex",
       },
       body,
+      // The signed body is for this URL only: a redirect would hand it to whatever address the
+      // answer names and count that as delivered. A 3xx is a failed attempt, retried as any other.
+      redirect: "manual",
       signal: AbortSignal.timeout(timeoutMs),
     });
     await res.arrayBuffer().catch(() => undefined);
+    if (res.status >= 300 && res.status < 400) throw new Error(`HTTP ${res.status} (a redirect; redirects are not followed)`);
     if (!res.ok) throw new Error(`HTTP ${res.status}`);
   }
 

@@ -43,6 +43,13 @@ export interface ReachableInstallation {
   linkable: boolean;
 }
 
+/** What prove() established with GitHub, for writeLink(). */
+export interface LinkProof {
+  userId: number;
+  installationId: number;
+  fetched: GithubInstallation | null;
+}
+
 function userOf(actor: Actor): number {
   if (actor.userId === null) {
     throw new AppError("user_required", "This acts as a GitHub user: send X-Octoplex-User with their GitHub user id");
@@ -100,25 +107,36 @@ export function createLinks({ db, now, teams, github, states, webBaseUrl, appSlu
     }
   }
 
-  async function link(actor: Actor, teamId: number, installationId: number): Promise<{ created: boolean; link: LinkedInstallation }> {
-    await teams.access(actor, teamId, "admin");
-    const userId = userOf(actor);
+  /**
+   * The GitHub half of a link, before anything is written: the user may give the installation
+   * away, and the app's own view of it when the database has none yet (no webhook, or a late one).
+   */
+  async function prove(userId: number, installationId: number): Promise<LinkProof> {
     await verifyGrantable(userId, installationId);
-    // Not seen by webhook yet (or the webhook is late): the app's own view is authoritative.
     const known = await findInstallation(db, installationId);
     const fetched = known ? null : await github.asApp((o) => getAppInstallation(o, installationId));
-    const created = await db.transaction(async (trx) => {
-      if (await isTombstoned(trx, installationId)) throw new AppError("not_found", `Installation ${installationId} was uninstalled`);
-      await ensureStored(trx, installationId, fetched);
-      const isNew = await insertLink(trx, { teamId, installationId, linkedBy: userId, linkedAt: now() });
-      if (isNew) {
-        await appendAuditEvents(trx, [{ teamId, installationId, actor: { type: "user", id: userId }, action: "team.installation.linked", data: {} }], now());
-        await events.record(trx, [
-          { type: "team.installation.linked", teamId, subject: `installation:${installationId}`, data: { teamId, installationId, linkedBy: userId } },
-        ]);
-      }
-      return isNew;
-    });
+    return { userId, installationId, fetched };
+  }
+
+  /** The database half, in the caller's transaction (with whatever else must stand or fall with it); true when the link is new. */
+  async function writeLink(trx: Knex.Transaction, proof: LinkProof, teamId: number): Promise<boolean> {
+    const { userId, installationId, fetched } = proof;
+    if (await isTombstoned(trx, installationId)) throw new AppError("not_found", `Installation ${installationId} was uninstalled`);
+    await ensureStored(trx, installationId, fetched);
+    const isNew = await insertLink(trx, { teamId, installationId, linkedBy: userId, linkedAt: now() });
+    if (isNew) {
+      await appendAuditEvents(trx, [{ teamId, installationId, actor: { type: "user", id: userId }, action: "team.installation.linked", data: {} }], now());
+      await events.record(trx, [
+        { type: "team.installation.linked", teamId, subject: `installation:${installationId}`, data: { teamId, installationId, linkedBy: userId } },
+      ]);
+    }
+    return isNew;
+  }
+
+  async function link(actor: Actor, teamId: number, installationId: number): Promise<{ created: boolean; link: LinkedInstallation }> {
+    await teams.access(actor, teamId, "admin");
+    const proof = await prove(userOf(actor), installationId);
+    const created = await db.transaction((trx) => writeLink(trx, proof, teamId));
     const linked = (await listForTeam(teamId)).find((l) => l.installationId === installationId)!;
     return { created, link: linked };
   }
@@ -129,6 +147,8 @@ export function createLinks({ db, now, teams, github, states, webBaseUrl, appSlu
 
   return {
     verifyGrantable,
+    prove,
+    writeLink,
     link,
 
     async list(actor: Actor, teamId: number): Promise<LinkedInstallation[]> {

@@ -1,6 +1,7 @@
 import type { Knex } from "knex";
+import type { Db } from "../db/knex";
 import { hmac, randomToken, safeEqual, sha256 } from "../crypto/secrets";
-import { consumeOAuthState, insertOAuthState, isLiveOAuthState, OAuthState, StatePurpose } from "../repositories/oauth-states";
+import { consumeOAuthState, findLiveOAuthState, insertOAuthState, isLiveOAuthState, OAuthState, StatePurpose } from "../repositories/oauth-states";
 
 export const STATE_TTL_MS = 10 * 60 * 1000;
 
@@ -46,12 +47,24 @@ export function createOAuthStates({ db, secret, now }: { db: Knex; secret: strin
      * it is live but was issued to someone else: a link that leaked cannot be used up by whoever
      * holds it, only by the person it was made for.
      */
-    async consumeAs(purpose: StatePurpose, state: string, githubUserId: number): Promise<IssuedState | "another_user" | undefined> {
+    async consumeAs(purpose: StatePurpose, state: string, githubUserId: number, on: Db = db): Promise<IssuedState | "another_user" | undefined> {
       if (!verified(purpose, state)) return undefined;
       const hash = sha256(state);
-      const issued = await consumeOAuthState(db, hash, purpose, now(), githubUserId);
+      const issued = await consumeOAuthState(on, hash, purpose, now(), githubUserId);
       if (issued) return issued;
-      return (await isLiveOAuthState(db, hash, purpose, now())) ? "another_user" : undefined;
+      return (await isLiveOAuthState(on, hash, purpose, now())) ? "another_user" : undefined;
+    },
+
+    /**
+     * What consumeAs would answer, with nothing spent: for checks (with GitHub, say) that may
+     * fail through no fault of the state, which is then spent by consumeAs in the transaction
+     * of what it was for.
+     */
+    async peekAs(purpose: StatePurpose, state: string, githubUserId: number): Promise<IssuedState | "another_user" | undefined> {
+      if (!verified(purpose, state)) return undefined;
+      const issued = await findLiveOAuthState(db, sha256(state), purpose, now());
+      if (!issued) return undefined;
+      return issued.githubUserId === githubUserId ? issued : "another_user";
     },
   };
 }

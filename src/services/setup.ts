@@ -23,7 +23,8 @@ export interface SetupRequest {
 
 /**
  * GitHub's setup URL. Its installation_id is untrusted (anyone can type one into the URL), so it
- * is verified with the person's own token exactly as a link is, before anything is linked.
+ * is verified with the person's own token exactly as a link is, before anything is written; what
+ * a success writes (a new team, the link, the install state spent) is one transaction.
  */
 export function createSetup(deps: { db: Knex; now: () => Date; links: Links; teams: Teams; states: OAuthStates; github: GithubAccess }) {
   const { db, now, links, teams, states, github } = deps;
@@ -41,13 +42,22 @@ export function createSetup(deps: { db: Knex; now: () => Date; links: Links; tea
     async handle(userId: number, request: SetupRequest): Promise<SetupOutcome> {
       const user = { kind: "user" as const, userId };
       if (request.state) {
-        const issued = await states.consumeAs("install", request.state, userId);
+        const invalid = () => new AppError("invalid_input", "This install link is invalid, expired or already used; start again from the team's connect page");
+        const issued = await states.peekAs("install", request.state, userId);
         if (issued === "another_user") throw new AppError("forbidden", "This install link was made for another GitHub user");
-        if (!issued || issued.teamId === null) {
-          throw new AppError("invalid_input", "This install link is invalid, expired or already used; start again from the team's connect page");
-        }
-        await links.link(user, issued.teamId, request.installationId);
-        return { kind: "linked", teamId: issued.teamId, redirectTo: issued.returnTo };
+        if (!issued || issued.teamId === null) throw invalid();
+        const teamId = issued.teamId;
+        // Every check first, the state spent last: a spoofed installation id, a demotion or a GitHub
+        // outage refuses this attempt and leaves the person's state for their real install.
+        await teams.access(user, teamId, "admin");
+        const proof = await links.prove(userId, request.installationId);
+        await db.transaction(async (trx) => {
+          // Spent with the link, by a conditional update: of two callbacks with one state, one links.
+          const spent = await states.consumeAs("install", request.state!, userId, trx);
+          if (!spent || spent === "another_user" || spent.teamId !== teamId) throw invalid();
+          await links.writeLink(trx, proof, teamId);
+        });
+        return { kind: "linked", teamId, redirectTo: issued.returnTo };
       }
       await links.verifyGrantable(userId, request.installationId);
       const installation = await refresh(request.installationId);
@@ -58,8 +68,17 @@ export function createSetup(deps: { db: Knex; now: () => Date; links: Links; tea
     /** The person's choice on the pick-a-team page: an existing team they administer, or a new one. */
     async linkToPickedTeam(userId: number, installationId: number, choice: { teamId: number } | { newTeamName: string }) {
       const user = { kind: "user" as const, userId };
-      const teamId = "teamId" in choice ? choice.teamId : (await teams.create(user, choice.newTeamName)).id;
-      await links.link(user, teamId, installationId);
+      if ("teamId" in choice) {
+        await links.link(user, choice.teamId, installationId);
+        return { teamId: choice.teamId, redirectTo: `/teams/${choice.teamId}/connect` };
+      }
+      // All or nothing: GitHub proves the link first, then the team, its admin and the link are one write.
+      const proof = await links.prove(userId, installationId);
+      const teamId = await db.transaction(async (trx) => {
+        const team = await teams.createIn(trx, user, choice.newTeamName);
+        await links.writeLink(trx, proof, team.id);
+        return team.id;
+      });
       return { teamId, redirectTo: `/teams/${teamId}/connect` };
     },
   };

@@ -31,19 +31,23 @@ export function createTeams({ db, now }: { db: Knex; now: () => Date }) {
     return team;
   }
 
+  /** create, in the caller's transaction: the team stands or falls with what else it holds. */
+  async function createIn(trx: Knex.Transaction, actor: Actor, name: string): Promise<Team> {
+    const team = await createTeam(trx, name, now());
+    // A key acting for a user makes that user the admin; a bare key creates an empty team it administers itself.
+    if (actor.userId !== null) await addTeamMember(trx, team.id, actor.userId, "admin", now());
+    await appendAuditEvents(trx, [{ teamId: team.id, installationId: null, actor: auditActor(actor), action: "team.created", data: { name } }], now());
+    return team;
+  }
+
   return {
     access,
 
     async create(actor: Actor, name: string): Promise<Team> {
-      const creator = actor.userId;
-      return db.transaction(async (trx) => {
-        const team = await createTeam(trx, name, now());
-        // A key acting for a user makes that user the admin; a bare key creates an empty team it administers itself.
-        if (creator !== null) await addTeamMember(trx, team.id, creator, "admin", now());
-        await appendAuditEvents(trx, [{ teamId: team.id, installationId: null, actor: auditActor(actor), action: "team.created", data: { name } }], now());
-        return team;
-      });
+      return db.transaction((trx) => createIn(trx, actor, name));
     },
+
+    createIn,
 
     async list(actor: Actor) {
       if (actor.kind === "api_key" && actor.userId === null) return (await listTeams(db)).map((t) => ({ ...t, role: "admin" as const }));

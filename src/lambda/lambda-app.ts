@@ -3,6 +3,7 @@ import serverless from "serverless-http";
 import { migrateLatest } from "../db/migrate";
 import type { Deps } from "../deps";
 import { createHttpApp } from "../http/create-http-app";
+import { securityHeaders } from "../http/security-headers";
 import { WEBHOOK_PATH } from "../http/webhook-route";
 import { registerWebhooks } from "../webhooks";
 import { bodyOf, headersOf, HttpEvent, isHttpEvent, JobEvent, methodAndPath } from "./events";
@@ -33,6 +34,11 @@ export function createLambdaApp(deps: Deps) {
   registerWebhooks(probot, deps.services, deps.config.appId);
   const receiveWebhook = createLambdaFunction(() => undefined, { probot });
   const http = serverless(createHttpApp(deps), { binary: ["image/*", "application/octet-stream"] });
+  // The express app sets them on everything else; webhooks are answered here, without it.
+  const secured = (result: LambdaResult): LambdaResult => ({
+    ...result,
+    headers: { ...securityHeaders(deps.config.baseUrl?.startsWith("https://") ?? false), ...result.headers },
+  });
 
   async function webhook(event: HttpEvent, context: unknown): Promise<LambdaResult> {
     const headers = headersOf(event);
@@ -93,7 +99,7 @@ export function createLambdaApp(deps: Deps) {
       const { method, path } = methodAndPath(event);
       const result =
         method === "POST" && path === WEBHOOK_PATH
-          ? await webhook(event, context)
+          ? secured(await webhook(event, context))
           : withSetCookiesListed(event, (await http(event as never, context as never)) as LambdaResult);
       // Lambda freezes the container after the answer: deliver what this request recorded now.
       await drain();

@@ -1,6 +1,9 @@
+import { apiGatewayV2Event, EVENT_SHAPES, setCookiesOf } from "../fixtures/lambda-events";
 import { Hop, request } from "../helpers/browser";
+import { createTestDatabase, TestDatabase } from "../helpers/databases";
 import { newTokens, nockCodeExchange, nockGetUser } from "../helpers/github-oauth";
 import { signedInMember } from "../helpers/team-access";
+import { startTestLambda, TestLambda } from "../helpers/test-lambda";
 import { describeEachServer } from "../helpers/test-server";
 import { ALICE } from "../helpers/users";
 
@@ -10,6 +13,8 @@ import { ALICE } from "../helpers/users";
  * attacker (login CSRF). Under https the cookies carry the __Host- prefix, which a browser
  * accepts only from this very origin (Secure, Path=/, no Domain); only those names are read.
  */
+const HTTPS_BASE_URL = "https://octoplex.example.com";
+
 describeEachServer(
   "cookies when BASE_URL is https",
   ({ server, db }) => {
@@ -75,5 +80,40 @@ describeEachServer(
       expect((await request(url("/api/me"), { cookie: `__Host-octoplex_session=${sessionId}` })).status).toBe(200);
     });
   },
-  { env: { BASE_URL: "https://octoplex.example.com" } },
+  { env: { BASE_URL: HTTPS_BASE_URL } },
 );
+
+describe("cookies through the Lambda handler when BASE_URL is https", () => {
+  let database: TestDatabase;
+  let lambda: TestLambda;
+  beforeAll(async () => {
+    database = await createTestDatabase("sqlite");
+    lambda = await startTestLambda(database, { BASE_URL: HTTPS_BASE_URL });
+  });
+  afterAll(async () => {
+    await lambda?.close();
+    await database?.drop();
+  });
+
+  const startLogin = async (shape = apiGatewayV2Event) => {
+    const result = await lambda.invoke(shape({ method: "GET", path: "/auth/login" }));
+    const location = Object.entries(result.headers ?? {}).find(([k]) => k.toLowerCase() === "location")?.[1] ?? "";
+    return { result, state: new URL(location).searchParams.get("state")! };
+  };
+
+  test.each(EVENT_SHAPES)("%s: GET /auth/login sets __Host-octoplex_login_state; Path=/; Secure", async (_shape, shape) => {
+    const { result } = await startLogin(shape);
+    expect(setCookiesOf(result)).toEqual([expect.stringMatching(/^__Host-octoplex_login_state=[^;]+; Max-Age=600; Path=\/; HttpOnly; Secure; SameSite=Lax$/)]);
+  });
+
+  test("GET /auth/callback with a planted unprefixed octoplex_login_state cookie answers 400 and signs nobody in", async () => {
+    const { state } = await startLogin();
+    const tokens = newTokens();
+    nockCodeExchange("attacker-code", tokens);
+    nockGetUser(tokens.token, ALICE);
+    const query = `code=attacker-code&state=${encodeURIComponent(state)}`;
+    const result = await lambda.invoke(apiGatewayV2Event({ method: "GET", path: "/auth/callback", query, cookies: [`octoplex_login_state=${state}`] }));
+    expect(result.statusCode).toBe(400);
+    expect(setCookiesOf(result)).toEqual([]);
+  });
+});

@@ -1,9 +1,12 @@
 import { addTeamMember } from "../../src/repositories/teams";
+import { EVENT_SHAPES, jsonBody } from "../fixtures/lambda-events";
 import { Hop, request } from "../helpers/browser";
 import { TEST_BASE_URL } from "../helpers/config";
+import { createTestDatabase, TestDatabase } from "../helpers/databases";
 import { NOW, seedTeams } from "../helpers/factories";
 import { recordUnexpectedGithubCalls, UnexpectedGithubCalls } from "../helpers/github-app";
 import { signedInMember } from "../helpers/team-access";
+import { startTestLambda, TestLambda } from "../helpers/test-lambda";
 import { describeEachServer } from "../helpers/test-server";
 import { ALICE, BOB } from "../helpers/users";
 
@@ -143,5 +146,32 @@ describeEachServer("cross-site requests with the session cookie", ({ server, db 
     });
     expectRefused(hop);
     expect(await db()("teams").count({ n: "*" }).then((r) => Number(r[0].n))).toBe(0);
+  });
+});
+
+describe("cross-site requests through the Lambda handler", () => {
+  let database: TestDatabase;
+  let lambda: TestLambda;
+  beforeAll(async () => {
+    database = await createTestDatabase("sqlite");
+    lambda = await startTestLambda(database);
+  });
+  afterAll(async () => {
+    await lambda?.close();
+    await database?.drop();
+  });
+
+  test.each(EVENT_SHAPES)("%s: POST /auth/logout with a foreign Origin answers 403 and the session stays; from BASE_URL's origin it ends", async (_shape, shape) => {
+    const alice = await signedInMember(lambda.deps, ALICE, null);
+    const cookies = [alice.cookie];
+    const logout = (origin: string) => lambda.invoke(shape({ method: "POST", path: "/auth/logout", headers: { origin }, cookies }));
+    const me = () => lambda.invoke(shape({ method: "GET", path: "/api/me", cookies })).then((r) => r.statusCode);
+
+    const refused = await logout(EVIL);
+    expect({ status: refused.statusCode, body: jsonBody(refused) }).toEqual({ status: 403, body: REFUSED });
+    expect(await me()).toBe(200);
+
+    expect((await logout(TEST_BASE_URL)).statusCode).toBe(204);
+    expect(await me()).toBe(401);
   });
 });

@@ -3,6 +3,7 @@ import { parseConfig } from "./config";
 import { migrateLatest } from "./db/migrate";
 import { createDeps, Deps } from "./deps";
 import { createRoutes } from "./http/routes";
+import { securityHeadersMiddleware } from "./http/security-headers";
 import { registerWebhooks } from "./webhooks";
 
 /**
@@ -15,7 +16,7 @@ export function createOctoplexAppFn(onReady?: (deps: Deps) => void): Application
     const deps = createDeps(parseConfig(process.env, "server", cwd), { probot: app, log: app.log });
     await migrateLatest(deps.db);
     registerWebhooks(app, deps.services, deps.config.appId);
-    getRouter?.("/").use(createRoutes(deps));
+    getRouter?.("/").use(securityHeadersMiddleware(deps.config.baseUrl), createRoutes(deps));
     onReady?.(deps);
   };
 }

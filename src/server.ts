@@ -2,6 +2,7 @@ import { createServer, Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Deps } from "./deps";
 import { createHttpApp, webhookHandlerOf } from "./http/create-http-app";
+import { setSecurityHeaders } from "./http/security-headers";
 import { isWebhookRequest } from "./http/webhook-route";
 
 export interface RunningServer {
@@ -17,8 +18,10 @@ export async function startServer(deps: Deps, port = deps.config.port, host?: st
   const app = createHttpApp(deps, webhook);
   // GitHub's deliveries (the bulk of the traffic) go straight to their handler, as Probot's
   // createNodeMiddleware serves them; express's routing costs more per request than storing one.
+  const https = deps.config.baseUrl?.startsWith("https://") ?? false;
   const server = createServer((req, res) => {
     if (!isWebhookRequest(req)) return void app(req, res);
+    setSecurityHeaders(res, https);
     webhook(req, res).catch((error) => {
       deps.log.error({ err: error }, "webhook request failed");
       if (!res.headersSent) res.writeHead(500).end();

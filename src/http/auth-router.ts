@@ -7,8 +7,7 @@ import { authenticate, callerOf } from "./authenticate";
 import {
   clearLoginStateCookie,
   clearSessionCookie,
-  LOGIN_STATE_COOKIE,
-  readCookie,
+  readLoginStateCookie,
   setLoginStateCookie,
   setSessionCookie,
 } from "./session-cookie";
@@ -50,13 +49,13 @@ export function createAuthRouter(auth: AuthServices, apiKeys: ApiKeys): Router {
     if (!query.state) {
       throw new AppError("invalid_input", "The sign-in link is invalid, expired or already used; start again from /auth/login");
     }
-    const signedIn = await auth.signIn.complete(query.code, query.state, readCookie(req, LOGIN_STATE_COOKIE));
+    const signedIn = await auth.signIn.complete(query.code, query.state, readLoginStateCookie(req, auth.secureCookies));
     setSessionCookie(res, signedIn.sessionId, signedIn.expiresAt, auth.secureCookies);
     clearLoginStateCookie(res, auth.secureCookies);
     res.redirect(302, signedIn.returnTo);
   });
 
-  router.post("/auth/logout", authenticate({ sessions: auth.sessions, apiKeys }), async (req, res) => {
+  router.post("/auth/logout", authenticate({ sessions: auth.sessions, apiKeys, secureCookies: auth.secureCookies }), async (req, res) => {
     const caller = callerOf(res);
     const { revoke } = parseQuery(logoutQuery, req);
     if (caller.kind !== "session") {

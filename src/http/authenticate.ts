@@ -24,7 +24,14 @@ export function userOf(res: Response): number {
   return caller.userId;
 }
 
-export function authenticate({ sessions, apiKeys }: { sessions: Sessions; apiKeys: ApiKeys }): RequestHandler {
+interface AuthenticateDeps {
+  sessions: Sessions;
+  apiKeys: ApiKeys;
+  /** https: the session cookie is read under its __Host- name only. */
+  secureCookies: boolean;
+}
+
+export function authenticate({ sessions, apiKeys, secureCookies }: AuthenticateDeps): RequestHandler {
   return async (req: Request, res: Response, next: NextFunction) => {
     const authorization = req.header("authorization");
     if (authorization) {
@@ -40,7 +47,7 @@ export function authenticate({ sessions, apiKeys }: { sessions: Sessions; apiKey
       res.locals.caller = { kind: "api_key", apiKeyId: apiKey.id, userId: acting ? Number(acting) : null } satisfies Caller;
       return next();
     }
-    const sessionId = readSessionCookie(req);
+    const sessionId = readSessionCookie(req, secureCookies);
     const userId = sessionId ? await sessions.resolve(sessionId) : undefined;
     if (!sessionId || userId === undefined) {
       throw new AppError("unauthenticated", "Sign in first: GET /auth/login");

@@ -4,6 +4,7 @@ import { registerWebhooks } from "../webhooks";
 import { createWebhookDispatcher } from "../webhooks/dispatcher";
 import { errorMiddleware, notFound } from "./error-middleware";
 import { createRoutes } from "./routes";
+import { securityHeadersMiddleware } from "./security-headers";
 import { createWebhookHandler, createWebhookRouter, WebhookHandler } from "./webhook-route";
 
 /** The webhook handler with Octoplex's handlers registered on a dispatcher of its own. */
@@ -18,6 +19,7 @@ export function createHttpApp(deps: Deps, webhook: WebhookHandler = webhookHandl
   const app = express();
   app.disable("x-powered-by");
   app.set("trust proxy", "loopback");
+  app.use(securityHeadersMiddleware(deps.config.baseUrl));
   app.use(createWebhookRouter(webhook));
   app.use(createRoutes(deps));
   app.use(notFound);

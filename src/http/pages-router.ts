@@ -48,7 +48,7 @@ export function createPagesRouter(auth: AuthServices): Router {
   const form = express.urlencoded({ extended: false, limit: "10kb" });
 
   async function optionalSession(req: Request): Promise<PageSession | undefined> {
-    const sessionId = readSessionCookie(req);
+    const sessionId = readSessionCookie(req, auth.secureCookies);
     const userId = sessionId ? await auth.sessions.resolve(sessionId) : undefined;
     if (!sessionId || userId === undefined) return undefined;
     const me = await auth.describeUser(userId);

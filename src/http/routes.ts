@@ -8,18 +8,21 @@ import { createMeRouter } from "./me-router";
 import { createOpenApiRouter } from "./openapi-router";
 import { createPagesRouter } from "./pages-router";
 import { createRepositoriesRouter } from "./repositories-router";
+import { refuseCrossSite } from "./refuse-cross-site";
 import { createTeamsRouter } from "./teams-router";
 
 /** Every route except GitHub's webhooks: shared by `npm start`, `probot run` and Lambda. */
-export function createRoutes(deps: Pick<Deps, "db" | "services">): Router {
+export function createRoutes(deps: Pick<Deps, "db" | "services" | "config">): Router {
   const { auth, apiKeys } = deps.services;
-  if (!auth) throw new Error("the HTTP routes need the sign-in configuration (server scope)");
+  const { baseUrl } = deps.config;
+  if (!auth || !baseUrl) throw new Error("the HTTP routes need the sign-in configuration (server scope)");
   const router = Router();
+  router.use(refuseCrossSite({ baseUrl, secureCookies: auth.secureCookies }));
   router.use(createHealthRouter(() => checkDatabase(deps.db)));
   router.use(createOpenApiRouter());
   router.use(createAuthRouter(auth, apiKeys));
   router.use(createPagesRouter(auth));
-  router.use("/api", authenticate({ sessions: auth.sessions, apiKeys }));
+  router.use("/api", authenticate({ sessions: auth.sessions, apiKeys, secureCookies: auth.secureCookies }));
   // Before the default parser: a commit's body may be far larger than anything else.
   router.use(createRepositoriesRouter(auth));
   router.use("/api", express.json({ limit: "100kb" }));

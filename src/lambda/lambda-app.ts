@@ -3,6 +3,7 @@ import serverless from "serverless-http";
 import { migrateLatest } from "../db/migrate";
 import type { Deps } from "../deps";
 import { createHttpApp } from "../http/create-http-app";
+import { securityHeaders } from "../http/security-headers";
 import { WEBHOOK_PATH } from "../http/webhook-route";
 import { registerWebhooks } from "../webhooks";
 import { bodyOf, classifyEvent, headersOf, HttpEvent, methodAndPath } from "./events";
@@ -36,6 +37,11 @@ export function createLambdaApp(deps: Deps) {
   registerWebhooks(probot, deps.services, deps.config.appId);
   const receiveWebhook = createLambdaFunction(() => undefined, { probot });
   const http = serverless(createHttpApp(deps), { binary: ["image/*", "application/octet-stream"] });
+  // The express app sets them on everything else; webhooks are answered here, without it.
+  const secured = (result: LambdaResult): LambdaResult => ({
+    ...result,
+    headers: { ...securityHeaders(deps.config.baseUrl?.startsWith("https://") ?? false), ...result.headers },
+  });
 
   async function webhook(event: HttpEvent, context: unknown): Promise<LambdaResult> {
     const headers = headersOf(event);
@@ -99,7 +105,7 @@ export function createLambdaApp(deps: Deps) {
       const { method, path } = methodAndPath(request);
       const result =
         method === "POST" && path === WEBHOOK_PATH
-          ? await webhook(request, context)
+          ? secured(await webhook(request, context))
           : withSetCookiesListed(request, (await http(request as never, context as never)) as LambdaResult);
       // Lambda freezes the container after the answer: deliver what this request recorded now.
       await drain();

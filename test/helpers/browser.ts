@@ -19,8 +19,7 @@ export interface Hop {
 }
 
 export async function request(url: string, init: RequestInit & { cookie?: string } = {}): Promise<Hop> {
-  const headers = new Headers(init.headers);
-  if (init.cookie) headers.set("cookie", init.cookie);
+  const headers = browserHeaders(init);
   const res = await fetch(url, { ...init, headers, redirect: "manual" });
   const text = await res.text();
   let body: unknown = text;
@@ -30,6 +29,20 @@ export async function request(url: string, init: RequestInit & { cookie?: string
     // not JSON: keep the text
   }
   return { status: res.status, location: res.headers.get("location"), setCookies: res.headers.getSetCookie(), body, text };
+}
+
+/**
+ * The headers a browser sends: the cookie when given, and on a state-changing request with a cookie from our own
+ * page, Sec-Fetch-Site: same-origin (the app refuses cookie-authenticated writes without it or a
+ * matching Origin). A test of a cross-site request sets Origin or Sec-Fetch-Site itself.
+ */
+export function browserHeaders(init: RequestInit & { cookie?: string }): Headers {
+  const headers = new Headers(init.headers);
+  if (init.cookie) headers.set("cookie", init.cookie);
+  if (!headers.has("cookie")) return headers;
+  const unsafe = !["GET", "HEAD", "OPTIONS"].includes((init.method ?? "GET").toUpperCase());
+  if (unsafe && !headers.has("origin") && !headers.has("sec-fetch-site")) headers.set("sec-fetch-site", "same-origin");
+  return headers;
 }
 
 /** `name=value` of a Set-Cookie header, ready to send back as a Cookie header. */

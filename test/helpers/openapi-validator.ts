@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import Ajv2020, { ErrorObject, ValidateFunction } from "ajv/dist/2020";
 import { load } from "js-yaml";
+import { browserHeaders } from "./browser";
 
 /**
  * Checks real HTTP answers against openapi.yaml: the status must be one the operation declares,
@@ -276,9 +277,7 @@ export interface CheckedResponse {
  * openapi.yaml. Returns it for the test's own expectations.
  */
 export async function fetchChecked(validator: OpenApiValidator, url: string, init: RequestInit & { cookie?: string } = {}): Promise<CheckedResponse> {
-  const headers = new Headers(init.headers);
-  if (init.cookie) headers.set("cookie", init.cookie);
-  const res = await fetch(url, { ...init, headers, redirect: "manual" });
+  const res = await fetch(url, { ...init, headers: browserHeaders(init), redirect: "manual" });
   const text = await res.text();
   const contentType = res.headers.get("content-type");
   let body: unknown = text;

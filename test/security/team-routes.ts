@@ -10,7 +10,7 @@ import type { Deps } from "../../src/deps";
 import { SESSION_COOKIE } from "../../src/http/session-cookie";
 import { addTeamMember } from "../../src/repositories/teams";
 import { createSessions } from "../../src/services/sessions";
-import { Hop, request } from "../helpers/browser";
+import { browserHeaders, Hop, request } from "../helpers/browser";
 import { TEST_SESSION_SECRET } from "../helpers/config";
 import { DatabaseSnapshot, snapshotDatabase } from "../helpers/database-snapshot";
 import { servedRoutes } from "../helpers/express-routes";
@@ -182,7 +182,7 @@ export function send(baseUrl: string, route: Route, ids: Ids, headers: Record<st
 function rawRequest(url: string, init: { method: string; headers: Record<string, string>; body?: string }): Promise<Hop> {
   const { host, origin } = new URL(url);
   return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: host.split(":")[0], port: Number(host.split(":")[1]), method: init.method, path: url.slice(origin.length), headers: init.headers }, (res) => {
+    const req = httpRequest({ host: host.split(":")[0], port: Number(host.split(":")[1]), method: init.method, path: url.slice(origin.length), headers: Object.fromEntries(browserHeaders(init)) }, (res) => {
       const chunks: Buffer[] = [];
       res.on("data", (c: Buffer) => chunks.push(c));
       res.on("end", () => {

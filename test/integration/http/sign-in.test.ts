@@ -241,8 +241,8 @@ describe("session cookies over https", () => {
     const tokens = newTokens();
     nockCodeExchange("c", tokens);
     nockGetUser(tokens.token, ALICE);
-    expect(login.setCookies[0]).toMatch(/^octoplex_login_state=.*; Secure/);
-    const hop = await request(`${server.url}/auth/callback?code=c&state=${encodeURIComponent(state)}`, { cookie: `octoplex_login_state=${state}` });
-    expect(hop.setCookies.find((c) => c.startsWith("octoplex_session="))).toMatch(/; Secure/);
+    expect(login.setCookies[0]).toMatch(/^__Host-octoplex_login_state=.*; Secure/);
+    const hop = await request(`${server.url}/auth/callback?code=c&state=${encodeURIComponent(state)}`, { cookie: `__Host-octoplex_login_state=${state}` });
+    expect(hop.setCookies.find((c) => c.startsWith("__Host-octoplex_session="))).toMatch(/; Secure/);
   });
 });

@@ -1,5 +1,4 @@
 import pino, { Logger } from "pino";
-import pretty from "pino-pretty";
 import type { Config } from "./config";
 
 // Secrets travel in these fields; pino replaces them before anything is written.
@@ -47,5 +46,8 @@ export function createLogger(
 
 function defaultDestination(format: Config["logFormat"]): pino.DestinationStream {
   const humanReader = format === "pretty" || (format === undefined && process.stdout.isTTY);
-  return humanReader ? pretty({ colorize: process.stdout.isTTY, sync: true, ignore: "pid,hostname" }) : pino.destination(1);
+  if (!humanReader) return pino.destination(1);
+  // Loaded only for a terminal: JSON logs (and the CLI, which logs nothing) skip its load time.
+  const pretty = require("pino-pretty") as typeof import("pino-pretty");
+  return pretty({ colorize: process.stdout.isTTY, sync: true, ignore: "pid,hostname" });
 }

@@ -1,6 +1,5 @@
 import { CommanderError } from "commander";
 import { config as loadDotenv } from "dotenv";
-import { ConfigError } from "../config";
 import type { DepsOverrides } from "../deps";
 import { CliIo, terminalProgress } from "./output";
 import { createProgram } from "./program";
@@ -18,7 +17,8 @@ export async function runCli(
   } catch (error) {
     // Commander has already printed its own usage errors.
     if (error instanceof CommanderError) return { exitCode: error.exitCode, error };
-    io.err(error instanceof ConfigError ? error.message : `octoplex: ${(error as Error).message}`);
+    // By name, not instanceof: importing config.ts (and zod) here would slow down `--help`.
+    io.err((error as Error).name === "ConfigError" ? (error as Error).message : `octoplex: ${(error as Error).message}`);
     return { exitCode: 1, error };
   }
 }

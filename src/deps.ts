@@ -115,7 +115,8 @@ function once<T>(make: () => T): () => T {
 /** Stands for the class `load` returns, loading it when first constructed or read from. */
 function lazyClass<C extends typeof ProbotOctokit>(load: () => C): C {
   return new Proxy(function lazy() {} as unknown as C, {
-    construct: (_target, args, newTarget) => Reflect.construct(load(), args, newTarget === _target ? load() : newTarget),
+    // newTarget is this proxy (or a subclass of it): its prototype, read through `get`, is the class's.
+    construct: (_target, args, newTarget) => Reflect.construct(load(), args, newTarget),
     get: (_target, key) => Reflect.get(load(), key),
   });
 }

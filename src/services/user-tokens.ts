@@ -2,7 +2,8 @@ import type { Knex } from "knex";
 import type { Logger } from "pino";
 import type { TokenCipher } from "../crypto/token-cipher";
 import { ReauthorizationRequired } from "../errors";
-import { GithubOAuth, OAuthRejected, TokenSet } from "../github/oauth";
+import type { GithubOAuth, TokenSet } from "../github/oauth";
+import { OAuthRejected } from "../github/oauth-rejected";
 import { findGithubUser, markReauthorizationRequired } from "../repositories/github-users";
 import type { EventRecorder } from "./platform-events";
 import {

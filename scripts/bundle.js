@@ -61,7 +61,9 @@ async function bundle({ outfile = join(root, "dist/lambda/handler.js"), metafile
     outfile,
     bundle: true,
     platform: "node",
-    target: "node20",
+    // Both runtimes the template allows (nodejs24.x, nodejs22.x) run node22 syntax. CommonJS, since
+    // Lambda's Node 22 runtime turns require(esm) off and Probot's Lambda adapter is CommonJS.
+    target: "node22",
     format: "cjs",
     minify,
     sourcemap: true,

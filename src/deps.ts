@@ -1,12 +1,12 @@
 import type { Knex } from "knex";
 import type { Logger } from "pino";
-import { Probot, ProbotOctokit } from "probot";
+import type { Probot, ProbotOctokit } from "probot";
 import type { Config } from "./config";
 import { createTokenCipher, TokenCipher } from "./crypto/token-cipher";
 import { createKnex, KnexOptions } from "./db/knex";
 import { listAppInstallations } from "./github/app-installations";
 import { withClockSkewRetry } from "./github/clock-skew";
-import { createGithubOAuth, GithubOAuth } from "./github/oauth";
+import type { GithubOAuth } from "./github/oauth";
 import { withUserRateLimitPolicy } from "./github/rate-limit";
 import { GITHUB_REQUEST_TIMEOUT_MS, withRequestTimeout } from "./github/request-timeout";
 import { withoutNestedMintRetry } from "./github/without-nested-mint-retry";
@@ -67,12 +67,20 @@ export function createDeps(config: Config, overrides: DepsOverrides = {}): Deps 
   const log = overrides.log ?? createLogger(config);
   const now = overrides.now ?? (() => new Date());
   const db = createKnex(config.database, overrides.knex);
-  const Octokit = withRequestTimeout(overrides.Octokit ?? ProbotOctokit, overrides.githubTimeoutMs ?? GITHUB_REQUEST_TIMEOUT_MS);
   const cipher = config.tokenEncryptionKeys ? createTokenCipher(config.tokenEncryptionKeys) : undefined;
   const tokenCache = cipher ? createInstallationTokenCache({ db, cipher, now }) : undefined;
-  const probot = overrides.probot ?? createProbot(config, log, withTokenCache(withClockSkewRetry(withoutNestedMintRetry(Octokit)), tokenCache));
+  // Probot and Octokit take about a second to load: built on first use, so a process that never
+  // calls GitHub (`octoplex teams list`) never loads them.
+  const Octokit = once(() =>
+    withRequestTimeout(overrides.Octokit ?? loadProbot().ProbotOctokit, overrides.githubTimeoutMs ?? GITHUB_REQUEST_TIMEOUT_MS),
+  );
+  const probot =
+    overrides.probot ??
+    (config.appId && config.privateKey
+      ? createProbot(config, log, withTokenCache(withClockSkewRetry(withoutNestedMintRetry(Octokit())), tokenCache))
+      : undefined);
   // User-token calls are built from the class directly, not by Probot: they get their own rate-limit policy.
-  const UserOctokit = withUserRateLimitPolicy(Octokit);
+  const UserOctokit = lazyClass(once(() => withUserRateLimitPolicy(Octokit())));
   const services = createServices({ config, db, now, log, probot, Octokit: UserOctokit, cipher, tokenCache, oauth: overrides.oauth });
   return { config, db, log, now, probot, services, close: () => db.destroy() };
 }
@@ -97,8 +105,25 @@ function withTokenCache(Octokit: typeof ProbotOctokit, cache: TokenCache | undef
   ) as typeof ProbotOctokit;
 }
 
+const loadProbot = () => require("probot") as typeof import("probot");
+
+function once<T>(make: () => T): () => T {
+  let made: { value: T } | undefined;
+  return () => (made ??= { value: make() }).value;
+}
+
+/** Stands for the class `load` returns, loading it when first constructed or read from. */
+function lazyClass<C extends typeof ProbotOctokit>(load: () => C): C {
+  return new Proxy(function lazy() {} as unknown as C, {
+    // newTarget is this proxy (or a subclass of it): its prototype, read through `get`, is the class's.
+    construct: (_target, args, newTarget) => Reflect.construct(load(), args, newTarget),
+    get: (_target, key) => Reflect.get(load(), key),
+  });
+}
+
 function createProbot(config: Config, log: Logger, Octokit?: typeof ProbotOctokit): Probot | undefined {
   if (!config.appId || !config.privateKey) return undefined;
+  const { Probot } = loadProbot();
   return new Probot({
     appId: config.appId,
     privateKey: config.privateKey,
@@ -155,6 +180,7 @@ function createAuthServices(inputs: ServiceInputs, cipher: TokenCipher, events: 
   const { config, db, now, log, Octokit } = inputs;
   const { githubClientId, githubClientSecret, sessionSecret, baseUrl } = config;
   if (!githubClientId || !githubClientSecret || !sessionSecret || !baseUrl) return undefined;
+  const { createGithubOAuth } = require("./github/oauth") as typeof import("./github/oauth");
   const oauth =
     inputs.oauth ??
     createGithubOAuth({ clientId: githubClientId, clientSecret: githubClientSecret, baseUrl: config.githubBaseUrl, Octokit });

@@ -13,10 +13,15 @@ export function completeDevelopmentEnv(env: NodeJS.ProcessEnv, cwd: string): str
   const generated: Record<string, string> = {};
   if (!env.TOKEN_ENCRYPTION_KEYS?.trim()) generated.TOKEN_ENCRYPTION_KEYS = `k1:${randomBytes(32).toString("base64")}`;
   if (!env.SESSION_SECRET?.trim()) generated.SESSION_SECRET = randomBytes(32).toString("hex");
-  if (!env.BASE_URL?.trim()) generated.BASE_URL = `http://localhost:${env.PORT?.trim() || "3000"}`;
+  if (!env.BASE_URL?.trim()) generated.BASE_URL = developmentBaseUrl(env);
   const names = Object.keys(generated);
   if (names.length === 0) return [];
   appendFileSync(file, `\n# Written by npm start on a development machine\n${names.map((n) => `${n}=${generated[n]}`).join("\n")}\n`);
   Object.assign(env, generated);
   return names;
+}
+
+/** Where a development machine serves Octoplex; the setup flow registers the app's URLs on it too. */
+export function developmentBaseUrl(env: NodeJS.ProcessEnv): string {
+  return `http://localhost:${env.PORT?.trim() || "3000"}`;
 }

@@ -1,5 +1,4 @@
 import pino, { Logger } from "pino";
-import pretty from "pino-pretty";
 import type { Config } from "./config";
 import { redactTokens } from "./redact-tokens";
 
@@ -51,6 +50,8 @@ export function createLogger(
 /** JSON lines, or pino-pretty's for a human reader; on stdout unless given `output` (tests read it). */
 export function defaultDestination(format: Config["logFormat"], output?: NodeJS.WritableStream): pino.DestinationStream {
   const humanReader = format === "pretty" || (format === undefined && process.stdout.isTTY);
-  if (humanReader) return pretty({ colorize: !output && process.stdout.isTTY, sync: true, ignore: "pid,hostname", ...(output ? { destination: output } : {}) });
-  return output ? (output as pino.DestinationStream) : pino.destination(1);
+  if (!humanReader) return output ? (output as pino.DestinationStream) : pino.destination(1);
+  // Loaded only for a terminal: JSON logs (and the CLI, which logs nothing) skip its load time.
+  const pretty = require("pino-pretty") as typeof import("pino-pretty");
+  return pretty({ colorize: !output && process.stdout.isTTY, sync: true, ignore: "pid,hostname", ...(output ? { destination: output } : {}) });
 }

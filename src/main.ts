@@ -8,6 +8,7 @@ import { completeDevelopmentEnv } from "./dev-env";
 import { startDispatchLoop } from "./jobs/dispatch-loop";
 import { redactTokens } from "./redact-tokens";
 import { RunningServer, startServer } from "./server";
+import { useOctoplexManifest } from "./setup-manifest";
 
 /** Parses the config (failing with every problem at once), migrates, serves. */
 export async function startOctoplex(
@@ -45,6 +46,7 @@ async function main(): Promise<void> {
       "APP_ID and the private key are not set: starting Probot's setup flow.\n" +
         "Open the URL below to create the GitHub App from app.yml; it writes .env. Then run `npm start` again.",
     );
+    useOctoplexManifest(process.env);
     await run(() => undefined);
     return;
   }

@@ -1,6 +1,4 @@
 import { Command, InvalidArgumentError } from "commander";
-import { listOutboxEvents, requeueFailed } from "../repositories/outbox";
-import { EVENT_RETRY_FOR_MS } from "../services/platform-events";
 import { CliIo, formatTable } from "./output";
 import type { WithDeps } from "./program";
 
@@ -33,6 +31,7 @@ export function addEventCommands(program: Command, io: CliIo, withDeps: WithDeps
     .option("--json", "print JSON")
     .action((opts: { failed?: boolean; json?: boolean }) =>
       withDeps("database", async ({ db }) => {
+        const { listOutboxEvents } = await import("../repositories/outbox");
         const list = await listOutboxEvents(db, opts.failed ? { status: "failed" } : {});
         if (opts.json) return io.out(JSON.stringify(list, null, 2));
         io.out(
@@ -51,6 +50,7 @@ export function addEventCommands(program: Command, io: CliIo, withDeps: WithDeps
       withDeps("database", async ({ db, now, services }) => {
         if (id !== undefined && !/^[1-9]\d*$/.test(id)) throw new Error(`id must be a positive integer, got "${id}"`);
         if (id === undefined && !opts.allFailed) throw new Error("give an event id or --all-failed");
+        const [{ requeueFailed }, { EVENT_RETRY_FOR_MS }] = await Promise.all([import("../repositories/outbox"), import("../services/platform-events")]);
         const count = await requeueFailed(db, opts.allFailed ? "all" : [Number(id)], now(), new Date(now().getTime() + EVENT_RETRY_FOR_MS));
         if (count === 0) throw new Error(id !== undefined ? `event ${id} is not a failed event` : "no failed events");
         io.out(`Queued ${count} event(s) again`);

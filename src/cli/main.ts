@@ -1,6 +1,5 @@
 import { CommanderError } from "commander";
 import { config as loadDotenv } from "dotenv";
-import { ConfigError } from "../config";
 import { redactTokens } from "../redact-tokens";
 import type { DepsOverrides } from "../deps";
 import { CliIo, terminalProgress } from "./output";
@@ -19,8 +18,10 @@ export async function runCli(
   } catch (error) {
     // Commander has already printed its own usage errors.
     if (error instanceof CommanderError) return { exitCode: error.exitCode, error };
+    // By name, not instanceof: importing config.ts (and zod) here would slow down `--help`.
     // An upstream error's message may quote a token; a terminal or CI log is no place for it.
-    io.err(redactTokens(error instanceof ConfigError ? error.message : `octoplex: ${(error as Error).message}`));
+    const error_ = error as Error;
+    io.err(redactTokens(error_.name === "ConfigError" ? error_.message : `octoplex: ${error_.message}`));
     return { exitCode: 1, error };
   }
 }

@@ -1,12 +1,6 @@
 import { Command, InvalidArgumentError } from "commander";
-// The CLI talks through io; library logs would only interleave with its output.
-import pino from "pino";
-import { ConfigScope, parseConfig } from "../config";
-import { migrateLatest } from "../db/migrate";
-import { createDeps, Deps, DepsOverrides } from "../deps";
-import { listInstallations } from "../repositories/installations";
-import { listLinks } from "../repositories/links";
-import { listTeams } from "../repositories/teams";
+import type { ConfigScope } from "../config";
+import type { Deps, DepsOverrides } from "../deps";
 import type { ReconcileReport } from "../services/reconcile";
 import { addEventCommands } from "./event-commands";
 import { CliIo, formatTable } from "./output";
@@ -25,8 +19,16 @@ export function createProgram(io: CliIo, overrides: DepsOverrides = {}): Command
     .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
 
   // Commands other than `migrate` bring the schema up to date first, as the server does at start.
+  // What a command needs is loaded when it runs: `--help` never loads Probot, Octokit or knex.
   async function withDeps<T>(scope: ConfigScope, work: (deps: Deps) => Promise<T>, autoMigrate = true): Promise<T> {
-    const deps = createDeps(parseConfig(io.env, scope, io.cwd), { log: pino({ level: "silent" }), ...overrides });
+    const { parseConfig } = await import("../config");
+    const config = parseConfig(io.env, scope, io.cwd);
+    const [{ createDeps }, { migrateLatest }, { default: pino }] = await Promise.all([import("../deps"), import("../db/migrate"), import("pino")]);
+    // The CLI talks through io; library logs would only interleave with its output.
+    // Only the "app" commands (reconcile, redeliver) act on GitHub; the others leave out the app's
+    // identity and OAuth client, so Probot and Octokit are never loaded for them.
+    const needed = scope === "app" ? config : { ...config, appId: undefined, privateKey: undefined, githubClientId: undefined };
+    const deps = createDeps(needed, { log: pino({ level: "silent" }), ...overrides });
     try {
       if (autoMigrate) await migrateLatest(deps.db);
       return await work(deps);
@@ -42,6 +44,7 @@ export function createProgram(io: CliIo, overrides: DepsOverrides = {}): Command
       withDeps(
         "database",
         async ({ db }) => {
+          const { migrateLatest } = await import("../db/migrate");
           const { applied } = await migrateLatest(db);
           io.out(applied.length ? `Applied ${applied.length} migration(s): ${applied.join(", ")}` : "Already up to date: no migration to apply");
         },
@@ -56,6 +59,7 @@ export function createProgram(io: CliIo, overrides: DepsOverrides = {}): Command
     .option("--json", "print JSON")
     .action((opts: { json?: boolean }) =>
       withDeps("database", async ({ db }) => {
+        const { listInstallations } = await import("../repositories/installations");
         const installations = await listInstallations(db);
         if (opts.json) return io.out(JSON.stringify(installations, null, 2));
         io.out(
@@ -74,6 +78,7 @@ export function createProgram(io: CliIo, overrides: DepsOverrides = {}): Command
     .option("--json", "print JSON")
     .action((opts: { json?: boolean }) =>
       withDeps("database", async ({ db }) => {
+        const { listTeams } = await import("../repositories/teams");
         const teams = await listTeams(db);
         if (opts.json) return io.out(JSON.stringify(teams, null, 2));
         io.out(formatTable(["ID", "NAME", "CREATED"], teams.map((t) => [t.id, t.name, t.createdAt.toISOString()])));
@@ -88,6 +93,7 @@ export function createProgram(io: CliIo, overrides: DepsOverrides = {}): Command
     .option("--json", "print JSON")
     .action((opts: { team?: number; json?: boolean }) =>
       withDeps("database", async ({ db }) => {
+        const { listLinks } = await import("../repositories/links");
         const links = await listLinks(db, { teamId: opts.team });
         if (opts.json) return io.out(JSON.stringify(links, null, 2));
         io.out(

@@ -1,5 +1,6 @@
 import type { ProbotOctokit } from "probot";
 import type { GithubInstallation } from "./installation-snapshot";
+import { unreachableReason } from "./unreachable";
 
 /** Every installation of the app, all pages, with the app's JWT. */
 export async function listAppInstallations(
@@ -15,6 +16,10 @@ export async function listAppInstallations(
       page++;
     }
   } catch (error) {
+    const unreachable = unreachableReason(error);
+    if (unreachable !== undefined) {
+      throw new Error(`could not reach GitHub to list the app's installations (${unreachable}); check the network, then run it again`, { cause: error });
+    }
     // Octokit's message alone ("Server Error") does not say what failed.
     const status = (error as { status?: number }).status;
     throw new Error(

@@ -2,6 +2,7 @@ import { Octokit } from "@octokit/core";
 import { OAuthApp } from "@octokit/oauth-app";
 import type { ProbotOctokit } from "probot";
 import { AppError } from "../errors";
+import { OAuthRejected } from "./oauth-rejected";
 
 /** A user access token pair; expiries are null for apps that opted out of expiring tokens. */
 export interface TokenSet {
@@ -18,13 +19,7 @@ export interface GithubIdentity {
   avatarUrl: string | null;
 }
 
-/** GitHub refused a code or refresh token (`bad_verification_code`, `bad_refresh_token`, …). */
-export class OAuthRejected extends Error {
-  constructor(readonly reason: string, description: string) {
-    super(description);
-    this.name = "OAuthRejected";
-  }
-}
+export { OAuthRejected };
 
 export interface GithubOAuth {
   authorizeUrl(state: string, redirectUrl: string): string;

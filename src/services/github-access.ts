@@ -1,6 +1,7 @@
 import type { Probot, ProbotOctokit } from "probot";
 import { AppError } from "../errors";
 import { isRateLimited, retryAfterSeconds } from "../github/rate-limit";
+import { isTimeout, unreachableReason } from "../github/unreachable";
 import type { UserTokens } from "./user-tokens";
 
 export interface GithubAccessDeps {
@@ -75,8 +76,10 @@ function upstream(error: unknown): unknown {
     });
   }
   // @octokit/request reports a connection error or a timeout as a 500 without a response.
-  if (status === undefined || !(error as { response?: unknown }).response) {
-    return new AppError("github_unavailable", "GitHub did not answer; try again shortly", { status: 503 });
+  const unreachable = unreachableReason(error);
+  if (status === undefined || unreachable !== undefined) {
+    const message = unreachable === undefined || isTimeout(unreachable) ? "GitHub did not answer" : `Could not reach GitHub (${unreachable})`;
+    return new AppError("github_unavailable", `${message}; try again shortly`, { status: 503 });
   }
   if (status >= 500) {
     return new AppError("github_unavailable", `GitHub did not answer (HTTP ${status}); try again shortly`, { status: status === 503 ? 503 : 502 });

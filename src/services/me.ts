@@ -3,11 +3,12 @@ import { ReauthorizationRequired } from "../errors";
 import { findGithubUser } from "../repositories/github-users";
 import { listTeamsOfUser } from "../repositories/teams";
 import { findUserToken } from "../repositories/user-tokens";
+import { NEVER_SIGNED_IN } from "./user-tokens";
 
 /** What `GET /api/me` tells a caller about the person they act as. */
 export async function describeUser(db: Knex, githubUserId: number) {
   const user = await findGithubUser(db, githubUserId);
-  if (!user) throw new ReauthorizationRequired(githubUserId, "This GitHub user has not signed in to Octoplex yet");
+  if (!user) throw new ReauthorizationRequired(githubUserId, NEVER_SIGNED_IN);
   const hasToken = Boolean(await findUserToken(db, githubUserId));
   const teams = await listTeamsOfUser(db, githubUserId);
   return {

@@ -2,8 +2,9 @@ import type { Knex } from "knex";
 import type { Logger } from "pino";
 import type { TokenCipher } from "../crypto/token-cipher";
 import { ReauthorizationRequired } from "../errors";
-import { GithubOAuth, OAuthRejected, TokenSet } from "../github/oauth";
-import { markReauthorizationRequired } from "../repositories/github-users";
+import type { GithubOAuth, TokenSet } from "../github/oauth";
+import { OAuthRejected } from "../github/oauth-rejected";
+import { findGithubUser, markReauthorizationRequired } from "../repositories/github-users";
 import type { EventRecorder } from "./platform-events";
 import {
   deleteUserToken,
@@ -14,6 +15,8 @@ import {
   saveUserToken,
   StoredUserToken,
 } from "../repositories/user-tokens";
+
+export const NEVER_SIGNED_IN = "Sign in with GitHub first: this GitHub user has not signed in to Octoplex yet";
 
 /** A token with less than this left is refreshed first: a GitHub call may take a while. */
 export const REFRESH_MARGIN_MS = 5 * 60 * 1000;
@@ -99,7 +102,11 @@ export function createUserTokens({ db, cipher, oauth, now, log, events }: UserTo
     /** A token with more than five minutes left, refreshing it first when needed. */
     async get(userId: number): Promise<string> {
       const row = await findUserToken(db, userId);
-      if (!row) throw new ReauthorizationRequired(userId);
+      if (!row) {
+        // "Sign in again" would be wrong for someone who never has.
+        if (!(await findGithubUser(db, userId))) throw new ReauthorizationRequired(userId, NEVER_SIGNED_IN);
+        throw new ReauthorizationRequired(userId);
+      }
       if (usable(row)) return cipher.decrypt(row.accessTokenEncrypted, accessContext(userId));
       let pending = inFlight.get(userId);
       if (!pending) {

@@ -149,10 +149,10 @@ describe("deploy/template.yaml (AWS SAM)", () => {
     expect(props.Handler).toBe("handler.handler");
   });
 
-  test("runs on nodejs22.x by default, allows nodejs24.x, and no longer offers nodejs20.x", () => {
+  test("runs on nodejs24.x by default, still allows nodejs22.x, and no longer offers nodejs20.x", () => {
     const runtime = template.Parameters.Runtime;
-    expect(runtime.Default).toBe("nodejs22.x");
-    expect(runtime.AllowedValues).toContain("nodejs24.x");
+    expect(runtime.Default).toBe("nodejs24.x");
+    expect(runtime.AllowedValues).toContain("nodejs22.x");
     expect(runtime.AllowedValues).not.toContain("nodejs20.x");
     expect(props.Runtime ?? template.Globals?.Function?.Runtime).toEqual({ Ref: "Runtime" });
   });

@@ -153,6 +153,24 @@ describe.each(databaseKinds())("octoplex reconcile on %s", (kind) => {
     expect(await tableCounts()).toEqual(countsBefore);
   });
 
+  test("a DNS failure says GitHub could not be reached, not that it answered HTTP 500, and changes nothing", async () => {
+    const a = remote(2101);
+    await seedInstallation(db(), a.id, toInstallationSnapshot(a));
+    const countsBefore = await tableCounts();
+    const scope = nock(API)
+      .get("/app/installations")
+      .query(true)
+      .replyWithError(Object.assign(new Error("getaddrinfo ENOTFOUND api.github.com"), { code: "ENOTFOUND" }));
+
+    const run = await cli().run(["reconcile"]);
+
+    expect(run.exitCode).toBe(1);
+    expect(run.err).toEqual([expect.stringMatching(/^octoplex: could not reach GitHub to list the app's installations \(.*ENOTFOUND.*\)/)]);
+    expect(run.err.join("\n")).not.toMatch(/HTTP 500/);
+    expect(scope.isDone()).toBe(true);
+    expect(await tableCounts()).toEqual(countsBefore);
+  });
+
   test("an installation deleted by an earlier installation.deleted webhook is skipped, not re-added", async () => {
     const a = remote(3001);
     const deleted = remote(3002);

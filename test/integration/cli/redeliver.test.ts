@@ -171,6 +171,19 @@ describe.each(databaseKinds())("octoplex redeliver on %s", (kind) => {
     expect(retried.isDone()).toBe(true);
   });
 
+  test("a DNS failure says GitHub could not be reached, not that it answered HTTP 500", async () => {
+    const scope = nock(API)
+      .get("/app/hook/deliveries")
+      .query(true)
+      .replyWithError(Object.assign(new Error("getaddrinfo ENOTFOUND api.github.com"), { code: "ENOTFOUND" }));
+
+    const run = await cli().run(["redeliver"]);
+
+    expect(run.exitCode).toBe(1);
+    expect(run.err).toEqual([expect.stringMatching(/^octoplex: Could not reach GitHub \(.*ENOTFOUND.*\); try again shortly$/)]);
+    expect(scope.isDone()).toBe(true);
+  });
+
   test.each([["2 hours"], ["-1h"], ["5w"], ["h"]])("--since %s is a usage error that asks GitHub nothing", async (since) => {
     const run = await cli().run(["redeliver", "--since", since]);
 

@@ -252,10 +252,16 @@ describeEachE2E("teams and members", ({ e2e }) => {
       expect(await writeCounts(e2e().db)).toEqual(before);
     });
 
-    test("with X-Octoplex-User of someone who never signed in, user routes answer 401 reauthorization_required", async () => {
+    test("with X-Octoplex-User of someone who never signed in, user routes answer 401 reauthorization_required, telling them to sign in (not again)", async () => {
       const before = await writeCounts(e2e().db);
-      expectError(await asKey("GET", `/api/teams/${teamA}/installations/available`, undefined, CAROL.id), 401, "reauthorization_required");
-      expectError(await asKey("POST", `/api/teams/${teamA}/installations`, { installationId: acmeId }, CAROL.id), 401, "reauthorization_required");
+      const available = await asKey("GET", `/api/teams/${teamA}/installations/available`, undefined, CAROL.id);
+      const link = await asKey("POST", `/api/teams/${teamA}/installations`, { installationId: acmeId }, CAROL.id);
+      for (const hop of [available, link]) {
+        expectError(hop, 401, "reauthorization_required");
+        const { message } = (hop.body as { error: { message: string } }).error;
+        expect(message).toMatch(/^Sign in with GitHub first/);
+        expect(message).not.toMatch(/again|no longer valid/);
+      }
       expect(await writeCounts(e2e().db)).toEqual(before);
     });
 

@@ -4,6 +4,7 @@ import type { AuthServices } from "../deps";
 import { AppError } from "../errors";
 import type { ApiKeys } from "../services/api-keys";
 import { authenticate, callerOf } from "./authenticate";
+import { clientAddress } from "./client-address";
 import {
   clearLoginStateCookie,
   clearSessionCookie,
@@ -29,6 +30,8 @@ export function createAuthRouter(auth: AuthServices, apiKeys: ApiKeys): Router {
 
   router.get("/auth/login", async (req, res) => {
     const { return_to } = parseQuery(loginQuery, req);
+    // Each start stores a state for an anonymous caller: counted per address before it is written.
+    await auth.rateLimits.hit("sign_in", clientAddress(req));
     const { url, state } = await auth.signIn.start(return_to);
     setLoginStateCookie(res, state, auth.secureCookies);
     res.redirect(302, url);
@@ -56,7 +59,7 @@ export function createAuthRouter(auth: AuthServices, apiKeys: ApiKeys): Router {
     res.redirect(302, signedIn.returnTo);
   });
 
-  router.post("/auth/logout", authenticate({ sessions: auth.sessions, apiKeys }), async (req, res) => {
+  router.post("/auth/logout", authenticate({ sessions: auth.sessions, apiKeys, rateLimits: auth.rateLimits }), async (req, res) => {
     const caller = callerOf(res);
     const { revoke } = parseQuery(logoutQuery, req);
     if (caller.kind !== "session") {

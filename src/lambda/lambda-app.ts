@@ -75,6 +75,11 @@ export function createLambdaApp(deps: Deps) {
       deps.log.info({ reconcile, redeliver, events }, "scheduled jobs done");
       return { reconcile, redeliver, events };
     }
+    if (name === "housekeeping") {
+      const purged = await deps.services.housekeeping.purgeExpired();
+      deps.log.info({ purged }, "expired rows purged");
+      return purged;
+    }
     if (name === "dispatch") return deps.services.dispatcher?.dispatchDue() ?? { delivered: 0, retrying: 0, failed: 0 };
     throw new Error(`unknown event: expected an HTTP event or a scheduled job, got ${JSON.stringify(Object.keys(event ?? {}))}`);
   }

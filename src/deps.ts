@@ -172,6 +172,15 @@ function createAuthServices(inputs: ServiceInputs, cipher: TokenCipher, events: 
     forgetInstallationTokens: inputs.tokenCache && ((id) => inputs.tokenCache!.forget(id)),
   });
   const teams = createTeams({ db, now });
+  const rateLimits = createRateLimits({
+    db,
+    now,
+    secret: sessionSecret,
+    rules: {
+      sign_in: { limit: config.rateLimits.signInsPerMinute, windowMs: 60_000, what: "sign-in attempts" },
+      failed_api_key: { limit: config.rateLimits.failedApiKeysPerMinute, windowMs: 60_000, what: "requests with an unknown or revoked API key" },
+    },
+  });
   const links = createLinks({ db, now, teams, github, states, webBaseUrl: config.githubWebBaseUrl, appSlug: config.appSlug, events });
   return {
     teams,
@@ -182,17 +191,9 @@ function createAuthServices(inputs: ServiceInputs, cipher: TokenCipher, events: 
     sessions,
     states,
     userTokens,
-    signIn: createSignIn({ db, oauth, states, sessions, userTokens, now, baseUrl, log }),
+    signIn: createSignIn({ db, oauth, states, rateLimits, sessions, userTokens, now, baseUrl, log }),
     describeUser: (githubUserId: number) => describeUser(db, githubUserId),
     secureCookies: baseUrl.startsWith("https://"),
-    rateLimits: createRateLimits({
-      db,
-      now,
-      secret: sessionSecret,
-      rules: {
-        sign_in: { limit: config.rateLimits.signInsPerMinute, windowMs: 60_000, what: "sign-in attempts" },
-        failed_api_key: { limit: config.rateLimits.failedApiKeysPerMinute, windowMs: 60_000, what: "requests with an unknown or revoked API key" },
-      },
-    }),
+    rateLimits,
   };
 }

@@ -30,9 +30,7 @@ export function createAuthRouter(auth: AuthServices, apiKeys: ApiKeys): Router {
 
   router.get("/auth/login", async (req, res) => {
     const { return_to } = parseQuery(loginQuery, req);
-    // Each start stores a state for an anonymous caller: counted per address before it is written.
-    await auth.rateLimits.hit("sign_in", clientAddress(req));
-    const { url, state } = await auth.signIn.start(return_to);
+    const { url, state } = await auth.signIn.start(return_to, clientAddress(req));
     setLoginStateCookie(res, state, auth.secureCookies);
     res.redirect(302, url);
   });

@@ -93,6 +93,19 @@ describe.each(databaseKinds())("rate limits on %s", (kind) => {
       expect((await login("2001:db8::1")).status).toBe(302);
     });
 
+    test("addresses in one IPv6 /64 share a count, the next /64 has its own", async () => {
+      await times(SIGN_INS_PER_MINUTE, (i) => login(`2001:db8:0:1::${(i + 1).toString(16)}`));
+
+      expectRateLimited(await login("2001:0db8:0000:0001:ffff:ffff:ffff:ffff"), "50");
+      expect((await login("2001:db8:0:2::1")).status).toBe(302);
+    });
+
+    test("an IPv4 address mapped into IPv6 counts as the IPv4 address", async () => {
+      await times(SIGN_INS_PER_MINUTE, () => login("203.0.113.7"));
+
+      expectRateLimited(await login("::ffff:203.0.113.7"), "50");
+    });
+
     test("two instances on one database share the count: starts on either add up to one limit", async () => {
       const half = SIGN_INS_PER_MINUTE / 2;
       await times(half, () => login("203.0.113.7", first));

@@ -28,6 +28,8 @@ export interface Config {
   tokenEncryptionKeys?: Array<{ id: string; key: Buffer }>;
   sessionSecret?: string;
   platformWebhook?: { url: string; secret: string };
+  /** Per client address and minute: GET /auth/login calls, and requests with a wrong API key. */
+  rateLimits: { signInsPerMinute: number; failedApiKeysPerMinute: number };
 }
 
 export type LogLevel = "trace" | "debug" | "info" | "warn" | "error" | "fatal" | "silent";
@@ -87,6 +89,8 @@ const envSchema = z.object({
   DATABASE_TIMEOUT_MS: optional(z.coerce.number({ error: "must be a whole number of milliseconds" }).int("must be a whole number of milliseconds").min(100, "must be at least 100 (ms)").max(600_000, "must be at most 600000 (10 minutes)")),
   TOKEN_ENCRYPTION_KEYS: optional(keySpec),
   SESSION_SECRET: optional(z.string().min(32, "must be at least 32 characters")),
+  RATE_LIMIT_SIGN_INS_PER_MINUTE: optional(z.coerce.number().int().min(1, "must be at least 1")),
+  RATE_LIMIT_FAILED_API_KEYS_PER_MINUTE: optional(z.coerce.number().int().min(1, "must be at least 1")),
   PLATFORM_WEBHOOK_URL: optional(z.url({ protocol: /^https?$/, error: "must be an http(s) URL" })),
   PLATFORM_WEBHOOK_SECRET: optional(
     z
@@ -166,6 +170,10 @@ export function parseConfig(env: NodeJS.ProcessEnv, scope: ConfigScope = "server
       e.PLATFORM_WEBHOOK_URL && e.PLATFORM_WEBHOOK_SECRET
         ? { url: e.PLATFORM_WEBHOOK_URL, secret: e.PLATFORM_WEBHOOK_SECRET }
         : undefined,
+    rateLimits: {
+      signInsPerMinute: e.RATE_LIMIT_SIGN_INS_PER_MINUTE ?? 30,
+      failedApiKeysPerMinute: e.RATE_LIMIT_FAILED_API_KEYS_PER_MINUTE ?? 20,
+    },
   };
 }
 

@@ -22,11 +22,13 @@ import { createInstallationEvents } from "./services/installation-events";
 import { createInstallationTokenCache, TokenCache } from "./services/installation-token-cache";
 import { createKeyRotation } from "./services/key-rotation";
 import { createGithubAccess } from "./services/github-access";
+import { createHousekeeping } from "./services/housekeeping";
 import { createLinks } from "./services/links";
 import { createMarketplaceEvents } from "./services/marketplace-events";
 import { describeUser } from "./services/me";
 import { createOAuthStates } from "./services/oauth-states";
 import { createEventRecorder, EVENT_RETRY_FOR_MS, EventRecorder, noEvents } from "./services/platform-events";
+import { createRateLimits } from "./services/rate-limits";
 import { createReconcileService } from "./services/reconcile";
 import { createSessions } from "./services/sessions";
 import { createSetup } from "./services/setup";
@@ -161,6 +163,7 @@ function createServices(inputs: ServiceInputs) {
     installationEvents: createInstallationEvents({ ledger, now, events }),
     marketplaceEvents: createMarketplaceEvents({ ledger, now }),
     apiKeys: createApiKeys({ db, now }),
+    housekeeping: createHousekeeping({ db, now }),
     keyRotation: cipher ? createKeyRotation({ db, cipher }) : undefined,
     reconcile: createReconcileService({
       db,
@@ -195,6 +198,15 @@ function createAuthServices(inputs: ServiceInputs, cipher: TokenCipher, events: 
     forgetInstallationTokens: inputs.tokenCache && ((id) => inputs.tokenCache!.forget(id)),
   });
   const teams = createTeams({ db, now });
+  const rateLimits = createRateLimits({
+    db,
+    now,
+    secret: sessionSecret,
+    rules: {
+      sign_in: { limit: config.rateLimits.signInsPerMinute, windowMs: 60_000, what: "sign-in attempts" },
+      failed_api_key: { limit: config.rateLimits.failedApiKeysPerMinute, windowMs: 60_000, what: "requests with an unknown or revoked API key" },
+    },
+  });
   const links = createLinks({ db, now, teams, github, states, webBaseUrl: config.githubWebBaseUrl, appSlug: config.appSlug, events });
   return {
     teams,
@@ -205,8 +217,9 @@ function createAuthServices(inputs: ServiceInputs, cipher: TokenCipher, events: 
     sessions,
     states,
     userTokens,
-    signIn: createSignIn({ db, oauth, states, sessions, userTokens, now, baseUrl, log }),
+    signIn: createSignIn({ db, oauth, states, rateLimits, sessions, userTokens, now, baseUrl, log }),
     describeUser: (githubUserId: number) => describeUser(db, githubUserId),
     secureCookies: baseUrl.startsWith("https://"),
+    rateLimits,
   };
 }

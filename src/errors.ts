@@ -11,6 +11,7 @@ export type ErrorCode =
   | "conflict"
   | "installation_suspended"
   | "payload_too_large"
+  | "rate_limited"
   | "github_unavailable"
   | "database_unavailable"
   | "internal";
@@ -25,6 +26,7 @@ const STATUS: Record<ErrorCode, number> = {
   conflict: 409,
   installation_suspended: 409,
   payload_too_large: 413,
+  rate_limited: 429,
   github_unavailable: 502,
   database_unavailable: 503,
   internal: 500,
@@ -60,5 +62,12 @@ export class AppError extends Error {
 export class ReauthorizationRequired extends AppError {
   constructor(readonly githubUserId: number, message = "Sign in with GitHub again: the GitHub authorization is no longer valid") {
     super("reauthorization_required", message);
+  }
+}
+
+/** Too many attempts from one client in the current window; the HTTP layer sends Retry-After. */
+export class RateLimited extends AppError {
+  constructor(readonly retryAfterSeconds: number, message: string) {
+    super("rate_limited", `${message}; try again in ${retryAfterSeconds} s`);
   }
 }

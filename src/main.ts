@@ -6,6 +6,7 @@ import { migrateLatest } from "./db/migrate";
 import { createDeps, Deps, DepsOverrides } from "./deps";
 import { completeDevelopmentEnv } from "./dev-env";
 import { startDispatchLoop } from "./jobs/dispatch-loop";
+import { startHousekeepingLoop } from "./jobs/housekeeping-loop";
 import { redactTokens } from "./redact-tokens";
 import { RunningServer, startServer } from "./server";
 import { useOctoplexManifest } from "./setup-manifest";
@@ -13,7 +14,7 @@ import { useOctoplexManifest } from "./setup-manifest";
 /** Parses the config (failing with every problem at once), migrates, serves. */
 export async function startOctoplex(
   env: NodeJS.ProcessEnv,
-  overrides: DepsOverrides & { port?: number; host?: string; cwd?: string } = {},
+  overrides: DepsOverrides & { port?: number; host?: string; cwd?: string; housekeepingIntervalMs?: number } = {},
 ): Promise<{ deps: Deps; running: RunningServer; stop(): Promise<void> }> {
   const config = parseConfig(env, "server", overrides.cwd);
   const deps = createDeps(config, overrides);
@@ -23,12 +24,14 @@ export async function startOctoplex(
     const running = await startServer(deps, overrides.port ?? config.port, overrides.host);
     deps.log.info(`Octoplex listening on ${running.url} (database: ${config.database.client})`);
     const dispatch = deps.services.dispatcher ? startDispatchLoop(deps.services.dispatcher, deps.log) : undefined;
+    const housekeeping = startHousekeepingLoop(deps.services.housekeeping, deps.log, overrides.housekeepingIntervalMs);
     return {
       deps,
       running,
       async stop() {
         await running.close();
         await dispatch?.stop();
+        await housekeeping.stop();
         await deps.close();
       },
     };

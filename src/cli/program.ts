@@ -117,6 +117,16 @@ export function createProgram(io: CliIo, overrides: DepsOverrides = {}): Command
       }),
     );
 
+  program
+    .command("purge-expired")
+    .description("delete expired sign-in states, sessions and rate-limit windows (the server does it every 10 minutes)")
+    .action(() =>
+      withDeps("database", async ({ services }) => {
+        const purged = await services.housekeeping.purgeExpired();
+        io.out(`Deleted ${purged.oauthStates} sign-in state(s), ${purged.sessions} session(s) and ${purged.rateLimits} rate-limit window(s) that had expired`);
+      }),
+    );
+
   const apiKey = program.command("api-key").description("API keys for platform servers");
   apiKey
     .command("create")

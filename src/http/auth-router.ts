@@ -4,6 +4,7 @@ import type { AuthServices } from "../deps";
 import { AppError } from "../errors";
 import type { ApiKeys } from "../services/api-keys";
 import { authenticate, callerOf } from "./authenticate";
+import { clientAddress } from "./client-address";
 import {
   clearLoginStateCookie,
   clearSessionCookie,
@@ -28,7 +29,7 @@ export function createAuthRouter(auth: AuthServices, apiKeys: ApiKeys): Router {
 
   router.get("/auth/login", async (req, res) => {
     const { return_to } = parseQuery(loginQuery, req);
-    const { url, state } = await auth.signIn.start(return_to);
+    const { url, state } = await auth.signIn.start(return_to, clientAddress(req));
     setLoginStateCookie(res, state, auth.secureCookies);
     res.redirect(302, url);
   });
@@ -55,7 +56,7 @@ export function createAuthRouter(auth: AuthServices, apiKeys: ApiKeys): Router {
     res.redirect(302, signedIn.returnTo);
   });
 
-  router.post("/auth/logout", authenticate({ sessions: auth.sessions, apiKeys, secureCookies: auth.secureCookies }), async (req, res) => {
+  router.post("/auth/logout", authenticate({ sessions: auth.sessions, apiKeys, rateLimits: auth.rateLimits, secureCookies: auth.secureCookies }), async (req, res) => {
     const caller = callerOf(res);
     const { revoke } = parseQuery(logoutQuery, req);
     if (caller.kind !== "session") {

@@ -1,7 +1,9 @@
 import type { NextFunction, Request, RequestHandler, Response } from "express";
 import { AppError } from "../errors";
 import type { ApiKeys } from "../services/api-keys";
+import type { RateLimits } from "../services/rate-limits";
 import type { Sessions } from "../services/sessions";
+import { clientAddress } from "./client-address";
 import { readSessionCookie } from "./session-cookie";
 
 /** Who is calling: a person by session, or a platform server by API key (maybe acting for a user). */
@@ -27,17 +29,24 @@ export function userOf(res: Response): number {
 interface AuthenticateDeps {
   sessions: Sessions;
   apiKeys: ApiKeys;
+  rateLimits: RateLimits;
   /** https: the session cookie is read under its __Host- name only. */
   secureCookies: boolean;
 }
 
-export function authenticate({ sessions, apiKeys, secureCookies }: AuthenticateDeps): RequestHandler {
+export function authenticate({ sessions, apiKeys, rateLimits, secureCookies }: AuthenticateDeps): RequestHandler {
   return async (req: Request, res: Response, next: NextFunction) => {
     const authorization = req.header("authorization");
     if (authorization) {
       const match = /^Bearer\s+(\S+)$/i.exec(authorization);
       const apiKey = match ? await apiKeys.authenticate(match[1]) : undefined;
-      if (!apiKey) throw new AppError("unauthenticated", "The API key is unknown or revoked");
+      if (!apiKey) {
+        // Only failures are counted, so a valid key costs no write and works even from an address
+        // that is over the limit (keys are 256 random bits: the limit is against noise, not guessing).
+        // Over the limit the answer is 429 with the same non-answer about the key.
+        await rateLimits.hit("failed_api_key", clientAddress(req));
+        throw new AppError("unauthenticated", "The API key is unknown or revoked");
+      }
       const acting = req.header("x-octoplex-user");
       // 16 digits can exceed 2^53, where Number() would round to another user's id.
       if (acting !== undefined && !(/^[1-9]\d{0,15}$/.test(acting) && Number.isSafeInteger(Number(acting)))) {

@@ -1,6 +1,6 @@
 import type { ErrorRequestHandler, RequestHandler } from "express";
 import type { Logger } from "pino";
-import { AppError, ReauthorizationRequired } from "../errors";
+import { AppError, RateLimited, ReauthorizationRequired } from "../errors";
 import { isDatabaseUnavailable } from "../services/health";
 import { sendError } from "./send-error";
 
@@ -16,6 +16,7 @@ export function errorMiddleware(log: Logger): ErrorRequestHandler {
       sendError(res, error.status, error.code, error.message, { fields: { loginUrl } });
       return;
     }
+    if (error instanceof RateLimited) res.set("Retry-After", String(error.retryAfterSeconds));
     if (error instanceof AppError) {
       sendError(res, error.status, error.code, error.message, { details: error.details, fields: error.fields });
       return;

@@ -22,7 +22,7 @@ export function createRoutes(deps: Pick<Deps, "db" | "services" | "config">): Ro
   router.use(createOpenApiRouter());
   router.use(createAuthRouter(auth, apiKeys));
   router.use(createPagesRouter(auth));
-  router.use("/api", authenticate({ sessions: auth.sessions, apiKeys, secureCookies: auth.secureCookies }));
+  router.use("/api", authenticate({ sessions: auth.sessions, apiKeys, rateLimits: auth.rateLimits, secureCookies: auth.secureCookies }));
   // Before the default parser: a commit's body may be far larger than anything else.
   router.use(createRepositoriesRouter(auth));
   router.use("/api", express.json({ limit: "100kb" }));

@@ -83,6 +83,11 @@ export function createLambdaApp(deps: Deps) {
       deps.log.info({ reconcile, redeliver, events }, "scheduled jobs done");
       return { reconcile, redeliver, events };
     }
+    if (name === "housekeeping") {
+      const purged = await deps.services.housekeeping.purgeExpired();
+      deps.log.info({ purged }, "expired rows purged");
+      return purged;
+    }
     if (name === "dispatch") return deps.services.dispatcher?.dispatchDue() ?? { delivered: 0, retrying: 0, failed: 0 };
     throw unknownEvent(`the job ${JSON.stringify(name)}`);
   }

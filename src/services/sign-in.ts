@@ -6,6 +6,7 @@ import type { GithubOAuth } from "../github/oauth";
 import { OAuthRejected } from "../github/oauth-rejected";
 import { upsertGithubUser } from "../repositories/github-users";
 import type { OAuthStates } from "./oauth-states";
+import type { RateLimits } from "./rate-limits";
 import { isSafeReturnTo } from "./return-to";
 import type { Sessions } from "./sessions";
 import type { UserTokens } from "./user-tokens";
@@ -14,6 +15,7 @@ export interface SignInDeps {
   db: Knex;
   oauth: GithubOAuth;
   states: OAuthStates;
+  rateLimits: RateLimits;
   sessions: Sessions;
   userTokens: UserTokens;
   now: () => Date;
@@ -29,7 +31,7 @@ export interface SignedIn {
 }
 
 /** Sign in with GitHub: the web flow, with a single-use state, ending in a session. */
-export function createSignIn({ db, oauth, states, sessions, userTokens, now, baseUrl, log }: SignInDeps) {
+export function createSignIn({ db, oauth, states, rateLimits, sessions, userTokens, now, baseUrl, log }: SignInDeps) {
   const redirectUrl = `${baseUrl}/auth/callback`;
 
   async function exchange(code: string): Promise<SignedIn> {
@@ -53,11 +55,15 @@ export function createSignIn({ db, oauth, states, sessions, userTokens, now, bas
   }
 
   return {
-    /** The authorize URL, and the state the browser must also hold in a cookie (see complete). */
-    async start(returnTo = "/"): Promise<{ url: string; state: string }> {
+    /**
+     * The authorize URL, and the state the browser must also hold in a cookie (see complete).
+     * Each start stores a state for someone not yet known: counted per `client` (address) first.
+     */
+    async start(returnTo: string | undefined = "/", client: string): Promise<{ url: string; state: string }> {
       if (!isSafeReturnTo(returnTo)) {
         throw new AppError("invalid_input", "return_to must be a path on this site, such as /teams/7/connect");
       }
+      await rateLimits.hit("sign_in", client);
       const state = await states.issue("login", { returnTo });
       return { url: oauth.authorizeUrl(state, redirectUrl), state };
     },

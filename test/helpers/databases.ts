@@ -62,6 +62,7 @@ export const TABLES = [
   "installation_token_leases",
   "installation_tokens",
   "oauth_states",
+  "rate_limits",
   "audit_events",
   "marketplace_plans",
   "webhook_deliveries",

@@ -197,7 +197,7 @@ describe("deploy/template.yaml (AWS SAM)", () => {
     expect(literal).not.toMatch(/-----BEGIN|ghs_|ghu_|opx_/);
   });
 
-  test("a Schedule event invokes the function with the reconcile job", () => {
+  test("Schedule events invoke the function with the reconcile and the housekeeping job", () => {
     const schedules = events.filter(([, e]) => e.Type === "Schedule" || e.Type === "ScheduleV2");
     expect(schedules.length).toBeGreaterThanOrEqual(1);
     const jobs = schedules.map(([, e]) => {
@@ -205,7 +205,7 @@ describe("deploy/template.yaml (AWS SAM)", () => {
       // Without an Input the function receives EventBridge's "Scheduled Event", which also means reconcile.
       return input === undefined ? "reconcile" : (JSON.parse(String(input)) as { octoplex?: { job?: string } }).octoplex?.job;
     });
-    expect(jobs).toContain("reconcile");
+    expect(jobs).toEqual(expect.arrayContaining(["reconcile", "housekeeping"]));
     for (const [, e] of schedules) expect(String(e.Properties.Schedule)).toMatch(/^(rate|cron)\(.+\)$/);
   });
 });

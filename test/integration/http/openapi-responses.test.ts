@@ -19,10 +19,12 @@ const REQUIRED_SAMPLE = [
   "POST /api/github/webhooks 200",
   "POST /api/github/webhooks 401",
   "GET /auth/login 302",
+  "GET /auth/login 429",
   "POST /auth/logout 204",
   "GET /api/me 200",
   "GET /api/me 400",
   "GET /api/me 401",
+  "GET /api/me 429",
   "POST /api/teams 201",
   "POST /api/teams 400",
   "POST /api/teams 413",
@@ -224,6 +226,27 @@ describeEachE2E("answers match openapi.yaml", ({ e2e }) => {
 
     // A platform's key, acting for nobody, sees every team.
     expect((await call("GET", "/api/teams", { headers: platform })).body).toEqual([{ id: teamId, name: "Widgets team", role: "admin" }]);
+  });
+
+  test("rate limits: GET /auth/login 429 past 30 starts a minute, GET /api/me 429 past 20 wrong keys, each with Retry-After", async () => {
+    // An address of its own (X-Forwarded-For from loopback): the other tests' requests count elsewhere.
+    const from = { "x-forwarded-for": "203.0.113.250" };
+    // The server's clock is real: a minute may end midway, so send until refused (two windows' worth at most).
+    async function untilRefused(send: () => Promise<CheckedResponse>, limit: number, allowed: number): Promise<CheckedResponse> {
+      for (let i = 0; i < 2 * limit + 1; i++) {
+        const res = await send();
+        if (res.status !== allowed) return res;
+      }
+      throw new Error(`no refusal after ${2 * limit + 1} requests`);
+    }
+    const login = await untilRefused(() => call("GET", "/auth/login", { headers: from }), 30, 302);
+    expect({ status: login.status, code: errorOf(login).code }).toEqual({ status: 429, code: "rate_limited" });
+    expect(Number(login.headers.get("retry-after"))).toBeGreaterThan(0);
+
+    const wrongKey = { ...from, authorization: "Bearer opx_not_a_key" };
+    const me = await untilRefused(() => call("GET", "/api/me", { headers: wrongKey }), 20, 401);
+    expect({ status: me.status, code: errorOf(me).code }).toEqual({ status: 429, code: "rate_limited" });
+    expect(Number(me.headers.get("retry-after"))).toBeGreaterThan(0);
   });
 
   test("the sample covered every route and answer it is meant to", () => {

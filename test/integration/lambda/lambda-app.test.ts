@@ -178,6 +178,19 @@ describe(`the Lambda handler (createLambdaApp) on ${kind}`, () => {
       expect(result.statusCode).toBe(404);
       expect(jsonBody(result)).toEqual({ error: { code: "not_found", message: "No route for GET /no/such/route" } });
     });
+    test("GET /auth/login is limited per the event's source IP: the 31st answers 429 with Retry-After whatever X-Forwarded-For the client sends", async () => {
+      const login = (sourceIp: string, forwardedFor: string) =>
+        http({ method: "GET", path: "/auth/login", sourceIp, headers: { "X-Forwarded-For": forwardedFor } });
+      for (let i = 0; i < 30; i++) expect((await login("192.0.2.10", `198.51.100.${i}`)).statusCode).toBe(302);
+
+      const refused = await login("192.0.2.10", "198.51.100.99");
+
+      expect(refused.statusCode).toBe(429);
+      expect(Number(headerOf(refused, "retry-after"))).toBeGreaterThan(0);
+      expect(jsonBody(refused)).toEqual({ error: { code: "rate_limited", message: expect.any(String) } });
+      expect(await countRows(deps.db, "oauth_states")).toBe(30);
+      expect((await login("192.0.2.11", "198.51.100.99")).statusCode).toBe(302);
+    });
   });
 
   describe("API Gateway HTTP API (v2) specifics", () => {

@@ -2,7 +2,7 @@ import type { Knex } from "knex";
 import { AppError } from "../errors";
 import { appendAuditEvents } from "../repositories/audit-events";
 import { countAdmins, findMemberRole, listTeamMembers, removeTeamMember } from "../repositories/team-members";
-import { addTeamMember, createTeam, findTeam, listTeams, listTeamsOfUser, Team, TeamRole } from "../repositories/teams";
+import { addTeamMember, createTeam, findTeam, listTeams, listTeamsOfUser, lockTeam, Team, TeamRole } from "../repositories/teams";
 
 /** Who asks: a person (by GitHub id) or a platform's API key, which may act on every team. */
 export type Actor = { kind: "user"; userId: number } | { kind: "api_key"; apiKeyId: number; userId: number | null };
@@ -58,6 +58,8 @@ export function createTeams({ db, now }: { db: Knex; now: () => Date }) {
     async setMember(actor: Actor, teamId: number, githubUserId: number, role: TeamRole) {
       await access(actor, teamId, "admin");
       await db.transaction(async (trx) => {
+        // The admin count and the write are one step: concurrent demotions and removals queue here.
+        if (!(await lockTeam(trx, teamId))) throw new AppError("not_found", `Team ${teamId} not found`);
         const current = await findMemberRole(trx, teamId, githubUserId);
         if (current === "admin" && role !== "admin" && (await countAdmins(trx, teamId)) <= 1) {
           throw new AppError("conflict", "A team keeps at least one admin: make someone else admin first");
@@ -75,6 +77,7 @@ export function createTeams({ db, now }: { db: Knex; now: () => Date }) {
     async removeMember(actor: Actor, teamId: number, githubUserId: number) {
       await access(actor, teamId, "admin");
       await db.transaction(async (trx) => {
+        if (!(await lockTeam(trx, teamId))) throw new AppError("not_found", `Team ${teamId} not found`);
         const current = await findMemberRole(trx, teamId, githubUserId);
         if (!current) throw new AppError("not_found", `User ${githubUserId} is not a member of team ${teamId}`);
         if (current === "admin" && (await countAdmins(trx, teamId)) <= 1) {

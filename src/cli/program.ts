@@ -3,6 +3,7 @@ import { Command, InvalidArgumentError } from "commander";
 import pino from "pino";
 import { ConfigScope, parseConfig } from "../config";
 import { migrateLatest } from "../db/migrate";
+import { freeText } from "../free-text";
 import { createDeps, Deps, DepsOverrides } from "../deps";
 import { listInstallations } from "../repositories/installations";
 import { listLinks } from "../repositories/links";
@@ -16,6 +17,14 @@ const toInt = (name: string) => (value: string) => {
   if (!/^[1-9]\d*$/.test(value)) throw new InvalidArgumentError(`${name} must be a positive integer, got "${value}"`);
   return Number(value);
 };
+
+// An API key's name is shown in tables and audit answers: one printable line.
+const apiKeyName = freeText().trim().min(1, "must not be empty").max(100);
+function toApiKeyName(value: string): string {
+  const parsed = apiKeyName.safeParse(value);
+  if (!parsed.success) throw new InvalidArgumentError(`--name ${parsed.error.issues[0].message}`);
+  return parsed.data;
+}
 
 /** The `octoplex` command. Each action opens the database, works, and closes it again. */
 export function createProgram(io: CliIo, overrides: DepsOverrides = {}): Command {
@@ -114,7 +123,7 @@ export function createProgram(io: CliIo, overrides: DepsOverrides = {}): Command
   const apiKey = program.command("api-key").description("API keys for platform servers");
   apiKey
     .command("create")
-    .requiredOption("--name <name>", "what the key is for, e.g. the platform's name")
+    .requiredOption("--name <name>", "what the key is for, e.g. the platform's name", toApiKeyName)
     .action((opts: { name: string }) =>
       withDeps("database", async ({ services }) => {
         const { key, apiKey: created } = await services.apiKeys.create(opts.name);

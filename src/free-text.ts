@@ -1,0 +1,25 @@
+import { z } from "zod";
+
+// C0 controls (NUL included), DEL and C1 controls. They draw nothing, yet ESC and CSI rewrite a
+// terminal that later prints the text (the CLI, a log tail), CR overwrites a line, NUL truncates C
+// strings and Postgres refuses it in text (a 500 instead of a 400).
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+// Multi-line text (a commit message, a description) keeps its line breaks and tabs.
+const CONTROL_BUT_LINES = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/;
+
+export function hasControlCharacters(text: string, { multiline = false }: { multiline?: boolean } = {}): boolean {
+  return (multiline ? CONTROL_BUT_LINES : CONTROL).test(text);
+}
+
+/**
+ * A string typed by a person or a platform: every free-text input of the API, the pages and the
+ * CLI starts from this, so the rule on control characters is written once.
+ */
+export function freeText({ multiline = false }: { multiline?: boolean } = {}) {
+  return z
+    .string()
+    .refine(
+      (text) => !hasControlCharacters(text, { multiline }),
+      multiline ? "must not contain control characters other than newline and tab" : "must not contain control characters",
+    );
+}

@@ -26,6 +26,8 @@ function toApiKeyName(value: string): string {
   return parsed.data;
 }
 
+const collectInts = (name: string) => (value: string, previous: number[]) => [...previous, toInt(name)(value)];
+
 /** The `octoplex` command. Each action opens the database, works, and closes it again. */
 export function createProgram(io: CliIo, overrides: DepsOverrides = {}): Command {
   const program = new Command("octoplex")
@@ -124,10 +126,12 @@ export function createProgram(io: CliIo, overrides: DepsOverrides = {}): Command
   apiKey
     .command("create")
     .requiredOption("--name <name>", "what the key is for, e.g. the platform's name", toApiKeyName)
-    .action((opts: { name: string }) =>
+    .option("--team <id>", "limit the key to this team (repeat for more); without it the key acts on every team", collectInts("--team"), [])
+    .action((opts: { name: string; team: number[] }) =>
       withDeps("database", async ({ services }) => {
-        const { key, apiKey: created } = await services.apiKeys.create(opts.name);
-        io.out(`Created API key ${created.id} (${created.name}). It is shown only this once:`);
+        const { key, apiKey: created } = await services.apiKeys.create(opts.name, { teamIds: opts.team });
+        const reach = created.teamIds ? `, limited to team(s) ${created.teamIds.join(", ")}` : "";
+        io.out(`Created API key ${created.id} (${created.name})${reach}. It is shown only this once:`);
         io.out(key);
       }),
     );
@@ -149,8 +153,16 @@ export function createProgram(io: CliIo, overrides: DepsOverrides = {}): Command
         if (opts.json) return io.out(JSON.stringify(keys, null, 2));
         io.out(
           formatTable(
-            ["ID", "NAME", "PREFIX", "CREATED", "LAST USED", "REVOKED"],
-            keys.map((k) => [k.id, k.name, `${k.prefix}…`, k.createdAt.toISOString(), k.lastUsedAt?.toISOString() ?? null, k.revokedAt?.toISOString() ?? null]),
+            ["ID", "NAME", "PREFIX", "TEAMS", "CREATED", "LAST USED", "REVOKED"],
+            keys.map((k) => [
+              k.id,
+              k.name,
+              `${k.prefix}…`,
+              k.teamIds ? k.teamIds.join(",") || "none" : "all",
+              k.createdAt.toISOString(),
+              k.lastUsedAt?.toISOString() ?? null,
+              k.revokedAt?.toISOString() ?? null,
+            ]),
           ),
         );
       }),

@@ -94,7 +94,7 @@ export function createPagesRouter(auth: AuthServices): Router {
       res.type("html").send(signedOutPage());
       return;
     }
-    const teams = await auth.teams.list({ kind: "user", userId: s.userId });
+    const teams = await auth.teams.mine(s.userId);
     res.type("html").send(homePage({ user: s, teams, csrf: s.csrf }));
   });
 

@@ -16,7 +16,8 @@ export const memberParams = z.object({ teamId: id, githubUserId: id });
 export const installationParams = z.object({ teamId: id, installationId: id });
 
 export const teamName = freeText().trim().min(1, "is required").max(100);
-export const createTeamBody = z.object({ name: teamName }).strict();
+// `admin`: an API key acting for nobody names the team's first admin (a GitHub user id).
+export const createTeamBody = z.object({ name: teamName, admin: id.optional() }).strict();
 export const memberBody = z.object({ role: z.enum(["admin", "member"]) }).strict();
 export const linkBody = z.object({ installationId: id }).strict();
 

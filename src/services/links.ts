@@ -10,7 +10,7 @@ import type { GithubAccess } from "./github-access";
 import { applySnapshot } from "./installation-state";
 import type { OAuthStates } from "./oauth-states";
 import type { EventRecorder } from "./platform-events";
-import type { Actor, Teams } from "./teams";
+import { Actor, auditActorOf, Teams } from "./teams";
 
 export interface LinksDeps {
   db: Knex;
@@ -112,7 +112,7 @@ export function createLinks({ db, now, teams, github, states, webBaseUrl, appSlu
       await ensureStored(trx, installationId, fetched);
       const isNew = await insertLink(trx, { teamId, installationId, linkedBy: userId, linkedAt: now() });
       if (isNew) {
-        await appendAuditEvents(trx, [{ teamId, installationId, actor: { type: "user", id: userId }, action: "team.installation.linked", data: {} }], now());
+        await appendAuditEvents(trx, [{ teamId, installationId, ...auditActorOf(actor), action: "team.installation.linked", data: {} }], now());
         await events.record(trx, [
           { type: "team.installation.linked", teamId, subject: `installation:${installationId}`, data: { teamId, installationId, linkedBy: userId } },
         ]);
@@ -142,8 +142,7 @@ export function createLinks({ db, now, teams, github, states, webBaseUrl, appSlu
         if (!(await deleteLink(trx, teamId, installationId))) {
           throw new AppError("not_found", `Installation ${installationId} is not linked to team ${teamId}`);
         }
-        const actorRef = actor.userId !== null ? { type: "user" as const, id: actor.userId } : { type: "system" as const, id: null };
-        await appendAuditEvents(trx, [{ teamId, installationId, actor: actorRef, action: "team.installation.unlinked", data: { reason: "user" } }], now());
+        await appendAuditEvents(trx, [{ teamId, installationId, ...auditActorOf(actor), action: "team.installation.unlinked", data: { reason: "user" } }], now());
         await events.record(trx, [
           { type: "team.installation.unlinked", teamId, subject: `installation:${installationId}`, data: { teamId, installationId, reason: "user" } },
         ]);

@@ -6,6 +6,7 @@ import * as outbox from "./20261125030000_outbox";
 import * as outboxPendingIndexes from "./20261202000000_outbox_pending_indexes";
 import * as auditEventsByTeamOnly from "./20261202010000_audit_events_by_team_only";
 import * as outboxPendingById from "./20261202020000_outbox_pending_by_id";
+import * as apiKeyTeams from "./20261207020000_api_key_teams";
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -22,6 +23,7 @@ const migrations: Record<string, Migration> = {
   "20261202000000_outbox_pending_indexes": outboxPendingIndexes,
   "20261202010000_audit_events_by_team_only": auditEventsByTeamOnly,
   "20261202020000_outbox_pending_by_id": outboxPendingById,
+  "20261207020000_api_key_teams": apiKeyTeams,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -222,8 +222,8 @@ describeEachE2E("answers match openapi.yaml", ({ e2e }) => {
     expect(errorOf(await call("GET", `/api/teams/${teamId + 1000}/members`, { as: bob })).code).toBe("not_found");
     expect(errorOf(await call("POST", "/api/teams", { as: bob, body: { name: "x".repeat(101 * 1024) } })).code).toBe("payload_too_large");
 
-    // A platform's key, acting for nobody, sees every team.
-    expect((await call("GET", "/api/teams", { headers: platform })).body).toEqual([{ id: teamId, name: "Widgets team", role: "admin" }]);
+    // A platform's key, acting for nobody, sees every team, as no member of it (role null).
+    expect((await call("GET", "/api/teams", { headers: platform })).body).toEqual([{ id: teamId, name: "Widgets team", role: null }]);
   });
 
   test("the sample covered every route and answer it is meant to", () => {

@@ -69,6 +69,17 @@ describeEachWorld("API keys limited to named teams", ({ server, db, world }) => 
     expect((await listTeams(key, MALLORY.id)).body).toEqual([{ id: mallorys, name: expect.any(String), role: "admin" }]);
   });
 
+  test("GET /api/me with a limited key acting for a user lists only the user's teams the key reaches", async () => {
+    const { key } = await limitedKey(server().deps, [await malloryTeam()]);
+    const me = await request(`${server().url}/api/me`, { headers: bearer(key, ALICE.id) });
+    expect(me.status).toBe(200);
+    expect((me.body as { teams: unknown[] }).teams).toEqual([]);
+
+    const { key: own } = await limitedKey(server().deps, [world().teamId]);
+    const mine = await request(`${server().url}/api/me`, { headers: bearer(own, ALICE.id) });
+    expect((mine.body as { teams: unknown[] }).teams).toEqual([{ id: world().teamId, name: expect.any(String), role: "admin" }]);
+  });
+
   test("POST /api/teams with a limited key answers 403 forbidden, saying why, and creates no team", async () => {
     const { key } = await limitedKey(server().deps, [world().teamId]);
     const before = await snapshotDatabase(db());

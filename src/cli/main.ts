@@ -2,7 +2,7 @@ import { CommanderError } from "commander";
 import { config as loadDotenv } from "dotenv";
 import { redactTokens } from "../redact-tokens";
 import type { DepsOverrides } from "../deps";
-import { CliIo, terminalProgress } from "./output";
+import { CliIo, printableIo, terminalProgress } from "./output";
 import { createProgram } from "./program";
 
 /** Runs one `octoplex` command and maps failures to an exit code and a message on `io.err`. */
@@ -12,6 +12,7 @@ export async function runCli(
   overrides: DepsOverrides = {},
   from: "node" | "user" = "node",
 ): Promise<{ exitCode: number; error?: unknown }> {
+  io = printableIo(io);
   try {
     await createProgram(io, overrides).parseAsync(argv, { from });
     return { exitCode: 0 };

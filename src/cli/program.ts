@@ -1,6 +1,7 @@
 import { Command, InvalidArgumentError } from "commander";
 import type { ConfigScope } from "../config";
 import type { Deps, DepsOverrides } from "../deps";
+import { hasControlCharacters } from "../control-characters";
 import type { ReconcileReport } from "../services/reconcile";
 import { addEventCommands } from "./event-commands";
 import { CliIo, formatTable } from "./output";
@@ -10,6 +11,18 @@ const toInt = (name: string) => (value: string) => {
   if (!/^[1-9]\d*$/.test(value)) throw new InvalidArgumentError(`${name} must be a positive integer, got "${value}"`);
   return Number(value);
 };
+
+// An API key's name is shown in tables and audit answers: one printable line. Checked without zod,
+// which `--help` must not load.
+function toApiKeyName(value: string): string {
+  const name = value.trim();
+  if (name.length === 0) throw new InvalidArgumentError("--name must not be empty");
+  if (name.length > 100) throw new InvalidArgumentError("--name must be at most 100 characters");
+  if (hasControlCharacters(name)) throw new InvalidArgumentError("--name must not contain control characters");
+  return name;
+}
+
+const collectInts = (name: string) => (value: string, previous: number[]) => [...previous, toInt(name)(value)];
 
 /** The `octoplex` command. Each action opens the database, works, and closes it again. */
 export function createProgram(io: CliIo, overrides: DepsOverrides = {}): Command {
@@ -130,11 +143,13 @@ export function createProgram(io: CliIo, overrides: DepsOverrides = {}): Command
   const apiKey = program.command("api-key").description("API keys for platform servers");
   apiKey
     .command("create")
-    .requiredOption("--name <name>", "what the key is for, e.g. the platform's name")
-    .action((opts: { name: string }) =>
+    .requiredOption("--name <name>", "what the key is for, e.g. the platform's name", toApiKeyName)
+    .option("--team <id>", "limit the key to this team (repeat for more); without it the key acts on every team", collectInts("--team"), [])
+    .action((opts: { name: string; team: number[] }) =>
       withDeps("database", async ({ services }) => {
-        const { key, apiKey: created } = await services.apiKeys.create(opts.name);
-        io.out(`Created API key ${created.id} (${created.name}). It is shown only this once:`);
+        const { key, apiKey: created } = await services.apiKeys.create(opts.name, { teamIds: opts.team });
+        const reach = created.teamIds ? `, limited to team(s) ${created.teamIds.join(", ")}` : "";
+        io.out(`Created API key ${created.id} (${created.name})${reach}. It is shown only this once:`);
         io.out(key);
       }),
     );
@@ -156,8 +171,16 @@ export function createProgram(io: CliIo, overrides: DepsOverrides = {}): Command
         if (opts.json) return io.out(JSON.stringify(keys, null, 2));
         io.out(
           formatTable(
-            ["ID", "NAME", "PREFIX", "CREATED", "LAST USED", "REVOKED"],
-            keys.map((k) => [k.id, k.name, `${k.prefix}…`, k.createdAt.toISOString(), k.lastUsedAt?.toISOString() ?? null, k.revokedAt?.toISOString() ?? null]),
+            ["ID", "NAME", "PREFIX", "TEAMS", "CREATED", "LAST USED", "REVOKED"],
+            keys.map((k) => [
+              k.id,
+              k.name,
+              `${k.prefix}…`,
+              k.teamIds ? k.teamIds.join(",") || "none" : "all",
+              k.createdAt.toISOString(),
+              k.lastUsedAt?.toISOString() ?? null,
+              k.revokedAt?.toISOString() ?? null,
+            ]),
           ),
         );
       }),

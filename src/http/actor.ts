@@ -7,5 +7,5 @@ export function actorOf(res: Response): Actor {
   const caller = callerOf(res);
   return caller.kind === "session"
     ? { kind: "user", userId: caller.userId }
-    : { kind: "api_key", apiKeyId: caller.apiKeyId, userId: caller.userId };
+    : { kind: "api_key", apiKeyId: caller.apiKeyId, userId: caller.userId, teamIds: caller.teamIds };
 }

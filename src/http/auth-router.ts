@@ -2,6 +2,7 @@ import { Router } from "express";
 import { z } from "zod";
 import type { AuthServices } from "../deps";
 import { AppError } from "../errors";
+import { freeText } from "../free-text";
 import type { ApiKeys } from "../services/api-keys";
 import { authenticate, callerOf } from "./authenticate";
 import { clientAddress } from "./client-address";
@@ -14,10 +15,10 @@ import {
 } from "./session-cookie";
 import { parseQuery } from "./validate";
 
-const loginQuery = z.object({ return_to: z.string().max(2048).optional() });
+const loginQuery = z.object({ return_to: freeText().max(2048).optional() });
 const callbackQuery = z.object({
-  code: z.string().min(1).max(512),
-  state: z.string().min(1).max(512).optional(),
+  code: freeText().min(1).max(512),
+  state: freeText().min(1).max(512).optional(),
   installation_id: z.string().regex(/^[1-9]\d{0,15}$/).optional(),
   setup_action: z.enum(["install", "update", "request"]).optional(),
 });

@@ -9,7 +9,7 @@ import { readSessionCookie } from "./session-cookie";
 /** Who is calling: a person by session, or a platform server by API key (maybe acting for a user). */
 export type Caller =
   | { kind: "session"; userId: number; sessionId: string }
-  | { kind: "api_key"; apiKeyId: number; userId: number | null };
+  | { kind: "api_key"; apiKeyId: number; userId: number | null; teamIds: number[] | null };
 
 export function callerOf(res: Response): Caller {
   const caller = res.locals.caller as Caller | undefined;
@@ -38,6 +38,9 @@ export function authenticate({ sessions, apiKeys, rateLimits, secureCookies }: A
   return async (req: Request, res: Response, next: NextFunction) => {
     const authorization = req.header("authorization");
     if (authorization) {
+      if (!/^Bearer(\s|$)/i.test(authorization)) {
+        throw new AppError("unauthenticated", "Authorization must be a Bearer API key: `Authorization: Bearer opx_…` (see `octoplex api-key create`)");
+      }
       const match = /^Bearer\s+(\S+)$/i.exec(authorization);
       const apiKey = match ? await apiKeys.authenticate(match[1]) : undefined;
       if (!apiKey) {
@@ -53,7 +56,7 @@ export function authenticate({ sessions, apiKeys, rateLimits, secureCookies }: A
         const message = "must be a GitHub user id (a positive integer)";
         throw new AppError("invalid_input", `X-Octoplex-User ${message}`, { details: [{ path: "headers.x-octoplex-user", message }] });
       }
-      res.locals.caller = { kind: "api_key", apiKeyId: apiKey.id, userId: acting ? Number(acting) : null } satisfies Caller;
+      res.locals.caller = { kind: "api_key", apiKeyId: apiKey.id, userId: acting ? Number(acting) : null, teamIds: apiKey.teamIds } satisfies Caller;
       return next();
     }
     const sessionId = readSessionCookie(req, secureCookies);

@@ -2,9 +2,10 @@ import express, { NextFunction, Request, RequestHandler, Response, Router } from
 import { z } from "zod";
 import type { AuthServices } from "../deps";
 import { AppError, ReauthorizationRequired } from "../errors";
+import { freeText } from "../free-text";
 import type { ReachableInstallation } from "../services/links";
 import { readSessionCookie } from "./session-cookie";
-import { id } from "./schemas";
+import { id, teamName } from "./schemas";
 import { connectPage } from "./views/connect-page";
 import { homePage, signedOutPage } from "./views/home-page";
 import { errorPage } from "./views/layout";
@@ -22,16 +23,16 @@ const loginUrl = (returnTo: string) => `/auth/login?return_to=${encodeURICompone
 const setupQuery = z.object({
   installation_id: id.optional(),
   setup_action: z.enum(["install", "update", "request"]).default("install"),
-  state: z.string().min(1).max(512).optional(),
+  state: freeText().min(1).max(512).optional(),
 });
 const installationForm = z.object({ csrf: z.string(), installation_id: id });
 const pickForm = z.object({
   csrf: z.string(),
   installation_id: id,
   team_id: z.union([id, z.literal("")]).optional(),
-  new_team_name: z.string().trim().max(100).optional(),
+  new_team_name: freeText().trim().max(100).optional(),
 });
-const teamForm = z.object({ csrf: z.string(), name: z.string().trim().min(1).max(100) });
+const teamForm = z.object({ csrf: z.string(), name: teamName });
 
 function parse<T extends z.ZodType>(schema: T, value: unknown): z.infer<T> {
   const result = schema.safeParse(value);
@@ -93,7 +94,7 @@ export function createPagesRouter(auth: AuthServices): Router {
       res.type("html").send(signedOutPage());
       return;
     }
-    const teams = await auth.teams.list({ kind: "user", userId: s.userId });
+    const teams = await auth.teams.mine(s.userId);
     res.type("html").send(homePage({ user: s, teams, csrf: s.csrf }));
   });
 

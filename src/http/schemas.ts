@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { freeText } from "../free-text";
 
 /**
  * A database or GitHub id in a path or body: digits only, no sign, no fraction, no SQL, and no
@@ -14,24 +15,23 @@ export const teamParams = z.object({ teamId: id });
 export const memberParams = z.object({ teamId: id, githubUserId: id });
 export const installationParams = z.object({ teamId: id, installationId: id });
 
-export const createTeamBody = z.object({ name: z.string().trim().min(1, "is required").max(100) }).strict();
+export const teamName = freeText().trim().min(1, "is required").max(100);
+// `admin`: an API key acting for nobody names the team's first admin (a GitHub user id).
+export const createTeamBody = z.object({ name: teamName, admin: id.optional() }).strict();
 export const memberBody = z.object({ role: z.enum(["admin", "member"]) }).strict();
 export const linkBody = z.object({ installationId: id }).strict();
 
 // "." and ".." pass the character class but are dot segments: in GitHub's URL (/repos/{owner}/{repo}/…)
 // fetch resolves them, so the call would leave the linked account's repository for another path.
-const githubName = z
-  .string()
+const githubName = freeText()
   .regex(/^[A-Za-z0-9_.-]{1,100}$/, "must be a GitHub name (letters, digits, . _ -)")
   .refine((n) => n !== "." && n !== "..", "must be a GitHub name, not . or ..");
 // git check-ref-format, the parts that matter for a branch name typed by a person or a platform.
-const branchName = z
-  .string()
+const branchName = freeText()
   .min(1)
   .max(250)
   .refine((b) => !/(^[./-])|([./]$)|\.\.|[\s~^:?*[\\]|@\{|\/\/|\.lock$/.test(b), "is not a valid branch name");
-const filePath = z
-  .string()
+const filePath = freeText()
   .min(1)
   .max(4096)
   .refine((p) => !p.startsWith("/") && !p.split("/").some((s) => s === "" || s === "." || s === ".." || s === ".git"), "must be a relative path inside the repository");
@@ -43,7 +43,7 @@ export const createRepositoryBody = z
     installationId: id,
     name: githubName,
     private: z.boolean().optional(),
-    description: z.string().max(350).optional(),
+    description: freeText({ multiline: true }).max(350).optional(),
     autoInit: z.boolean().optional(),
   })
   .strict();
@@ -51,7 +51,7 @@ export const createRepositoryBody = z
 export const commitBody = z
   .object({
     branch: branchName,
-    message: z.string().min(1).max(10_000),
+    message: freeText({ multiline: true }).min(1).max(10_000),
     baseBranch: branchName.optional(),
     files: z
       .array(
@@ -67,7 +67,7 @@ export const commitBody = z
 
 export const auditQuery = z
   .object({
-    cursor: z.string().max(100).optional(),
+    cursor: freeText().max(100).optional(),
     limit: z.coerce.number().int().min(1).max(200).default(50),
   })
   .strict();

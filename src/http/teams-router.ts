@@ -11,8 +11,8 @@ export function createTeamsRouter({ teams, links, audit }: { teams: Teams; links
   const router = Router();
 
   router.post("/api/teams", async (req, res) => {
-    const { name } = parseBody(createTeamBody, req);
-    const team = await teams.create(actorOf(res), name);
+    const { name, admin } = parseBody(createTeamBody, req);
+    const team = await teams.create(actorOf(res), name, admin);
     res.status(201).json({ id: team.id, name: team.name });
   });
 

@@ -7,12 +7,15 @@ export interface AuditEventInput {
   teamId: number | null;
   installationId: number | null;
   actor: { type: ActorType; id: number | null };
+  /** The API key that acted (for `actor`, when it acts for a user); null when none did. */
+  apiKeyId?: number | null;
   action: string;
   data?: Record<string, unknown>;
 }
 
 export interface AuditEvent extends AuditEventInput {
   id: number;
+  apiKeyId: number | null;
   data: Record<string, unknown>;
   createdAt: Date;
 }
@@ -24,11 +27,12 @@ export async function appendAuditEvents(db: Db, events: AuditEventInput[], now: 
     installation_id: e.installationId,
     actor_type: e.actor.type,
     actor_id: e.actor.id,
+    api_key_id: e.apiKeyId ?? null,
     action: e.action,
     data: JSON.stringify(e.data ?? {}),
     created_at: dbTime(now),
   }));
-  // 500 rows × 7 columns stays under SQLite's limit of bound variables per statement.
+  // 500 rows × 8 columns stays under SQLite's limit of bound variables per statement.
   for (let i = 0; i < rows.length; i += 500) await db("audit_events").insert(rows.slice(i, i + 500));
 }
 
@@ -69,6 +73,7 @@ function mapRow(row: Record<string, unknown>): AuditEvent {
     teamId: toNumberOrNull(row.team_id),
     installationId: toNumberOrNull(row.installation_id),
     actor: { type: row.actor_type as ActorType, id: toNumberOrNull(row.actor_id) },
+    apiKeyId: toNumberOrNull(row.api_key_id),
     action: row.action as string,
     data: parseJson(row.data, {}),
     createdAt: toDate(row.created_at),

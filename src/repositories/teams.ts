@@ -1,4 +1,4 @@
-import type { Db } from "../db/knex";
+import { Db, isPostgres } from "../db/knex";
 import { dbTime, toDate, toNumber } from "./rows";
 
 export type TeamRole = "admin" | "member";
@@ -21,6 +21,17 @@ export async function createTeam(db: Db, name: string, now: Date): Promise<Team>
 export async function findTeam(db: Db, id: number): Promise<Team | undefined> {
   const row = await db("teams").where({ id }).first();
   return row ? mapTeam(row) : undefined;
+}
+
+/**
+ * Serializes writes to one team's membership until the transaction ends: a row lock on Postgres; on
+ * SQLite a write as the first statement, which takes the database's write lock (and, in WAL mode,
+ * a snapshot no older than that lock). Without it two admins demoting each other both see two
+ * admins and leave none. False when the team does not exist.
+ */
+export async function lockTeam(trx: Db, id: number): Promise<boolean> {
+  if (isPostgres(trx)) return (await trx("teams").where({ id }).forUpdate().first("id")) !== undefined;
+  return (await trx("teams").where({ id }).update({ updated_at: trx.ref("updated_at") })) === 1;
 }
 
 export async function listTeams(db: Db): Promise<Team[]> {

@@ -1,6 +1,8 @@
 import type { Knex } from "knex";
 import { randomToken, sha256 } from "../crypto/secrets";
+import { AppError } from "../errors";
 import { ApiKey, findActiveApiKeyByHash, insertApiKey, listApiKeys, revokeApiKey, touchApiKey } from "../repositories/api-keys";
+import { findTeam } from "../repositories/teams";
 
 export const API_KEY_PREFIX = "opx_";
 // Recording every use would make each API call a write; once a minute is plenty for "last used".
@@ -12,9 +14,17 @@ const TOUCH_INTERVAL_MS = 60_000;
  */
 export function createApiKeys({ db, now }: { db: Knex; now: () => Date }) {
   return {
-    async create(name: string): Promise<{ key: string; apiKey: ApiKey }> {
+    /** A platform-wide key, or with `teamIds` one limited to those teams (each must exist). */
+    async create(name: string, { teamIds }: { teamIds?: number[] } = {}): Promise<{ key: string; apiKey: ApiKey }> {
       const key = `${API_KEY_PREFIX}${randomToken()}`;
-      const apiKey = await insertApiKey(db, { name, keyHash: sha256(key), prefix: key.slice(0, 10) }, now());
+      const limited = teamIds && teamIds.length > 0 ? teamIds : null;
+      const apiKey = await db.transaction(async (trx) => {
+        for (const teamId of limited ?? []) {
+          // teams.id is 32-bit: a larger id names no team (and Postgres would refuse to compare it).
+          if (teamId > 2 ** 31 - 1 || !(await findTeam(trx, teamId))) throw new AppError("not_found", `No team with id ${teamId}`);
+        }
+        return insertApiKey(trx, { name, keyHash: sha256(key), prefix: key.slice(0, 10), teamIds: limited }, now());
+      });
       return { key, apiKey };
     },
     async authenticate(key: string): Promise<ApiKey | undefined> {

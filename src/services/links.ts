@@ -10,7 +10,7 @@ import type { GithubAccess } from "./github-access";
 import { applySnapshot } from "./installation-state";
 import type { OAuthStates } from "./oauth-states";
 import type { EventRecorder } from "./platform-events";
-import type { Actor, Teams } from "./teams";
+import { Actor, auditActorOf, Teams } from "./teams";
 
 export interface LinksDeps {
   db: Knex;
@@ -119,13 +119,13 @@ export function createLinks({ db, now, teams, github, states, webBaseUrl, appSlu
   }
 
   /** The database half, in the caller's transaction (with whatever else must stand or fall with it); true when the link is new. */
-  async function writeLink(trx: Knex.Transaction, proof: LinkProof, teamId: number): Promise<boolean> {
+  async function writeLink(trx: Knex.Transaction, proof: LinkProof, teamId: number, actor: Actor): Promise<boolean> {
     const { userId, installationId, fetched } = proof;
     if (await isTombstoned(trx, installationId)) throw new AppError("not_found", `Installation ${installationId} was uninstalled`);
     await ensureStored(trx, installationId, fetched);
     const isNew = await insertLink(trx, { teamId, installationId, linkedBy: userId, linkedAt: now() });
     if (isNew) {
-      await appendAuditEvents(trx, [{ teamId, installationId, actor: { type: "user", id: userId }, action: "team.installation.linked", data: {} }], now());
+      await appendAuditEvents(trx, [{ teamId, installationId, ...auditActorOf(actor), action: "team.installation.linked", data: {} }], now());
       await events.record(trx, [
         { type: "team.installation.linked", teamId, subject: `installation:${installationId}`, data: { teamId, installationId, linkedBy: userId } },
       ]);
@@ -136,7 +136,7 @@ export function createLinks({ db, now, teams, github, states, webBaseUrl, appSlu
   async function link(actor: Actor, teamId: number, installationId: number): Promise<{ created: boolean; link: LinkedInstallation }> {
     await teams.access(actor, teamId, "admin");
     const proof = await prove(userOf(actor), installationId);
-    const created = await db.transaction((trx) => writeLink(trx, proof, teamId));
+    const created = await db.transaction((trx) => writeLink(trx, proof, teamId, actor));
     const linked = (await listForTeam(teamId)).find((l) => l.installationId === installationId)!;
     return { created, link: linked };
   }
@@ -162,8 +162,7 @@ export function createLinks({ db, now, teams, github, states, webBaseUrl, appSlu
         if (!(await deleteLink(trx, teamId, installationId))) {
           throw new AppError("not_found", `Installation ${installationId} is not linked to team ${teamId}`);
         }
-        const actorRef = actor.userId !== null ? { type: "user" as const, id: actor.userId } : { type: "system" as const, id: null };
-        await appendAuditEvents(trx, [{ teamId, installationId, actor: actorRef, action: "team.installation.unlinked", data: { reason: "user" } }], now());
+        await appendAuditEvents(trx, [{ teamId, installationId, ...auditActorOf(actor), action: "team.installation.unlinked", data: { reason: "user" } }], now());
         await events.record(trx, [
           { type: "team.installation.unlinked", teamId, subject: `installation:${installationId}`, data: { teamId, installationId, reason: "user" } },
         ]);

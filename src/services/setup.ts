@@ -55,7 +55,7 @@ export function createSetup(deps: { db: Knex; now: () => Date; links: Links; tea
           // Spent with the link, by a conditional update: of two callbacks with one state, one links.
           const spent = await states.consumeAs("install", request.state!, userId, trx);
           if (!spent || spent === "another_user" || spent.teamId !== teamId) throw invalid();
-          await links.writeLink(trx, proof, teamId);
+          await links.writeLink(trx, proof, teamId, user);
         });
         return { kind: "linked", teamId, redirectTo: issued.returnTo };
       }
@@ -76,7 +76,7 @@ export function createSetup(deps: { db: Knex; now: () => Date; links: Links; tea
       const proof = await links.prove(userId, installationId);
       const teamId = await db.transaction(async (trx) => {
         const team = await teams.createIn(trx, user, choice.newTeamName);
-        await links.writeLink(trx, proof, team.id);
+        await links.writeLink(trx, proof, team.id, user);
         return team.id;
       });
       return { teamId, redirectTo: `/teams/${teamId}/connect` };

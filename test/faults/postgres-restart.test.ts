@@ -66,7 +66,8 @@ describeWithPrivatePostgres("Postgres stopped, restarted or frozen mid-run (a pr
   const health = () => answer((signal) => fetch(`${octoplex.url}/healthz`, { signal }));
   const webhook = (installationId: number, deliveryId: string) =>
     answer((signal) => postWebhook(octoplex.url, "installation", installationEvent("created", { id: installationId }), { deliveryId, signal }));
-  const api = (method: string, path: string, body?: unknown) => answer((signal) => apiRequest(octoplex.url, apiKey, method, path, { body, signal }));
+  // The platform acts for Alice: a team an API key creates needs a first admin.
+  const api = (method: string, path: string, body?: unknown) => answer((signal) => apiRequest(octoplex.url, apiKey, method, path, { body, user: ALICE.id, signal }));
   const asAlice = (path: string) => answer((signal) => fetch(`${octoplex.url}${path}`, { headers: { cookie }, signal }));
 
   test("while Postgres is stopped /healthz answers 503, webhooks 5xx and the API (API key or session) 503 database_unavailable, each at once; started again, the same Octoplex serves them all and keeps every acknowledged write", async () => {

@@ -66,6 +66,7 @@ export const TABLES = [
   "audit_events",
   "marketplace_plans",
   "webhook_deliveries",
+  "api_key_teams",
   "api_keys",
   "sessions",
   "user_tokens",

@@ -7,6 +7,7 @@ import * as outboxPendingIndexes from "./20261202000000_outbox_pending_indexes";
 import * as auditEventsByTeamOnly from "./20261202010000_audit_events_by_team_only";
 import * as outboxPendingById from "./20261202020000_outbox_pending_by_id";
 import * as rateLimits from "./20261207010000_rate_limits";
+import * as apiKeyTeams from "./20261207020000_api_key_teams";
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -24,6 +25,7 @@ const migrations: Record<string, Migration> = {
   "20261202010000_audit_events_by_team_only": auditEventsByTeamOnly,
   "20261202020000_outbox_pending_by_id": outboxPendingById,
   "20261207010000_rate_limits": rateLimits,
+  "20261207020000_api_key_teams": apiKeyTeams,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -15,6 +15,7 @@ const ALL = [
   "20261202010000_audit_events_by_team_only",
   "20261202020000_outbox_pending_by_id",
   "20261207010000_rate_limits",
+  "20261207020000_api_key_teams",
 ];
 
 describe.each(databaseKinds())("octoplex migrate on %s", (kind) => {

@@ -101,6 +101,21 @@ describeEachServerWithCli("API keys", ({ server, db, cli }) => {
     expectError(await meAsKey(unknownKey(), "abc"), 401, "unauthenticated");
   });
 
+  test.each([
+    ["Basic", (key: string) => `Basic ${Buffer.from(`user:${key}`).toString("base64")}`],
+    ["Basic with the bare key", (key: string) => `Basic ${key}`],
+    ["Token", (key: string) => `Token ${key}`],
+    ["a bare key without a scheme", (key: string) => key],
+  ])("GET /api/me with Authorization %s answers 401 unauthenticated saying a Bearer API key is expected", async (_scheme, header) => {
+    await seedSignedInUser(server().deps, ALICE);
+    const { key } = await createKey();
+
+    const hop = await request(`${server().url}/api/me`, { headers: { authorization: header(key), "x-octoplex-user": String(ALICE.id) } });
+
+    expectError(hop, 401, "unauthenticated");
+    expect((hop.body as { error: { message: string } }).error.message).toMatch(/Bearer API key/);
+  });
+
   test("api-key revoke ID: the key then answers 401, other keys still work, and a second revoke fails", async () => {
     await seedSignedInUser(server().deps, ALICE);
     const revoked = await createKey("old");
@@ -133,14 +148,14 @@ describeEachServerWithCli("API keys", ({ server, db, cli }) => {
     const json = await cli().run(["api-key", "list", "--json"]);
 
     expect(table.exitCode).toBe(0);
-    expect(table.out[0]).toMatch(/^ID\s+NAME\s+PREFIX\s+CREATED\s+LAST USED\s+REVOKED$/);
+    expect(table.out[0]).toMatch(/^ID\s+NAME\s+PREFIX\s+TEAMS\s+CREATED\s+LAST USED\s+REVOKED$/);
     expect(table.out.slice(1).map((line) => line.split(/\s+/))).toEqual([
-      [String(used.id), "used", `${used.key.slice(0, 10)}…`, usedRow.createdAt.toISOString(), usedRow.lastUsedAt!.toISOString(), "-"],
-      [String(revoked.id), "revoked", `${revoked.key.slice(0, 10)}…`, revokedRow.createdAt.toISOString(), "-", revokedRow.revokedAt!.toISOString()],
+      [String(used.id), "used", `${used.key.slice(0, 10)}…`, "all", usedRow.createdAt.toISOString(), usedRow.lastUsedAt!.toISOString(), "-"],
+      [String(revoked.id), "revoked", `${revoked.key.slice(0, 10)}…`, "all", revokedRow.createdAt.toISOString(), "-", revokedRow.revokedAt!.toISOString()],
     ]);
     expect(JSON.parse(json.out.join("\n"))).toEqual([
-      { id: used.id, name: "used", prefix: used.key.slice(0, 10), createdAt: usedRow.createdAt.toISOString(), lastUsedAt: usedRow.lastUsedAt!.toISOString(), revokedAt: null },
-      { id: revoked.id, name: "revoked", prefix: revoked.key.slice(0, 10), createdAt: revokedRow.createdAt.toISOString(), lastUsedAt: null, revokedAt: revokedRow.revokedAt!.toISOString() },
+      { id: used.id, name: "used", prefix: used.key.slice(0, 10), teamIds: null, createdAt: usedRow.createdAt.toISOString(), lastUsedAt: usedRow.lastUsedAt!.toISOString(), revokedAt: null },
+      { id: revoked.id, name: "revoked", prefix: revoked.key.slice(0, 10), teamIds: null, createdAt: revokedRow.createdAt.toISOString(), lastUsedAt: null, revokedAt: revokedRow.revokedAt!.toISOString() },
     ]);
     const printed = [...table.out, ...table.err, ...json.out, ...json.err].join("\n");
     for (const { key } of [used, revoked]) {

@@ -224,8 +224,8 @@ describeEachE2E("answers match openapi.yaml", ({ e2e }) => {
     expect(errorOf(await call("GET", `/api/teams/${teamId + 1000}/members`, { as: bob })).code).toBe("not_found");
     expect(errorOf(await call("POST", "/api/teams", { as: bob, body: { name: "x".repeat(101 * 1024) } })).code).toBe("payload_too_large");
 
-    // A platform's key, acting for nobody, sees every team.
-    expect((await call("GET", "/api/teams", { headers: platform })).body).toEqual([{ id: teamId, name: "Widgets team", role: "admin" }]);
+    // A platform's key, acting for nobody, sees every team, as no member of it (role null).
+    expect((await call("GET", "/api/teams", { headers: platform })).body).toEqual([{ id: teamId, name: "Widgets team", role: null }]);
   });
 
   test("rate limits: GET /auth/login 429 past 30 starts a minute, GET /api/me 429 past 20 wrong keys, each with Retry-After", async () => {

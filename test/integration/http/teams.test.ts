@@ -220,11 +220,54 @@ describeEachE2E("teams and members", ({ e2e }) => {
       expect(await e2e().db("audit_events").where({ team_id: teamB, action: "team.installation.unlinked" }).pluck("actor_type")).toEqual(["system"]);
     });
 
-    test("without X-Octoplex-User, POST /api/teams creates a team with no members", async () => {
-      const created = await asKey("POST", "/api/teams", { name: "Platform-made" });
+    test("without X-Octoplex-User nor admin in the body, POST /api/teams answers 400 user_required and creates no team", async () => {
+      const before = await writeCounts(e2e().db);
+      const hop = await asKey("POST", "/api/teams", { name: "Platform-made" });
+      expectError(hop, 400, "user_required");
+      expect((hop.body as { error: { message: string } }).error.message).toMatch(/X-Octoplex-User.*admin/);
+      expect(await writeCounts(e2e().db)).toEqual(before);
+    });
+
+    test("POST /api/teams with X-Octoplex-User makes that user the team's only admin", async () => {
+      const created = await asKey("POST", "/api/teams", { name: "Platform-made" }, CAROL.id);
       expect(created.status).toBe(201);
       const { id } = created.body as { id: number };
-      expect((await asKey("GET", `/api/teams/${id}/members`)).body).toEqual([]);
+      expect(((await asKey("GET", `/api/teams/${id}/members`)).body as Member[]).map((m) => [m.githubUserId, m.role])).toEqual([[CAROL.id, "admin"]]);
+    });
+
+    test("POST /api/teams with admin in the body (and no X-Octoplex-User) makes that user the team's only admin", async () => {
+      const created = await asKey("POST", "/api/teams", { name: "Platform-made", admin: CAROL.id });
+      expect(created.status).toBe(201);
+      const { id } = created.body as { id: number };
+      expect(((await asKey("GET", `/api/teams/${id}/members`)).body as Member[]).map((m) => [m.githubUserId, m.role])).toEqual([[CAROL.id, "admin"]]);
+      expect(await e2e().db("audit_events").where({ team_id: id }).select("action", "actor_type", "actor_id")).toEqual([
+        { action: "team.created", actor_type: "system", actor_id: null },
+      ]);
+    });
+
+    test("POST /api/teams with admin in the body from a signed-in person answers 400 invalid_input and creates no team", async () => {
+      const before = await writeCounts(e2e().db);
+      expectError(await post(bob, "/api/teams", { name: "For Carol", admin: CAROL.id }), 400, "invalid_input");
+      expect(await writeCounts(e2e().db)).toEqual(before);
+    });
+
+    test("GET /api/teams without X-Octoplex-User lists every team with role null, not a made-up admin", async () => {
+      const listed = (await asKey("GET", "/api/teams")).body as Array<{ id: number; role: unknown }>;
+      expect([...listed].sort((a, b) => a.id - b.id)).toEqual(
+        [
+          { id: teamB, name: "Bob's team", role: null },
+          { id: teamA, name: "Alice's team", role: null },
+        ].sort((a, b) => a.id - b.id),
+      );
+    });
+
+    test("GET /api/teams with X-Octoplex-User lists that user's teams with their real roles", async () => {
+      expect((await bob.json("PUT", e2e().url(`/api/teams/${teamB}/members/${ALICE.id}`), { role: "member" })).status).toBe(200);
+      expect((await asKey("GET", "/api/teams", undefined, ALICE.id)).body).toEqual([
+        { id: teamB, name: "Bob's team", role: "member" },
+        { id: teamA, name: "Alice's team", role: "admin" },
+      ].sort((a, b) => a.id - b.id));
+      expect((await asKey("GET", "/api/teams", undefined, CAROL.id)).body).toEqual([]);
     });
 
     test("without X-Octoplex-User, routes that need a user token answer 400 user_required and write nothing", async () => {

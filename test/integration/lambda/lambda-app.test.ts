@@ -129,13 +129,13 @@ describe(`the Lambda handler (createLambdaApp) on ${kind}`, () => {
       expect(await countRows(deps.db, "sessions")).toBe(1);
     });
 
-    test("GET /api/teams with an API key answers 200 with every team", async () => {
+    test("GET /api/teams with an API key acting for nobody answers 200 with every team, role null", async () => {
       const teams = await seedTeams(deps.db, 2, "lambda");
       const { key } = await deps.services.apiKeys.create("platform");
       const result = await http({ method: "GET", path: "/api/teams", headers: { Authorization: `Bearer ${key}` } });
       expect(result.statusCode).toBe(200);
       expect(headerOf(result, "content-type")).toMatch(/^application\/json/);
-      expect(jsonBody(result)).toEqual(teams.map((t) => ({ id: t.id, name: t.name, role: "admin" })));
+      expect(jsonBody(result)).toEqual(teams.map((t) => ({ id: t.id, name: t.name, role: null })));
     });
 
     test("GET /api/teams without credentials answers 401", async () => {

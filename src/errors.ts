@@ -9,8 +9,10 @@ export type ErrorCode =
   | "conflict"
   | "installation_suspended"
   | "payload_too_large"
+  | "unsupported_media_type"
   | "github_unavailable"
   | "database_unavailable"
+  | "server_busy"
   | "internal";
 
 const STATUS: Record<ErrorCode, number> = {
@@ -23,8 +25,10 @@ const STATUS: Record<ErrorCode, number> = {
   conflict: 409,
   installation_suspended: 409,
   payload_too_large: 413,
+  unsupported_media_type: 415,
   github_unavailable: 502,
   database_unavailable: 503,
+  server_busy: 503,
   internal: 500,
 };
 

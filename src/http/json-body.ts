@@ -7,12 +7,14 @@ import { jsonErrorPosition } from "./json-error-position";
  * that is not JSON by its Content-Type (415; body-parser would leave `req.body` empty and the
  * route would complain about missing fields), and any Content-Encoding (415): a few kilobytes of
  * gzip inflate to megabytes, and no client of this API needs to compress what it sends.
- * A request without a body passes, for the route's schema to judge.
+ * A request without a body passes, for the route's schema to judge. `limit` is in bytes.
  */
-export function jsonBody(limit: number | string): RequestHandler {
+export function jsonBody(limit: number): RequestHandler {
   const parse = express.json({ limit, inflate: false, strict: false });
   return (req, res, next) => {
     if (!hasBody(req)) return next();
+    // body-parser reads a body it refuses for its length to the end before it answers.
+    if (Number(req.headers["content-length"]) > limit) return next(new AppError("payload_too_large", "The request body is too large"));
     const encoding = req.headers["content-encoding"]?.trim().toLowerCase();
     if (encoding && encoding !== "identity") {
       return next(new AppError("unsupported_media_type", `Content-Encoding ${encoding} is not accepted: send the JSON uncompressed`));

@@ -45,7 +45,7 @@ function commitContent(req: Request, res: Response): Promise<CommitContent> {
 export function createRepositoriesRouter(actions: RepositoryActions): Router {
   const router = Router();
 
-  router.post("/api/teams/:teamId/repositories", jsonBody("100kb"), async (req, res) => {
+  router.post("/api/teams/:teamId/repositories", jsonBody(100 * 1024), async (req, res) => {
     const { teamId } = parseParams(teamParams, req);
     const input = parseBody(createRepositoryBody, req);
     res.status(201).json(await actions.createRepository(actorOf(res), teamId, input));

@@ -24,7 +24,7 @@ export function createRoutes(deps: Pick<Deps, "db" | "services">): Router {
   // Before the default parser: a commit's body may be far larger than anything else, and is
   // read only once the caller may commit there.
   router.use(createRepositoriesRouter(auth));
-  router.use("/api", jsonBody("100kb"));
+  router.use("/api", jsonBody(100 * 1024));
   router.use(createMeRouter(auth));
   router.use(createTeamsRouter({ ...auth, audit: deps.services.audit }));
   return router;

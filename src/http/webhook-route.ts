@@ -14,11 +14,13 @@ export interface WebhookLimits {
   payloadBytes: number;
   /** Bytes of bodies not yet verified held at once, every request together. */
   unverifiedBytes: number;
+  /** Milliseconds a body may take to arrive; then the connection is dropped, unanswered. */
+  readMs: number;
 }
 
 // Two of GitHub's largest deliveries at once, and many ordinary ones; beyond it a forger's
 // bodies would only be memory spent before their signature fails.
-const LIMITS: WebhookLimits = { payloadBytes: 25 * 1024 * 1024, unverifiedBytes: 64 * 1024 * 1024 };
+const LIMITS: WebhookLimits = { payloadBytes: 25 * 1024 * 1024, unverifiedBytes: 64 * 1024 * 1024, readMs: 10_000 };
 // Seconds: a body in flight is read in well under that on any link that could send it.
 const RETRY_AFTER = "5";
 
@@ -32,9 +34,10 @@ export type WebhookHandler = (req: IncomingMessage, res: ServerResponse) => Prom
  *
  * Nobody logs in to send a webhook, so what a stranger can make the server hold is bounded: a
  * request without a well-formed X-Hub-Signature-256 is refused before its body is read, and the
- * body is hashed as it arrives while counting against a budget shared by every unverified body
- * (refused with 503 and Retry-After, before reading when its length is announced, beyond it).
- * The bytes are kept, as the dispatcher needs them once they prove to be GitHub's.
+ * body is hashed as it arrives while its bytes count against a budget shared by every unverified
+ * body (beyond it 503 with Retry-After, before reading when the announced length cannot fit) and
+ * must arrive within GitHub's own 10 s. The bytes are kept, as the dispatcher needs them once they
+ * prove to be GitHub's.
  */
 export function createWebhookHandler(secret: string, dispatcher: WebhookDispatcher, log: Logger, limits: WebhookLimits = LIMITS): WebhookHandler {
   const budget = byteBudget(limits.unverifiedBytes);
@@ -46,8 +49,9 @@ export function createWebhookHandler(secret: string, dispatcher: WebhookDispatch
     if (!signature) return fail(401, "unauthenticated", "X-Hub-Signature-256 is missing");
     const digest = signatureDigest(signature);
     if (!digest) return fail(401, "unauthenticated", "X-Hub-Signature-256 must be sha256= and 64 hex digits");
-    const read = await readSigned(req, signatureCheck(secret, digest), limits.payloadBytes, budget);
+    const read = await readSigned(req, signatureCheck(secret, digest), limits, budget);
     if (read === "aborted") return;
+    if (read === "slow") return void req.destroy();
     if (read === "too_large") return fail(413, "payload_too_large", "The request body is too large");
     if (read === "busy") return fail(503, "server_busy", "Too many webhook bodies are being received at once; retry shortly", { "retry-after": RETRY_AFTER });
     if (read === "mismatch") return fail(401, "unauthenticated", "X-Hub-Signature-256 does not match the payload and secret");
@@ -99,6 +103,7 @@ type ByteBudget = ReturnType<typeof byteBudget>;
 function byteBudget(total: number) {
   let used = 0;
   return {
+    fits: (bytes: number): boolean => used + bytes <= total,
     take(bytes: number): boolean {
       if (used + bytes > total) return false;
       used += bytes;
@@ -110,46 +115,40 @@ function byteBudget(total: number) {
   };
 }
 
-type SignedRead = Buffer | "too_large" | "busy" | "mismatch" | "aborted";
+type SignedRead = Buffer | "too_large" | "busy" | "mismatch" | "slow" | "aborted";
 
 /**
- * The body, once its bytes match the signature; its bytes are held against `budget` until then.
- * A refusal (too large, over budget) answers at once: the rest of the body is read and dropped.
+ * The body, once its bytes match the signature. The bytes received count against `budget` until
+ * then, so a stranger holds only what they really sent; an announced length that cannot fit is
+ * refused unread. A refusal (too large, over budget) answers at once: the rest is read and dropped.
  */
-function readSigned(req: IncomingMessage, check: ReturnType<typeof signatureCheck>, limit: number, budget: ByteBudget): Promise<SignedRead> {
+function readSigned(req: IncomingMessage, check: ReturnType<typeof signatureCheck>, limits: WebhookLimits, budget: ByteBudget): Promise<SignedRead> {
   return new Promise((resolve) => {
     const declared = req.headers["content-length"] === undefined ? undefined : Number(req.headers["content-length"]);
-    if (declared !== undefined && declared > limit) return resolve("too_large");
-    // An announced length is reserved whole, so a body that cannot be held is refused unread.
-    if (declared !== undefined && !budget.take(declared)) return resolve("busy");
-    let held = declared ?? 0;
-    // With a length, one buffer filled in place (no second copy at the end); chunked, the pieces.
-    const whole = declared === undefined ? undefined : Buffer.allocUnsafe(declared);
+    if (declared !== undefined && declared > limits.payloadBytes) return resolve("too_large");
+    if (declared !== undefined && !budget.fits(declared)) return resolve("busy");
     const chunks: Buffer[] = [];
     let size = 0;
     let settled = false;
     const settle = (read: SignedRead) => {
       if (settled) return;
       settled = true;
-      budget.give(held);
-      held = 0;
+      clearTimeout(deadline);
+      budget.give(size);
       chunks.length = 0;
       resolve(read);
     };
+    // GitHub gives up on a delivery after 10 s; a body still arriving then is someone holding the budget.
+    const deadline = setTimeout(() => settle("slow"), limits.readMs);
     req.on("data", (chunk: Buffer) => {
       if (settled) return;
-      if (whole) {
-        chunk.copy(whole, size);
-      } else {
-        if (size + chunk.length > limit) return settle("too_large");
-        if (!budget.take(chunk.length)) return settle("busy");
-        held += chunk.length;
-        chunks.push(chunk);
-      }
+      if (size + chunk.length > limits.payloadBytes) return settle("too_large");
+      if (!budget.take(chunk.length)) return settle("busy");
       size += chunk.length;
+      chunks.push(chunk);
       check.update(chunk);
     });
-    req.on("end", () => settle(check.matches() ? (whole ?? Buffer.concat(chunks, size)) : "mismatch"));
+    req.on("end", () => settle(check.matches() ? Buffer.concat(chunks, size) : "mismatch"));
     req.on("close", () => settle("aborted"));
     req.on("error", () => settle("aborted"));
   });

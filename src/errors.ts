@@ -12,8 +12,10 @@ export type ErrorCode =
   | "installation_suspended"
   | "payload_too_large"
   | "rate_limited"
+  | "unsupported_media_type"
   | "github_unavailable"
   | "database_unavailable"
+  | "server_busy"
   | "internal";
 
 const STATUS: Record<ErrorCode, number> = {
@@ -27,8 +29,10 @@ const STATUS: Record<ErrorCode, number> = {
   installation_suspended: 409,
   payload_too_large: 413,
   rate_limited: 429,
+  unsupported_media_type: 415,
   github_unavailable: 502,
   database_unavailable: 503,
+  server_busy: 503,
   internal: 500,
 };
 

@@ -10,9 +10,10 @@ import { createWebhookHandler, createWebhookRouter, WebhookHandler } from "./web
 /** The webhook handler with Octoplex's handlers registered on a dispatcher of its own. */
 export function webhookHandlerOf(deps: Deps): WebhookHandler {
   if (!deps.probot) throw new Error("the HTTP app needs the GitHub App's id and private key");
+  if (!deps.config.webhookSecret) throw new Error("the HTTP app needs WEBHOOK_SECRET to verify GitHub's deliveries");
   const dispatcher = createWebhookDispatcher(deps.log.child({ name: "probot" }));
   registerWebhooks(dispatcher, deps.services, deps.config.appId);
-  return createWebhookHandler(deps.probot, dispatcher, deps.log);
+  return createWebhookHandler(deps.config.webhookSecret, dispatcher, deps.log);
 }
 
 export function createHttpApp(deps: Deps, webhook: WebhookHandler = webhookHandlerOf(deps)): Express {

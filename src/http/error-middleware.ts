@@ -2,6 +2,7 @@ import type { ErrorRequestHandler, RequestHandler } from "express";
 import type { Logger } from "pino";
 import { AppError, RateLimited, ReauthorizationRequired } from "../errors";
 import { isDatabaseUnavailable } from "../services/health";
+import { bodyReadError } from "./json-body";
 import { sendError } from "./send-error";
 
 export const notFound: RequestHandler = (req, res) => {
@@ -21,14 +22,10 @@ export function errorMiddleware(log: Logger): ErrorRequestHandler {
       sendError(res, error.status, error.code, error.message, { details: error.details, fields: error.fields });
       return;
     }
-    // body-parser marks its own failures with a type and an HTTP status.
-    const type = (error as { type?: string }).type;
-    if (type === "entity.too.large") {
-      sendError(res, 413, "payload_too_large", "The request body is too large");
-      return;
-    }
-    if (type === "entity.parse.failed" || type === "encoding.unsupported" || type === "charset.unsupported") {
-      sendError(res, 400, "invalid_input", "The request body could not be read");
+    // body-parser's own failures (the forms of the pages; jsonBody maps the API's itself).
+    const bodyError = bodyReadError(error);
+    if (bodyError) {
+      sendError(res, bodyError.status, bodyError.code, bodyError.message);
       return;
     }
     // Down or restarting: a 503 the caller can retry (the pool reconnects by itself), not a bug to hide behind a 500.

@@ -46,7 +46,8 @@ function parse<T extends z.ZodType>(schema: T, value: unknown): z.infer<T> {
  */
 export function createPagesRouter(auth: AuthServices): Router {
   const router = Router();
-  const form = express.urlencoded({ extended: false, limit: "10kb" });
+  // Browsers never compress a form; a gzip body would only be inflated for an attacker.
+  const form = express.urlencoded({ extended: false, limit: "10kb", inflate: false });
 
   async function optionalSession(req: Request): Promise<PageSession | undefined> {
     const sessionId = readSessionCookie(req, auth.secureCookies);

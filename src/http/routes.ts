@@ -1,9 +1,10 @@
-import express, { Router } from "express";
+import { Router } from "express";
 import type { Deps } from "../deps";
 import { checkDatabase } from "../services/health";
 import { createAuthRouter } from "./auth-router";
 import { authenticate } from "./authenticate";
 import { createHealthRouter } from "./health-router";
+import { jsonBody } from "./json-body";
 import { createMeRouter } from "./me-router";
 import { createOpenApiRouter } from "./openapi-router";
 import { createPagesRouter } from "./pages-router";
@@ -23,9 +24,10 @@ export function createRoutes(deps: Pick<Deps, "db" | "services" | "config">): Ro
   router.use(createAuthRouter(auth, apiKeys));
   router.use(createPagesRouter(auth));
   router.use("/api", authenticate({ sessions: auth.sessions, apiKeys, rateLimits: auth.rateLimits, secureCookies: auth.secureCookies }));
-  // Before the default parser: a commit's body may be far larger than anything else.
+  // Before the default parser: a commit's body may be far larger than anything else, and is
+  // read only once the caller may commit there.
   router.use(createRepositoriesRouter(auth));
-  router.use("/api", express.json({ limit: "100kb" }));
+  router.use("/api", jsonBody(100 * 1024));
   router.use(createMeRouter(auth));
   router.use(createTeamsRouter({ ...auth, audit: deps.services.audit }));
   return router;

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { freeText } from "../free-text";
+import { MAX_MESSAGE_LENGTH, MAX_PATH_LENGTH } from "../services/commit-files";
 
 /**
  * A database or GitHub id in a path or body: digits only, no sign, no fraction, no SQL, and no
@@ -33,7 +34,7 @@ const branchName = freeText()
   .refine((b) => !/(^[./-])|([./]$)|\.\.|[\s~^:?*[\\]|@\{|\/\/|\.lock$/.test(b), "is not a valid branch name");
 const filePath = freeText()
   .min(1)
-  .max(4096)
+  .max(MAX_PATH_LENGTH)
   .refine((p) => !p.startsWith("/") && !p.split("/").some((s) => s === "" || s === "." || s === ".." || s === ".git"), "must be a relative path inside the repository");
 
 export const repositoryParams = z.object({ teamId: id, owner: githubName, repo: githubName });
@@ -51,7 +52,7 @@ export const createRepositoryBody = z
 export const commitBody = z
   .object({
     branch: branchName,
-    message: freeText({ multiline: true }).min(1).max(10_000),
+    message: freeText({ multiline: true }).min(1).max(MAX_MESSAGE_LENGTH),
     baseBranch: branchName.optional(),
     files: z
       .array(

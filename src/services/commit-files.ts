@@ -11,17 +11,23 @@ export interface FileToCommit {
   encoding?: "utf-8" | "base64";
 }
 
-export interface CommitRequest {
-  owner: string;
-  repo: string;
+/** What to commit: the request body. */
+export interface CommitContent {
   branch: string;
   message: string;
   files: FileToCommit[];
   baseBranch?: string;
 }
 
+export interface CommitRequest extends CommitContent {
+  owner: string;
+  repo: string;
+}
+
 export const MAX_FILES = 1000;
 export const MAX_BYTES = 50 * 1024 * 1024;
+export const MAX_PATH_LENGTH = 4096;
+export const MAX_MESSAGE_LENGTH = 10_000;
 const MAX_ATTEMPTS = 3;
 const BLOB_CONCURRENCY = 8;
 
@@ -33,13 +39,23 @@ const isEmptyRepository = (e: unknown) => statusOf(e) === 409 && /empty/i.test((
  * commit → ref. A new branch starts from `baseBranch` or the default branch; an empty repository
  * gets its first commit through the contents API. When the branch moves meanwhile, the tree and
  * commit are rebuilt on the new head (blobs are reused), up to three times.
+ *
+ * `readContent` is called only once the caller may commit to the repository: reading and
+ * validating tens of megabytes is the expensive part, and is nobody's to ask for on a team they
+ * are not in (404, as ever) or a repository the team cannot reach.
  */
 export function createFileCommitter({ db, teams, github }: { db: Knex; teams: Teams; github: GithubAccess }) {
-  return async function commitFiles(actor: Actor, teamId: number, request: CommitRequest): Promise<{ sha: string; htmlUrl: string }> {
+  return async function commitFiles(
+    actor: Actor,
+    teamId: number,
+    target: { owner: string; repo: string },
+    readContent: () => Promise<CommitContent>,
+  ): Promise<{ sha: string; htmlUrl: string }> {
     await teams.access(actor, teamId, "member");
-    checkLimits(request.files);
-    const installation = await installationForRepository(db, teamId, request.owner, request.repo);
-    return github.asInstallation(installation.id, (octokit) => commitWith(octokit, request));
+    const installation = await installationForRepository(db, teamId, target.owner, target.repo);
+    const content = await readContent();
+    checkLimits(content.files);
+    return github.asInstallation(installation.id, (octokit) => commitWith(octokit, { ...target, ...content }));
   };
 }
 

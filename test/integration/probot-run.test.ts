@@ -1,3 +1,4 @@
+import { createHmac } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -62,5 +63,18 @@ describe("probot run ./lib/index.js", () => {
     expect((await findInstallation(deps!.db, 777))?.account.login).toBe("acme");
     const health = await fetch(`${url()}/healthz`);
     expect(await health.json()).toEqual({ status: "ok", database: "ok" });
+  });
+
+  test("a delivery whose X-Hub-Signature-256 carries the body's correct HMAC-SHA1 (sha1=…) is refused and stores nothing", async () => {
+    const body = JSON.stringify(installationEvent("created", { id: 778 }));
+    const sha1 = `sha1=${createHmac("sha1", TEST_WEBHOOK_SECRET).update(body).digest("hex")}`;
+    const res = await fetch(`${url()}/api/github/webhooks`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-github-event": "installation", "x-github-delivery": "d-run-sha1", "x-hub-signature-256": sha1 },
+      body,
+    });
+    // Probot's middleware answers a signature that does not match with 400.
+    expect(res.status).toBe(400);
+    expect(await findInstallation(deps!.db, 778)).toBeUndefined();
   });
 });

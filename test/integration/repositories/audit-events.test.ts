@@ -93,6 +93,7 @@ describeEachDatabase("audit events repository", ({ db }) => {
       teamId: 7,
       installationId: 3_000_000_000,
       actor: { type: "user", id: 4_000_000_000 },
+      apiKeyId: null,
       action: "team.installation.linked",
       data: { reason: "manual", repositories: ["acme/api"], nested: { ok: true } },
       createdAt: at,

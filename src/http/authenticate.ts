@@ -38,17 +38,19 @@ export function authenticate({ sessions, apiKeys, rateLimits, secureCookies }: A
   return async (req: Request, res: Response, next: NextFunction) => {
     const authorization = req.header("authorization");
     if (authorization) {
-      if (!/^Bearer(\s|$)/i.test(authorization)) {
-        throw new AppError("unauthenticated", "Authorization must be a Bearer API key: `Authorization: Bearer opx_…` (see `octoplex api-key create`)");
-      }
+      const bearer = /^Bearer(\s|$)/i.test(authorization);
       const match = /^Bearer\s+(\S+)$/i.exec(authorization);
       const apiKey = match ? await apiKeys.authenticate(match[1]) : undefined;
       if (!apiKey) {
-        // Only failures are counted, so a valid key costs no write and works even from an address
-        // that is over the limit (keys are 256 random bits: the limit is against noise, not guessing).
-        // Over the limit the answer is 429 with the same non-answer about the key.
+        // Only failures are counted (a malformed header or another scheme too), so a valid key costs
+        // no write and works even from an address that is over the limit (keys are 256 random bits:
+        // the limit is against noise, not guessing). Over the limit the answer is 429 with the same
+        // non-answer about the key.
         await rateLimits.hit("failed_api_key", clientAddress(req));
-        throw new AppError("unauthenticated", "The API key is unknown or revoked");
+        throw new AppError(
+          "unauthenticated",
+          bearer ? "The API key is unknown or revoked" : "Authorization must be a Bearer API key: `Authorization: Bearer opx_…` (see `octoplex api-key create`)",
+        );
       }
       const acting = req.header("x-octoplex-user");
       // 16 digits can exceed 2^53, where Number() would round to another user's id.

@@ -28,6 +28,9 @@ export async function signedInMember(
   return { user, tokens, cookie: `${SESSION_COOKIE}=${session.id}` };
 }
 
+/** An organization account for teamWithInstallation (commits to acme/… reach it). */
+export const ACME: InstallationSnapshot["account"] = { id: 9001, login: "acme", type: "Organization", avatarUrl: null };
+
 /** A new team with an installation linked to it; the installation's account is `account`. */
 export async function teamWithInstallation(
   deps: Deps,

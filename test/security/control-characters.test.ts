@@ -1,9 +1,8 @@
 import { errorCode, Hop, request } from "../helpers/browser";
 import { snapshotDatabase } from "../helpers/database-snapshot";
-import { seedTeams } from "../helpers/factories";
 import { recordUnexpectedGithubCalls, UnexpectedGithubCalls } from "../helpers/github-app";
 import { expectError } from "../helpers/http-expect";
-import { signedInMember } from "../helpers/team-access";
+import { ACME, signedInMember, teamWithInstallation } from "../helpers/team-access";
 import { describeEachServerWithCli } from "../helpers/test-server";
 import { ALICE } from "../helpers/users";
 
@@ -27,7 +26,8 @@ describeEachServerWithCli("control characters in free text", ({ server, db, cli 
   let cookie: string;
   let teamId: number;
   beforeEach(async () => {
-    [{ id: teamId }] = await seedTeams(db(), 1, "existing");
+    // Linked to acme's installation: a commit's body is read only once the team reaches the repository.
+    ({ teamId } = await teamWithInstallation(server().deps, 74001, ACME));
     ({ cookie } = await signedInMember(server().deps, ALICE, teamId, "admin"));
     github = recordUnexpectedGithubCalls();
   });

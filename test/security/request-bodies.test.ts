@@ -5,11 +5,10 @@ import { request } from "../helpers/browser";
 import { recordUnexpectedGithubCalls, UnexpectedGithubCalls } from "../helpers/github-app";
 import { expectError, writeCounts } from "../helpers/http-expect";
 import { openRequest, RawAnswer, within } from "../helpers/open-request";
-import { installationIds, SignedInMember, signedInMember, teamWithInstallation } from "../helpers/team-access";
+import { ACME, installationIds, SignedInMember, signedInMember, teamWithInstallation } from "../helpers/team-access";
 import { describeEachServer } from "../helpers/test-server";
 import { ALICE, BOB } from "../helpers/users";
 
-const ACME = { id: 9001, login: "acme", type: "Organization", avatarUrl: null };
 const MB = 1024 * 1024;
 // Long enough for a server that reads the body first to show it is waiting; short next to the test timeout.
 const PATIENCE_MS = 3000;

@@ -68,7 +68,11 @@ export type AuthServices = NonNullable<Services["auth"]>;
 export function createDeps(config: Config, overrides: DepsOverrides = {}): Deps {
   const log = overrides.log ?? createLogger(config);
   const now = overrides.now ?? (() => new Date());
-  const db = createKnex(config.database, overrides.knex);
+  const knexLog = log.child({ name: "knex" });
+  const db = createKnex(config.database, {
+    log: { warn: (m: unknown) => knexLog.warn(String(m)), error: (m: unknown) => knexLog.error(String(m)), deprecate: (m: unknown) => knexLog.warn(String(m)), debug: () => undefined },
+    ...overrides.knex,
+  });
   const cipher = config.tokenEncryptionKeys ? createTokenCipher(config.tokenEncryptionKeys) : undefined;
   const tokenCache = cipher ? createInstallationTokenCache({ db, cipher, now }) : undefined;
   // Probot and Octokit take about a second to load: built on first use, so a process that never

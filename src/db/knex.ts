@@ -12,6 +12,11 @@ export interface KnexOptions {
   poolMax?: number;
   /** false: a query may take as long as it takes (migrations); connecting is still timed. */
   queryTimeout?: boolean;
+  /**
+   * Where knex's own warnings go (a dropped connection, a pool that could not connect). Unset, knex
+   * prints them with console.log, outside the app's log format and level.
+   */
+  log?: Knex.Config["log"];
 }
 
 /**
@@ -41,8 +46,9 @@ export function createKnex(database: Config["database"], options: KnexOptions = 
       migrations: { migrationSource },
       // knex otherwise writes the values into the SQL of an error's message (hashes, ciphertexts), and so into logs.
       compileSqlOnError: false,
+      log: options.log,
     });
-    if (options.queryTimeout !== false) untimed.set(db, () => createKnex(database, { poolMax: 1, queryTimeout: false }));
+    if (options.queryTimeout !== false) untimed.set(db, () => createKnex(database, { poolMax: 1, queryTimeout: false, log: options.log }));
     return db;
   }
   // ":memory:", "" (a temporary database) and URI filenames are no file of ours to prepare.
@@ -51,6 +57,7 @@ export function createKnex(database: Config["database"], options: KnexOptions = 
     client: "sqlite3",
     connection: { filename: database.filename },
     useNullAsDefault: true,
+    log: options.log,
     // One connection per process: SQLite has one writer anyway, and a single connection makes
     // knex queue work instead of failing with SQLITE_BUSY inside the process.
     pool: {

@@ -1,5 +1,8 @@
 import type { Knex } from "knex";
 import { createKnex, withoutQueryTimeout } from "../../../src/db/knex";
+
+// Every connection error here is one the test causes and asserts on.
+const QUIET = { warn: () => undefined, error: () => undefined, deprecate: () => undefined, debug: () => undefined };
 import { isDatabaseUnavailable } from "../../../src/services/health";
 import { createTestDatabase, databaseKinds, TestDatabase } from "../../helpers/databases";
 import { FreezableProxy, freezableProxy } from "../../helpers/freezable-proxy";
@@ -20,7 +23,7 @@ onPostgres("a Postgres knex (db/knex.ts) with a timeout, in front of a server th
   });
   beforeEach(async () => {
     proxy = await freezableProxy(new URL((database.config as { url: string }).url));
-    db = createKnex({ client: "postgres", url: proxy.url, timeoutMs: TIMEOUT_MS }, { poolMax: 2 });
+    db = createKnex({ client: "postgres", url: proxy.url, timeoutMs: TIMEOUT_MS }, { poolMax: 2, log: QUIET });
   });
   afterEach(async () => {
     proxy.thaw();

@@ -4,6 +4,7 @@ import { AppError } from "../errors";
 import { listRepositoriesOfInstallation } from "../github/installation-repositories";
 import { appendAuditEvents } from "../repositories/audit-events";
 import { addInstallationRepositories, InstallationRepository } from "../repositories/installation-repositories";
+import { findInstallation } from "../repositories/installations";
 import { RepositoryScope, repositoryIdsOutside, scopesOfTeam, writeScope } from "../repositories/link-scopes";
 import type { GithubAccess } from "./github-access";
 import type { EventRecorder } from "./platform-events";
@@ -46,6 +47,11 @@ function sameScope(a: RepositoryScope, b: RepositoryScope): boolean {
 export function createLinkScopes({ db, now, github, events }: LinkScopesDeps) {
   async function check(installationId: number, scope: RepositoryScope): Promise<CheckedScope> {
     if (scope === "all" || (await repositoryIdsOutside(db, installationId, scope)).length === 0) return { scope, fetched: null };
+    // GitHub refuses a suspended installation's tokens: say why rather than pass its refusal on.
+    const installation = await findInstallation(db, installationId);
+    if (installation?.suspendedAt) {
+      throw new AppError("installation_suspended", `The installation on ${installation.account.login} is suspended; its repositories cannot be listed until an owner unsuspends it on GitHub`);
+    }
     const fetched = await github.asInstallation(installationId, listRepositoriesOfInstallation);
     const onGithub = new Set(fetched.map((r) => r.id));
     const outside = (await repositoryIdsOutside(db, installationId, scope)).filter((id) => !onGithub.has(id));

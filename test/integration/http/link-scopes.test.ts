@@ -79,6 +79,23 @@ describe.each(databaseKinds())("link repository scopes on %s", (kind) => {
     expect((await outboxSummary(e2e.db)).find(([type]) => type === "team.installation.linked")?.[2]).toEqual(expect.objectContaining({ repositories: [11, 13] }));
   });
 
+  test("an installation's repositories are fetched over every page of GET /installation/repositories", async () => {
+    repos.set(acmeId, "acme", Array.from({ length: 150 }, (_, i) => i + 1));
+    expect((await link([150, 1])).body).toEqual(expect.objectContaining({ repositories: [1, 150] }));
+    expect(await countRows(e2e.db, "installation_repositories")).toBe(150);
+    expect(e2e.github.requests.filter((r) => r.path === "/api/v3/installation/repositories")).toHaveLength(2);
+  });
+
+  test("a list naming repositories unknown to the database on a suspended installation answers 409 installation_suspended", async () => {
+    await link([11]);
+    const installation = e2e.github.world.installation(acmeId)!;
+    installation.suspended = true;
+    expect((await e2e.sendInstallationEvent("suspend", installation)).status).toBe(200);
+    await e2e.db("installation_repositories").where({ installation_id: acmeId, repository_id: 12 }).delete();
+    expectError(await patch([11, 12]), 409, "installation_suspended");
+    expect(await scopeOf()).toEqual([11]);
+  });
+
   test("linking without repositories covers all of them, as before", async () => {
     expect((await link()).body).toEqual(expect.objectContaining({ repositories: "all" }));
     expect(await scopeOf()).toBe("all");

@@ -28,9 +28,16 @@ export async function writeScope(db: Db, teamId: number, installationId: number,
   await db(LINKS).where(link).update({ repository_scope: scope === "all" ? "all" : "list" });
   await db(LISTED).where(link).delete();
   const ids = scope === "all" ? [] : [...new Set(scope)];
-  // Chunks keep each INSERT under SQLite's bound-parameter limit.
+  // Copied from the installation's rows: a repository removed since it was checked is left out, as
+  // its removal would have taken it out of the scope anyway. Chunks stay under SQLite's parameter limit.
   for (let i = 0; i < ids.length; i += 300) {
-    await db(LISTED).insert(ids.slice(i, i + 300).map((repository_id) => ({ ...link, repository_id })));
+    const chunk = ids.slice(i, i + 300);
+    await db.raw(
+      `INSERT INTO ${LISTED} (team_id, installation_id, repository_id) ` +
+        `SELECT CAST(? AS integer), installation_id, repository_id FROM installation_repositories ` +
+        `WHERE installation_id = ? AND repository_id IN (${chunk.map(() => "?").join(", ")})`,
+      [teamId, installationId, ...chunk],
+    );
   }
 }
 

@@ -20,7 +20,10 @@ export const teamName = freeText().trim().min(1, "is required").max(100);
 // `admin`: an API key acting for nobody names the team's first admin (a GitHub user id).
 export const createTeamBody = z.object({ name: teamName, admin: id.optional() }).strict();
 export const memberBody = z.object({ role: z.enum(["admin", "member"]) }).strict();
-export const linkBody = z.object({ installationId: id }).strict();
+// A link's repository scope: "all" (every repository of the installation, now and later) or ids.
+export const repositoryScope = z.union([z.literal("all"), z.array(id).max(5000)]);
+export const linkBody = z.object({ installationId: id, repositories: repositoryScope.optional() }).strict();
+export const scopeBody = z.object({ repositories: repositoryScope }).strict();
 
 // "." and ".." pass the character class but are dot segments: in GitHub's URL (/repos/{owner}/{repo}/…)
 // fetch resolves them, so the call would leave the linked account's repository for another path.

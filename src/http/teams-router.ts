@@ -4,7 +4,7 @@ import type { Links } from "../services/links";
 import type { Teams } from "../services/teams";
 import { actorOf } from "./actor";
 import { parseBody, parseParams, parseQuery } from "./validate";
-import { auditQuery, createTeamBody, installationParams, linkBody, memberBody, memberParams, teamParams } from "./schemas";
+import { auditQuery, createTeamBody, installationParams, linkBody, memberBody, memberParams, scopeBody, teamParams } from "./schemas";
 
 /** /api/teams/…: teams, members and installation links. Mounted behind authenticate(). */
 export function createTeamsRouter({ teams, links, audit }: { teams: Teams; links: Links; audit: AuditTrail }): Router {
@@ -55,9 +55,15 @@ export function createTeamsRouter({ teams, links, audit }: { teams: Teams; links
 
   router.post("/api/teams/:teamId/installations", async (req, res) => {
     const { teamId } = parseParams(teamParams, req);
-    const { installationId } = parseBody(linkBody, req);
-    const { created, link } = await links.link(actorOf(res), teamId, installationId);
+    const { installationId, repositories } = parseBody(linkBody, req);
+    const { created, link } = await links.link(actorOf(res), teamId, installationId, repositories);
     res.status(created ? 201 : 200).json(link);
+  });
+
+  router.patch("/api/teams/:teamId/installations/:installationId", async (req, res) => {
+    const { teamId, installationId } = parseParams(installationParams, req);
+    const { repositories } = parseBody(scopeBody, req);
+    res.json(await links.changeScope(actorOf(res), teamId, installationId, repositories));
   });
 
   router.delete("/api/teams/:teamId/installations/:installationId", async (req, res) => {

@@ -68,8 +68,8 @@ export async function applyInstallationChanges(
 
 /**
  * What applying these changes one by one, in order, amounts to; every change's installation must
- * be live (not deleted). With access to every repository there is no list to keep (GitHub answers
- * per repository); otherwise the change's repositories are added, then its removed ones removed.
+ * be live (not deleted). The change's repositories are added, then its removed ones removed,
+ * whatever the installation's selection.
  */
 export interface InstallationWrites {
   /** Upserts in order: an installation appears once in each. */
@@ -99,11 +99,9 @@ export function planInstallationWrites(live: InstallationChange[], options: { ig
   for (const { snapshot, added, removedIds } of live) {
     let list = lists.get(snapshot.id);
     if (!list) lists.set(snapshot.id, (list = { clear: false, repositories: new Map() }));
-    if (snapshot.repositorySelection === "all") {
-      list.clear = true;
-      list.repositories.clear();
-      continue;
-    }
+    // No clear when the installation reaches every repository: the rows are what link scopes
+    // name (team_installation_repositories cascades from them), so a repository that stays must
+    // keep its row; only a removal removes it.
     for (const r of added) list.repositories.set(r.id, r);
     for (const id of removedIds) list.repositories.set(id, null);
   }

@@ -5,9 +5,11 @@ import { GithubInstallation, toInstallationSnapshot } from "../github/installati
 import { getOrgMembership, listUserInstallations } from "../github/user-api";
 import { appendAuditEvents } from "../repositories/audit-events";
 import { findInstallation, Installation, isTombstoned } from "../repositories/installations";
+import { RepositoryScope, scopesOfTeam, writeScope } from "../repositories/link-scopes";
 import { deleteLink, insertLink, Link, listLinks, listTeamLinksWithInstallations } from "../repositories/links";
 import type { GithubAccess } from "./github-access";
 import { applySnapshot } from "./installation-state";
+import { CheckedScope, createLinkScopes, normalScope, widens } from "./link-scopes";
 import type { OAuthStates } from "./oauth-states";
 import type { EventRecorder } from "./platform-events";
 import { Actor, auditActorOf, Teams } from "./teams";
@@ -31,6 +33,7 @@ export interface LinkedInstallation {
   suspended: boolean;
   linkedAt: Date;
   linkedBy: number | null;
+  repositories: RepositoryScope;
 }
 
 export interface ReachableInstallation {
@@ -65,6 +68,7 @@ function userOf(actor: Actor): number {
  */
 export function createLinks({ db, now, teams, github, states, webBaseUrl, appSlug, events }: LinksDeps) {
   let slug = appSlug;
+  const scopes = createLinkScopes({ db, now, github, events });
 
   async function mayGrant(userId: number, installation: GithubInstallation): Promise<boolean> {
     const account = toInstallationSnapshot(installation).account;
@@ -118,31 +122,71 @@ export function createLinks({ db, now, teams, github, states, webBaseUrl, appSlu
     return { userId, installationId, fetched };
   }
 
-  /** The database half, in the caller's transaction (with whatever else must stand or fall with it); true when the link is new. */
-  async function writeLink(trx: Knex.Transaction, proof: LinkProof, teamId: number, actor: Actor): Promise<boolean> {
+  /**
+   * The database half, in the caller's transaction (with whatever else must stand or fall with it); true when the link is new.
+   * A new link gets `checked`'s scope ("all" without one); an existing link keeps its scope unless
+   * `checked` names one, which is then a scope change (the proof covers widening).
+   */
+  async function writeLink(trx: Knex.Transaction, proof: LinkProof, teamId: number, actor: Actor, checked?: CheckedScope): Promise<boolean> {
     const { userId, installationId, fetched } = proof;
     if (await isTombstoned(trx, installationId)) throw new AppError("not_found", `Installation ${installationId} was uninstalled`);
     await ensureStored(trx, installationId, fetched);
     const isNew = await insertLink(trx, { teamId, installationId, linkedBy: userId, linkedAt: now() });
     if (isNew) {
-      await appendAuditEvents(trx, [{ teamId, installationId, ...auditActorOf(actor), action: "team.installation.linked", data: {} }], now());
+      if (checked) await scopes.storeFetched(trx, installationId, checked);
+      const repositories = checked ? normalScope(checked.scope) : "all";
+      if (repositories !== "all") await writeScope(trx, teamId, installationId, repositories);
+      await appendAuditEvents(trx, [{ teamId, installationId, ...auditActorOf(actor), action: "team.installation.linked", data: { repositories } }], now());
       await events.record(trx, [
-        { type: "team.installation.linked", teamId, subject: `installation:${installationId}`, data: { teamId, installationId, linkedBy: userId } },
+        { type: "team.installation.linked", teamId, subject: `installation:${installationId}`, data: { teamId, installationId, linkedBy: userId, repositories } },
       ]);
+    } else if (checked) {
+      await scopes.write(trx, actor, teamId, installationId, checked, (await scopes.current(trx, teamId, installationId, true)) ?? "all");
     }
     return isNew;
   }
 
-  async function link(actor: Actor, teamId: number, installationId: number): Promise<{ created: boolean; link: LinkedInstallation }> {
+  async function link(actor: Actor, teamId: number, installationId: number, repositories?: RepositoryScope): Promise<{ created: boolean; link: LinkedInstallation }> {
     await teams.access(actor, teamId, "admin");
     const proof = await prove(userOf(actor), installationId);
-    const created = await db.transaction((trx) => writeLink(trx, proof, teamId, actor));
-    const linked = (await listForTeam(teamId)).find((l) => l.installationId === installationId)!;
-    return { created, link: linked };
+    const checked = repositories === undefined ? undefined : await scopes.check(installationId, repositories);
+    const created = await db.transaction((trx) => writeLink(trx, proof, teamId, actor, checked));
+    return { created, link: await describeOne(teamId, installationId) };
+  }
+
+  /**
+   * PATCH: narrowing (a subset, or a list where it was "all") needs a team admin; widening also
+   * what linking needs, proved again with GitHub, so a team admin cannot reach repositories the
+   * org admin who linked it left out.
+   */
+  async function changeScope(actor: Actor, teamId: number, installationId: number, repositories: RepositoryScope): Promise<LinkedInstallation> {
+    await teams.access(actor, teamId, "admin");
+    const notLinked = () => new AppError("not_found", `Installation ${installationId} is not linked to team ${teamId}`);
+    const before = await scopes.current(db, teamId, installationId);
+    if (before === null) throw notLinked();
+    const proved = widens(before, repositories);
+    if (proved) await prove(userOf(actor), installationId);
+    const checked = await scopes.check(installationId, repositories);
+    await db.transaction(async (trx) => {
+      const locked = await scopes.current(trx, teamId, installationId, true);
+      if (locked === null) throw notLinked();
+      if (!proved && widens(locked, repositories)) throw new AppError("conflict", "The scope changed meanwhile; send the request again");
+      await scopes.write(trx, actor, teamId, installationId, checked, locked);
+    });
+    return describeOne(teamId, installationId);
+  }
+
+  async function describeOne(teamId: number, installationId: number): Promise<LinkedInstallation> {
+    const linked = (await listForTeam(teamId)).find((l) => l.installationId === installationId);
+    if (!linked) throw new AppError("not_found", `Installation ${installationId} is not linked to team ${teamId}`);
+    return linked;
   }
 
   async function listForTeam(teamId: number): Promise<LinkedInstallation[]> {
-    return (await listTeamLinksWithInstallations(db, teamId)).map(({ link, installation }) => describeLink(link, installation));
+    const scopeOf = await scopesOfTeam(db, teamId);
+    return (await listTeamLinksWithInstallations(db, teamId)).map(({ link, installation }) =>
+      describeLink(link, installation, scopeOf.get(installation.id) ?? "all"),
+    );
   }
 
   return {
@@ -150,6 +194,7 @@ export function createLinks({ db, now, teams, github, states, webBaseUrl, appSlu
     prove,
     writeLink,
     link,
+    changeScope,
 
     async list(actor: Actor, teamId: number): Promise<LinkedInstallation[]> {
       await teams.access(actor, teamId, "member");
@@ -198,7 +243,7 @@ export function createLinks({ db, now, teams, github, states, webBaseUrl, appSlu
   }
 }
 
-export function describeLink(link: Link, installation: Installation): LinkedInstallation {
+export function describeLink(link: Link, installation: Installation, repositories: RepositoryScope = "all"): LinkedInstallation {
   return {
     installationId: installation.id,
     account: installation.account,
@@ -206,6 +251,7 @@ export function describeLink(link: Link, installation: Installation): LinkedInst
     suspended: installation.suspendedAt !== null,
     linkedAt: link.linkedAt,
     linkedBy: link.linkedBy,
+    repositories,
   };
 }
 

@@ -4,6 +4,7 @@ import { insertOutboxEvents, insertOutboxEventsForLinkedTeams, newMessageId } fr
 export type PlatformEventType =
   | "team.installation.linked"
   | "team.installation.unlinked"
+  | "team.installation.scope_changed"
   | "installation.suspended"
   | "installation.unsuspended"
   | "installation.deleted"

@@ -70,6 +70,7 @@ export const TABLES = [
   "api_keys",
   "sessions",
   "user_tokens",
+  "team_installation_repositories",
   "team_installations",
   "team_members",
   "github_users",

@@ -127,6 +127,14 @@ export const ROUTES: Route[] = [
     allowed: "github",
   },
   {
+    key: "PATCH /api/teams/{teamId}/installations/{installationId}",
+    role: "admin",
+    nothing: "changes no scope",
+    // Narrowing to nothing: no GitHub proof needed, so the answer is the database's alone.
+    build: (i) => ({ path: `/api/teams/${seg(i.teamId)}/installations/${seg(i.installationId as string)}`, body: { repositories: [] } }),
+    allowed: 200,
+  },
+  {
     key: "DELETE /api/teams/{teamId}/installations/{installationId}",
     role: "admin",
     nothing: "unlinks nothing",

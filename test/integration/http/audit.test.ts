@@ -67,7 +67,7 @@ describeEachE2E("team audit trail", ({ e2e }) => {
       ["team.member.updated", bobActs, null, { githubUserId: CAROL.id, role: "admin" }],
       ["team.member.added", bobActs, null, { githubUserId: CAROL.id, role: "member" }],
       ["team.member.added", bobActs, null, { githubUserId: ALICE.id, role: "member" }],
-      ["team.installation.linked", bobActs, installationId, {}],
+      ["team.installation.linked", bobActs, installationId, { repositories: "all" }],
       ["team.created", bobActs, null, { name: "Team B" }],
     ]);
     expect(nextCursor).toBeNull();

@@ -92,6 +92,7 @@ describeEachE2E("installation links", ({ e2e }) => {
       suspended: false,
       linkedAt: expect.any(String),
       linkedBy: BOB.id,
+      repositories: "all",
     });
     expect(await e2e().db("installations").pluck("id").then((r) => r.map(Number))).toEqual([ids.acme]);
     const audit = await e2e().db("audit_events").where({ action: "team.installation.linked" });

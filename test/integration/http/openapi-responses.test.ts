@@ -44,6 +44,9 @@ const REQUIRED_SAMPLE = [
   "POST /api/teams/{teamId}/installations 201",
   "POST /api/teams/{teamId}/installations 200",
   "POST /api/teams/{teamId}/installations 403",
+  "PATCH /api/teams/{teamId}/installations/{installationId} 200",
+  "PATCH /api/teams/{teamId}/installations/{installationId} 400",
+  "PATCH /api/teams/{teamId}/installations/{installationId} 404",
   "DELETE /api/teams/{teamId}/installations/{installationId} 204",
   "DELETE /api/teams/{teamId}/installations/{installationId} 404",
   "GET /api/teams/{teamId}/audit 200",
@@ -182,6 +185,15 @@ describeEachE2E("answers match openapi.yaml", ({ e2e }) => {
     expect(errorOf(await call("GET", `${installations}/available`, { as: bob })).code).toBe("github_unavailable");
   });
 
+  test("PATCH /api/teams/:teamId/installations/:installationId: the link with its scope 200, a malformed scope 400, not linked 404", async () => {
+    const { bob, teamId, acmeId, globexId } = await arrange();
+    const installations = `/api/teams/${teamId}/installations`;
+    expect((await call("POST", installations, { as: bob, body: { installationId: acmeId } })).body).toEqual(expect.objectContaining({ repositories: "all" }));
+    expect((await call("PATCH", `${installations}/${acmeId}`, { as: bob, body: { repositories: [] } })).body).toEqual(expect.objectContaining({ repositories: [] }));
+    expect(errorOf(await call("PATCH", `${installations}/${acmeId}`, { as: bob, body: { repositories: "some" } })).code).toBe("invalid_input");
+    expect(errorOf(await call("PATCH", `${installations}/${globexId}`, { as: bob, body: { repositories: [] } })).code).toBe("not_found");
+  });
+
   test("POST /api/teams/:teamId/repositories 201 then 409, POST …/commits 201, a repository outside the team's installations 404", async () => {
     const { bob, teamId, acmeId } = await arrange();
     expect((await call("POST", `/api/teams/${teamId}/installations`, { as: bob, body: { installationId: acmeId } })).status).toBe(201);
@@ -272,7 +284,7 @@ describe("the openapi.yaml response validator", () => {
     ["a missing required field", () => json("GET", "/api/teams/7/members", 200, [{ ...member, addedAt: undefined }]), /\/0 must have required property 'addedAt'/],
     ["a field of the wrong type", () => json("GET", "/api/teams/7/members", 200, [{ ...member, githubUserId: "5001" }]), /\/0\/githubUserId must be integer/],
     ["an extra field where the schema is closed", () => json("GET", "/api/teams/7/members", 200, [{ ...member, token: "ghu_x" }]), /must NOT have additional properties: token/],
-    ["a value outside an enum", () => json("POST", "/api/teams/7/installations", 201, { installationId: 1, account: { id: 1, login: "a", type: "Bot", avatarUrl: null }, repositorySelection: "all", suspended: false, linkedAt: "2026-11-20T12:00:00Z", linkedBy: null }), /\/account\/type must be equal to one of the allowed values/],
+    ["a value outside an enum", () => json("POST", "/api/teams/7/installations", 201, { installationId: 1, account: { id: 1, login: "a", type: "Bot", avatarUrl: null }, repositorySelection: "all", suspended: false, linkedAt: "2026-11-20T12:00:00Z", linkedBy: null, repositories: "all" }), /\/account\/type must be equal to one of the allowed values/],
     ["a date that is not a date-time", () => json("GET", "/api/teams/7/members", 200, [{ ...member, addedAt: "yesterday" }]), /must match format "date-time"/],
     ["an error code the status does not carry", () => json("GET", "/api/teams/7/members", 404, { error: { code: "forbidden", message: "x" } }), /\/error\/code must be equal to constant: "not_found"/],
     ["invalid_input without details", () => json("POST", "/api/teams", 400, { error: { code: "invalid_input", message: "x" } }), /must have required property 'details'/],

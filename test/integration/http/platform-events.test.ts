@@ -65,7 +65,7 @@ describe.each(databaseKinds())("events to the platform are recorded with their c
       ["team.installation.unlinked", teamId, `team:${teamId}`, "pending", 0],
     ]);
     expect(events.map((e) => e.payload)).toEqual([
-      { id: events[0].messageId, type: "team.installation.linked", occurredAt: expect.any(String), data: { teamId, installationId: acmeId, linkedBy: BOB.id } },
+      { id: events[0].messageId, type: "team.installation.linked", occurredAt: expect.any(String), data: { teamId, installationId: acmeId, linkedBy: BOB.id, repositories: "all" } },
       { id: events[1].messageId, type: "team.installation.unlinked", occurredAt: expect.any(String), data: { teamId, installationId: acmeId, reason: "user" } },
     ]);
     expect(events[0].messageId).toMatch(/^msg_[0-9a-f]{32}$/);
@@ -88,7 +88,7 @@ describe.each(databaseKinds())("events to the platform are recorded with their c
 
     // Once the outbox can be written again, the same link works and is announced once.
     expect((await link(e2e, bob, teamId, acmeId)).status).toBe(201);
-    expect(await outboxSummary(db())).toEqual([["team.installation.linked", teamId, { teamId, installationId: acmeId, linkedBy: BOB.id }]]);
+    expect(await outboxSummary(db())).toEqual([["team.installation.linked", teamId, { teamId, installationId: acmeId, linkedBy: BOB.id, repositories: "all" }]]);
   });
 
   test("linking an installation deleted meanwhile (tombstoned) is 404 and records no event", async () => {

@@ -30,6 +30,7 @@ import { createOAuthStates } from "./services/oauth-states";
 import { createEventRecorder, EVENT_RETRY_FOR_MS, EventRecorder, noEvents } from "./services/platform-events";
 import { createRateLimits } from "./services/rate-limits";
 import { createReconcileService } from "./services/reconcile";
+import { createRepositoryEvents } from "./services/repository-events";
 import { createSessions } from "./services/sessions";
 import { createSetup } from "./services/setup";
 import { createSignIn } from "./services/sign-in";
@@ -162,6 +163,7 @@ function createServices(inputs: ServiceInputs) {
     audit: createAuditTrail(db),
     installationEvents: createInstallationEvents({ ledger, now, events }),
     marketplaceEvents: createMarketplaceEvents({ ledger, now }),
+    repositoryEvents: createRepositoryEvents({ ledger, now }),
     apiKeys: createApiKeys({ db, now }),
     housekeeping: createHousekeeping({ db, now }),
     keyRotation: cipher ? createKeyRotation({ db, cipher }) : undefined,

@@ -75,6 +75,7 @@ export const TABLES = [
   "github_users",
   "teams",
   "installation_repositories",
+  "repository_tombstones",
   "installation_tombstones",
   "installations",
 ];

@@ -5,6 +5,7 @@ import type { Config } from "./config";
 import { createTokenCipher, TokenCipher } from "./crypto/token-cipher";
 import { createKnex, KnexOptions } from "./db/knex";
 import { listAppInstallations } from "./github/app-installations";
+import { listReachableRepositories } from "./github/installation-repositories";
 import { withClockSkewRetry } from "./github/clock-skew";
 import type { GithubOAuth } from "./github/oauth";
 import { withUserRateLimitPolicy } from "./github/rate-limit";
@@ -175,6 +176,11 @@ function createServices(inputs: ServiceInputs) {
         if (!probot) throw new Error("reconcile needs APP_ID and the private key");
         return listAppInstallations(await probot.auth(), onPage);
       },
+      listGithubRepositories: (installationId) =>
+        createGithubAccess({ Octokit: inputs.Octokit, baseUrl: inputs.config.githubBaseUrl, probot }).asInstallation(
+          installationId,
+          listReachableRepositories,
+        ),
     }),
     /** Sign-in and user tokens: present when the config has everything they need (server scope). */
     auth: cipher ? createAuthServices(inputs, cipher, events) : undefined,

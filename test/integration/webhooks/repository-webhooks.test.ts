@@ -55,7 +55,8 @@ describeEachServer("repository webhooks over HTTP", ({ server, db }) => {
     ["edited", { ...api, defaultBranch: "develop" }, { defaultBranch: "develop" }],
   ];
   test.each(updates)("repository.%s updates the stored repository in place", async (action, after, expected) => {
-    await install(804, "selected", [repository(11, "acme/api"), repository(12, "acme/web")]);
+    // Public before it is privatized, private before anything else.
+    await install(804, "selected", [repository(11, "acme/api", action !== "privatized"), repository(12, "acme/web")]);
     await send("repository", repositoryEvent(action, 804, after));
     const [first] = (await stored(804)).filter((r) => r.id === 11);
     expect(first).toMatchObject({ id: 11, owner: "acme", ...expected });

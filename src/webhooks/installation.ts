@@ -29,12 +29,14 @@ export function registerInstallationWebhooks(app: WebhookApp, events: Installati
 
   app.on("installation.unsuspend", async (context) => {
     if (forAnotherApp(context)) return;
-    logOutcome(context, await events.unsuspended(deliveryOf(context), snapshotOf(context.payload)));
+    const { payload } = context;
+    logOutcome(context, await events.unsuspended(deliveryOf(context), snapshotOf(payload), toRepositories(payload.repositories)));
   });
 
   app.on("installation.new_permissions_accepted", async (context) => {
     if (forAnotherApp(context)) return;
-    logOutcome(context, await events.refreshed(deliveryOf(context), snapshotOf(context.payload)));
+    const { payload } = context;
+    logOutcome(context, await events.refreshed(deliveryOf(context), snapshotOf(payload), toRepositories(payload.repositories)));
   });
 
   app.on(["installation_repositories.added", "installation_repositories.removed"], async (context) => {

@@ -32,6 +32,12 @@ describeEachServer("repository webhooks over HTTP", ({ server, db }) => {
     ]);
   });
 
+  test.each(["new_permissions_accepted", "unsuspend"] as const)("installation.%s stores the repositories it carries, keeping the others", async (action) => {
+    await install(812, "selected", [repository(11, "acme/api")]);
+    await send("installation", installationEvent(action, { id: 812, repositorySelection: "selected", updatedAt: "2026-11-02T00:00:00Z" }, [repository(12, "acme/web")]));
+    expect((await stored(812)).map((r) => r.fullName)).toEqual(["acme/api", "acme/web"]);
+  });
+
   test("repository.created adds the repository to an installation on every repository, with every detail", async () => {
     await install(802, "all");
     await send("repository", repositoryEvent("created", 802, { ...api, defaultBranch: "trunk" }));

@@ -5,6 +5,7 @@ import type { Config } from "./config";
 import { createTokenCipher, TokenCipher } from "./crypto/token-cipher";
 import { createKnex, KnexOptions } from "./db/knex";
 import { listAppInstallations } from "./github/app-installations";
+import { listReachableRepositories } from "./github/installation-repositories";
 import { withClockSkewRetry } from "./github/clock-skew";
 import type { GithubOAuth } from "./github/oauth";
 import { withUserRateLimitPolicy } from "./github/rate-limit";
@@ -30,6 +31,7 @@ import { createOAuthStates } from "./services/oauth-states";
 import { createEventRecorder, EVENT_RETRY_FOR_MS, EventRecorder, noEvents } from "./services/platform-events";
 import { createRateLimits } from "./services/rate-limits";
 import { createReconcileService } from "./services/reconcile";
+import { createRepositoryEvents } from "./services/repository-events";
 import { createSessions } from "./services/sessions";
 import { createSetup } from "./services/setup";
 import { createSignIn } from "./services/sign-in";
@@ -166,6 +168,7 @@ function createServices(inputs: ServiceInputs) {
     audit: createAuditTrail(db),
     installationEvents: createInstallationEvents({ ledger, now, events }),
     marketplaceEvents: createMarketplaceEvents({ ledger, now }),
+    repositoryEvents: createRepositoryEvents({ ledger, now }),
     apiKeys: createApiKeys({ db, now }),
     housekeeping: createHousekeeping({ db, now }),
     keyRotation: cipher ? createKeyRotation({ db, cipher }) : undefined,
@@ -177,6 +180,11 @@ function createServices(inputs: ServiceInputs) {
         if (!probot) throw new Error("reconcile needs APP_ID and the private key");
         return listAppInstallations(await probot.auth(), onPage);
       },
+      listGithubRepositories: (installationId) =>
+        createGithubAccess({ Octokit: inputs.Octokit, baseUrl: inputs.config.githubBaseUrl, probot }).asInstallation(
+          installationId,
+          listReachableRepositories,
+        ),
     }),
     /** Sign-in and user tokens: present when the config has everything they need (server scope). */
     auth: cipher ? createAuthServices(inputs, cipher, events) : undefined,

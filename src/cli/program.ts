@@ -120,13 +120,16 @@ export function createProgram(io: CliIo, overrides: DepsOverrides = {}): Command
 
   program
     .command("reconcile")
-    .description("make the database agree with GitHub's list of the app's installations")
+    .description("make the database agree with GitHub's list of the app's installations and the repositories each reaches")
     .action(() =>
       withDeps("app", async ({ services }) => {
         const report = await withProgress(io, (progress) =>
           services.reconcile((p) => progress(p.phase === "listing" ? `Listing installations: ${p.fetched}` : `Reconciling: ${p.done}/${p.total}`)),
         );
         printReport(io, report);
+        if (report.repositoryFailures.length > 0) {
+          throw new Error(`the repositories of ${report.repositoryFailures.length} installation(s) could not be listed; run it again`);
+        }
       }),
     );
 
@@ -229,10 +232,23 @@ function printReport(io: CliIo, report: ReconcileReport): void {
     io.out(`removed    ${r.id} ${r.login}${r.teamIds.length ? ` (unlinked from teams ${r.teamIds.join(", ")})` : ""}`);
   }
   for (const id of report.skipped) io.out(`skipped    ${id} (deleted by an earlier webhook)`);
+  for (const r of report.repositories) {
+    const parts = [
+      ...(r.added.length ? [`added ${r.added.join(", ")}`] : []),
+      ...(r.removed.length ? [`removed ${r.removed.join(", ")}`] : []),
+      ...(r.updated.length ? [`updated ${r.updated.map((u) => `${u.fullName} (${u.changes.join(", ")})`).join(", ")}`] : []),
+    ];
+    io.out(`repos      ${r.installationId} ${r.login}: ${parts.join("; ")}`);
+  }
+  for (const f of report.repositoryFailures) io.err(`octoplex: listing the repositories of installation ${f.id} (${f.login}) failed, its list is left as it was: ${f.message}`);
   const changed = report.added.length + report.updated.length + report.removed.length;
+  const count = (key: "added" | "removed" | "updated") => report.repositories.reduce((n, r) => n + r[key].length, 0);
+  const repositoriesChanged = count("added") + count("removed") + count("updated");
+  const repositories = `repositories: ${count("added")} added, ${count("updated")} updated, ${count("removed")} removed`;
   io.out(
-    changed === 0
+    changed === 0 && repositoriesChanged === 0
       ? `Nothing to change: ${report.unchanged} installation(s) already match GitHub`
-      : `${report.added.length} added, ${report.updated.length} updated, ${report.removed.length} removed, ${report.unchanged} unchanged`,
+      : `${report.added.length} added, ${report.updated.length} updated, ${report.removed.length} removed, ${report.unchanged} unchanged` +
+          (repositoriesChanged > 0 ? `; ${repositories}` : ""),
   );
 }

@@ -27,7 +27,8 @@ export function selectJsonRows(dialect: Dialect, columns: ReadonlyArray<readonly
     return `SELECT ${names} FROM jsonb_to_recordset({json}::jsonb) AS r(${columns.map(([c, type]) => `${c} ${type}`).join(", ")})`;
   }
   // WHERE true: SQLite reads an ON CONFLICT that follows a bare FROM as a join constraint.
-  return `SELECT ${columns.map(([c]) => `value->>'${c}'`).join(", ")} FROM json_each({json}) WHERE true`;
+  // Named as the columns, so that the rows can be read as a subquery too.
+  return `SELECT ${columns.map(([c]) => `value->>'${c}' AS ${c}`).join(", ")} FROM json_each({json}) WHERE true`;
 }
 
 /**

@@ -1,11 +1,8 @@
 import type { ProbotOctokit } from "probot";
-import type { InstallationRepository } from "../repositories/installation-repositories";
+import type { GithubRepository } from "./installation-snapshot";
 
-/** Every repository the installation reaches, all pages, as the installation. */
-export async function listRepositoriesOfInstallation(octokit: ProbotOctokit): Promise<InstallationRepository[]> {
-  const all: InstallationRepository[] = [];
-  for await (const { data } of octokit.paginate.iterator("GET /installation/repositories", { per_page: 100 })) {
-    for (const r of data as Array<{ id: number; full_name: string; private: boolean }>) all.push({ id: r.id, fullName: r.full_name, private: r.private });
-  }
-  return all;
+/** Every repository the installation reaches (as the installation), every page. */
+export async function listReachableRepositories(installationOctokit: ProbotOctokit): Promise<GithubRepository[]> {
+  // paginate unwraps GitHub's { total_count, repository_selection, repositories } pages into one list.
+  return (await installationOctokit.paginate("GET /installation/repositories", { per_page: 100 })) as unknown as GithubRepository[];
 }

@@ -14,10 +14,20 @@ export interface GithubInstallation {
   updated_at?: string | null;
 }
 
+/** A repository as installation webhooks name it: no owner, archived or default branch. */
 export interface GithubRepositoryRef {
   id: number;
+  name?: string;
   full_name: string;
   private: boolean;
+}
+
+/** A whole repository object (`repository` webhooks, GET /installation/repositories). */
+export interface GithubRepository extends GithubRepositoryRef {
+  name: string;
+  owner: { id: number; login: string };
+  archived?: boolean;
+  default_branch?: string;
 }
 
 export function toInstallationSnapshot(installation: GithubInstallation): InstallationSnapshot {
@@ -45,5 +55,22 @@ export function toInstallationSnapshot(installation: GithubInstallation): Instal
 }
 
 export function toRepositories(repositories: GithubRepositoryRef[] | undefined): InstallationRepository[] {
-  return (repositories ?? []).map((r) => ({ id: r.id, fullName: r.full_name, private: r.private }));
+  return (repositories ?? []).map((r) => ({
+    id: r.id,
+    fullName: r.full_name,
+    private: r.private,
+    ...(r.name ? { name: r.name } : {}),
+  }));
+}
+
+export function toRepository(r: GithubRepository): InstallationRepository {
+  return {
+    id: r.id,
+    owner: r.owner.login,
+    name: r.name,
+    fullName: r.full_name,
+    private: r.private,
+    archived: r.archived ?? null,
+    defaultBranch: r.default_branch ?? null,
+  };
 }

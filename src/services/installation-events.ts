@@ -71,17 +71,21 @@ export function createInstallationEvents({ ledger, now, events }: InstallationEv
       });
     },
 
-    unsuspended(delivery: Delivery, snapshot: InstallationSnapshot) {
+    unsuspended(delivery: Delivery, snapshot: InstallationSnapshot, repositories: InstallationRepository[] = []) {
       return ledger(delivery, async (trx) => {
-        if (!(await applySnapshot(trx, snapshot, now()))) return "ignored";
+        if (!(await applySnapshot(trx, snapshot, now(), repositories))) return "ignored";
         await setSuspension(trx, snapshot.id, { suspendedAt: null, suspendedBy: null }, now());
         await recordSuspension(trx, snapshot.id, false, github, {}, now(), events);
       });
     },
 
-    /** new_permissions_accepted, and any other event that carries the whole installation. */
-    refreshed(delivery: Delivery, snapshot: InstallationSnapshot) {
-      return ledger(delivery, change(snapshot));
+    /**
+     * new_permissions_accepted, and any other event that carries the whole installation. The
+     * repositories it may carry are stored (added or updated, none removed: the list says what
+     * the installation reaches, not what it lost).
+     */
+    refreshed(delivery: Delivery, snapshot: InstallationSnapshot, repositories: InstallationRepository[] = []) {
+      return ledger(delivery, change(snapshot, repositories));
     },
 
     repositoriesChanged(

@@ -3,7 +3,6 @@ import { JsonStatement, runStatement } from "../db/json-statements";
 import { appendAuditEventsForLinkedTeams, ActorType } from "../repositories/audit-events";
 import {
   addRepositoriesStatement,
-  clearRepositoriesStatement,
   InstallationRepository,
   RepositoryOfInstallation,
   removeRepositoriesStatement,
@@ -68,14 +67,11 @@ export async function applyInstallationChanges(
 
 /**
  * What applying these changes one by one, in order, amounts to; every change's installation must
- * be live (not deleted). The change's repositories are added, then its removed ones removed,
- * whatever the installation's selection.
+ * be live (not deleted). The change's repositories are added, then its removed ones removed.
  */
 export interface InstallationWrites {
   /** Upserts in order: an installation appears once in each. */
   layers: InstallationSnapshot[][];
-  /** Installations whose repository list is emptied before the additions. */
-  cleared: number[];
   removed: Array<{ installationId: number; repositoryId: number }>;
   added: RepositoryOfInstallation[];
 }
@@ -93,22 +89,20 @@ export function planInstallationWrites(live: InstallationChange[], options: { ig
     upserts.forEach((snapshot, k) => (layers[k] ??= []).push(snapshot));
   }
 
-  // The repository lists, folded per installation: a clear drops what came before it, and the
-  // last word on a repository (added or removed) wins.
-  const lists = new Map<number, { clear: boolean; repositories: Map<number, InstallationRepository | null> }>();
+  // The repository lists, folded per installation: the last word on a repository (added or
+  // removed) wins. An installation on every repository lists them too (installation.created,
+  // a selection widened to all): the list is what it reaches. Never cleared and re-added: link
+  // scopes hang on the rows.
+  const lists = new Map<number, Map<number, InstallationRepository | null>>();
   for (const { snapshot, added, removedIds } of live) {
     let list = lists.get(snapshot.id);
-    if (!list) lists.set(snapshot.id, (list = { clear: false, repositories: new Map() }));
-    // No clear when the installation reaches every repository: the rows are what link scopes
-    // name (team_installation_repositories cascades from them), so a repository that stays must
-    // keep its row; only a removal removes it.
-    for (const r of added) list.repositories.set(r.id, r);
-    for (const id of removedIds) list.repositories.set(id, null);
+    if (!list) lists.set(snapshot.id, (list = new Map()));
+    for (const r of added) list.set(r.id, r);
+    for (const id of removedIds) list.set(id, null);
   }
-  const writes: InstallationWrites = { layers, cleared: [], removed: [], added: [] };
+  const writes: InstallationWrites = { layers, removed: [], added: [] };
   for (const [installationId, list] of lists) {
-    if (list.clear) writes.cleared.push(installationId);
-    for (const [repositoryId, repository] of list.repositories) {
+    for (const [repositoryId, repository] of list) {
       if (repository) writes.added.push({ installationId, repository });
       else writes.removed.push({ installationId, repositoryId });
     }
@@ -124,7 +118,6 @@ export function installationWriteStatements(
   options: { ignoreOrder?: boolean } = {},
 ): JsonStatement[] {
   const statements = writes.layers.map((layer) => upsertInstallationsStatement(dialect, layer, now, options));
-  if (writes.cleared.length > 0) statements.push(clearRepositoriesStatement(dialect, writes.cleared));
   if (writes.removed.length > 0) statements.push(removeRepositoriesStatement(dialect, writes.removed));
   if (writes.added.length > 0) statements.push(addRepositoriesStatement(dialect, writes.added));
   return statements;
@@ -132,12 +125,7 @@ export function installationWriteStatements(
 
 /** Whether the statements touch no row twice, so that they can run as one (db/commit-if-holds.ts). */
 export function touchesRowsOnce(writes: InstallationWrites): boolean {
-  const cleared = new Set(writes.cleared);
-  return (
-    writes.layers.length <= 1 &&
-    !writes.removed.some((r) => cleared.has(r.installationId)) &&
-    !writes.added.some((a) => cleared.has(a.installationId))
-  );
+  return writes.layers.length <= 1;
 }
 
 function lastOfNewest(snapshots: InstallationSnapshot[], { ignoreOrder }: { ignoreOrder?: boolean }): InstallationSnapshot {

@@ -1,7 +1,8 @@
 import type { Knex } from "knex";
 import { isPostgres } from "../db/knex";
 import { AppError } from "../errors";
-import { listRepositoriesOfInstallation } from "../github/installation-repositories";
+import { listReachableRepositories } from "../github/installation-repositories";
+import { toRepository } from "../github/installation-snapshot";
 import { appendAuditEvents } from "../repositories/audit-events";
 import { addInstallationRepositories, InstallationRepository } from "../repositories/installation-repositories";
 import { findInstallation } from "../repositories/installations";
@@ -52,7 +53,7 @@ export function createLinkScopes({ db, now, github, events }: LinkScopesDeps) {
     if (installation?.suspendedAt) {
       throw new AppError("installation_suspended", `The installation on ${installation.account.login} is suspended; its repositories cannot be listed until an owner unsuspends it on GitHub`);
     }
-    const fetched = await github.asInstallation(installationId, listRepositoriesOfInstallation);
+    const fetched = (await github.asInstallation(installationId, listReachableRepositories)).map(toRepository);
     const onGithub = new Set(fetched.map((r) => r.id));
     const outside = (await repositoryIdsOutside(db, installationId, scope)).filter((id) => !onGithub.has(id));
     if (outside.length > 0) {

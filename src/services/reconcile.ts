@@ -1,8 +1,9 @@
 import type { Knex } from "knex";
-import { GithubInstallation, toInstallationSnapshot } from "../github/installation-snapshot";
+import { GithubInstallation, GithubRepository, toInstallationSnapshot } from "../github/installation-snapshot";
 import { Installation, InstallationSnapshot, isTombstoned, listInstallations } from "../repositories/installations";
 import { Actor, applySnapshot, recordSuspension, removeInstallation } from "./installation-state";
 import type { EventRecorder } from "./platform-events";
+import { hasRepositoryChanges, reconcileRepositoryList, RepositoryListChanges } from "./reconcile-repositories";
 
 const SYSTEM: Actor = { type: "system", id: null };
 
@@ -13,6 +14,10 @@ export interface ReconcileReport {
   unchanged: number;
   /** Listed by GitHub but deleted by an earlier webhook: a stale listing must not revive them. */
   skipped: number[];
+  /** Installations whose repository list changed. */
+  repositories: RepositoryListChanges[];
+  /** Installations whose repositories GitHub did not list (their list is left as it was). */
+  repositoryFailures: Array<{ id: number; login: string; message: string }>;
 }
 
 export type ReconcileProgress =
@@ -24,10 +29,27 @@ export interface ReconcileDeps {
   now: () => Date;
   listGithubInstallations: (onPage?: (fetched: number) => void) => Promise<GithubInstallation[]>;
   events: EventRecorder;
+  /** GET /installation/repositories as the installation, every page; absent: repositories are not reconciled. */
+  listGithubRepositories?: (installationId: number) => Promise<GithubRepository[]>;
 }
 
 /** Makes the database agree with GitHub's list of the app's installations. */
-export function createReconcileService({ db, now, listGithubInstallations, events }: ReconcileDeps) {
+export function createReconcileService({ db, now, listGithubInstallations, events, listGithubRepositories }: ReconcileDeps) {
+  async function reconcileRepositories(snapshot: InstallationSnapshot, report: ReconcileReport): Promise<void> {
+    // GitHub hands a suspended installation no token: its list waits for the unsuspend.
+    if (!listGithubRepositories || snapshot.suspendedAt) return;
+    const login = snapshot.account.login;
+    let listed: GithubRepository[];
+    try {
+      listed = await listGithubRepositories(snapshot.id);
+    } catch (error) {
+      report.repositoryFailures.push({ id: snapshot.id, login, message: (error as Error).message });
+      return;
+    }
+    const changes = await reconcileRepositoryList(db, snapshot.id, login, listed);
+    if (changes && hasRepositoryChanges(changes)) report.repositories.push(changes);
+  }
+
   return async function reconcile(onProgress?: (p: ReconcileProgress) => void): Promise<ReconcileReport> {
     // The whole list first: a failed page must not read as "GitHub no longer has these".
     const remote = (await listGithubInstallations((fetched) => onProgress?.({ phase: "listing", fetched }))).map(
@@ -36,7 +58,7 @@ export function createReconcileService({ db, now, listGithubInstallations, event
     const local = new Map((await listInstallations(db)).map((i) => [i.id, i]));
     const remoteIds = new Set(remote.map((s) => s.id));
     const gone = [...local.values()].filter((i) => !remoteIds.has(i.id));
-    const report: ReconcileReport = { added: [], removed: [], updated: [], unchanged: 0, skipped: [] };
+    const report: ReconcileReport = { added: [], removed: [], updated: [], unchanged: 0, skipped: [], repositories: [], repositoryFailures: [] };
     const total = remote.length + gone.length;
     let done = 0;
     const step = () => onProgress?.({ phase: "applying", done: ++done, total });
@@ -46,6 +68,7 @@ export function createReconcileService({ db, now, listGithubInstallations, event
       const changes = stored ? differences(stored, snapshot) : [];
       if (stored && changes.length === 0) {
         report.unchanged++;
+        await reconcileRepositories(snapshot, report);
       } else {
         // One transaction per installation: a long run makes progress and holds no long lock.
         const applied = await db.transaction(async (trx) => {
@@ -61,6 +84,7 @@ export function createReconcileService({ db, now, listGithubInstallations, event
         if (!applied) report.skipped.push(snapshot.id);
         else if (stored) report.updated.push({ ...entry, changes });
         else report.added.push(entry);
+        if (applied) await reconcileRepositories(snapshot, report);
       }
       step();
     }

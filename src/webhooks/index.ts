@@ -2,12 +2,14 @@ import type { Services } from "../deps";
 import type { WebhookApp } from "./dispatcher";
 import { registerInstallationWebhooks } from "./installation";
 import { registerMarketplaceWebhooks } from "./marketplace-purchase";
+import { registerRepositoryWebhooks } from "./repository";
 
 export function registerWebhooks(
   app: WebhookApp,
-  services: Pick<Services, "installationEvents" | "marketplaceEvents">,
+  services: Pick<Services, "installationEvents" | "marketplaceEvents" | "repositoryEvents">,
   appId: number | undefined,
 ): void {
   registerInstallationWebhooks(app, services.installationEvents, appId);
   registerMarketplaceWebhooks(app, services.marketplaceEvents);
+  registerRepositoryWebhooks(app, services.repositoryEvents, appId);
 }

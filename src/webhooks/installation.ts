@@ -1,19 +1,10 @@
 import { GithubInstallation, toInstallationSnapshot, toRepositories } from "../github/installation-snapshot";
 import type { InstallationEvents } from "../services/installation-events";
-import { deliveryOf, logOutcome } from "./delivery";
+import { deliveryOf, forAnotherApp as isForAnotherApp, logOutcome } from "./delivery";
 import type { DeliveryContext, WebhookApp, WebhookEventName } from "./dispatcher";
 
 export function registerInstallationWebhooks(app: WebhookApp, events: InstallationEvents, appId: number | undefined): void {
-  /**
-   * A correctly signed delivery about another app's installation (two apps sharing a webhook
-   * secret or endpoint) must not become one of ours. Logged and acknowledged, nothing stored.
-   */
-  const forAnotherApp = <E extends WebhookEventName>(context: DeliveryContext<E>): boolean => {
-    const installationAppId = (context.payload as { installation?: { app_id?: number } }).installation?.app_id;
-    if (appId === undefined || installationAppId === undefined || installationAppId === appId) return false;
-    logOutcome(context, `ignored: installation of app ${installationAppId}, not ${appId}`);
-    return true;
-  };
+  const forAnotherApp = <E extends WebhookEventName>(context: DeliveryContext<E>) => isForAnotherApp(context, appId);
 
   const snapshotOf = (payload: { installation: unknown }) =>
     toInstallationSnapshot(payload.installation as GithubInstallation);
@@ -38,12 +29,14 @@ export function registerInstallationWebhooks(app: WebhookApp, events: Installati
 
   app.on("installation.unsuspend", async (context) => {
     if (forAnotherApp(context)) return;
-    logOutcome(context, await events.unsuspended(deliveryOf(context), snapshotOf(context.payload)));
+    const { payload } = context;
+    logOutcome(context, await events.unsuspended(deliveryOf(context), snapshotOf(payload), toRepositories(payload.repositories)));
   });
 
   app.on("installation.new_permissions_accepted", async (context) => {
     if (forAnotherApp(context)) return;
-    logOutcome(context, await events.refreshed(deliveryOf(context), snapshotOf(context.payload)));
+    const { payload } = context;
+    logOutcome(context, await events.refreshed(deliveryOf(context), snapshotOf(payload), toRepositories(payload.repositories)));
   });
 
   app.on(["installation_repositories.added", "installation_repositories.removed"], async (context) => {

@@ -2,15 +2,16 @@
 // fake with `github.addRoutes(installationApiRoutes(github))`, and how many tokens were minted.
 //
 //   GET /api/v3/repos/:owner/:repo        200 for a ghs_ token of an installation on :owner (a repository of it)
-//   GET /api/v3/installation/repositories 200 { total_count: 0, repositories: [] } for any ghs_ token it handed out
+//   GET /api/v3/installation/repositories 200 { total_count, repository_selection, repositories } for any ghs_ token
+//                                         it handed out: the world's repositoriesOf(installation), paged as GitHub pages
 import type { IncomingMessage } from "node:http";
-import { badCredentials, bearer, json, notFound, Route } from "./fake-http";
+import { badCredentials, bearer, json, notFound, paginate, Route } from "./fake-http";
 import type { FakeGithub } from "./fake-github";
 
 const API = "/api/v3";
 const MINT = /^\/api\/v3\/app\/installations\/(\d+)\/access_tokens$/;
 
-export function installationApiRoutes(github: Pick<FakeGithub, "installationOfToken" | "world">): Route[] {
+export function installationApiRoutes(github: Pick<FakeGithub, "installationOfToken" | "world" | "url">): Route[] {
   const installationOf = (req: IncomingMessage) => {
     const token = bearer(req);
     const id = token === undefined ? undefined : github.installationOfToken(token);
@@ -38,7 +39,17 @@ export function installationApiRoutes(github: Pick<FakeGithub, "installationOfTo
     [
       "GET",
       new RegExp(`^${API}/installation/repositories$`),
-      (ctx) => (installationOf(ctx.req) ? json(200, { total_count: 0, repositories: [] }) : badCredentials()),
+      (ctx) => {
+        const installation = installationOf(ctx.req);
+        if (!installation) return badCredentials();
+        const reached = github.world.repositoriesOf(installation.id);
+        const { page, headers } = paginate(reached, ctx.url, github.url);
+        return json(
+          200,
+          { total_count: reached.length, repository_selection: installation.repositorySelection, repositories: page.map(github.world.repositoryJson) },
+          headers,
+        );
+      },
     ],
   ];
 }

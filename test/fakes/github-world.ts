@@ -8,6 +8,9 @@
  *   world.reachableBy(BOB.id);                             // [inst]: own account or an org they belong to
  *   world.uninstall(inst.id);                              // gone from every endpoint
  *   world.installationJson(inst);                          // as REST and webhook payloads carry it
+ *   const api = world.addRepository(acme, { name: "api" }); // reached by inst (selection "all")
+ *   world.selectRepositories(inst.id, [api.id]);           // for a "selected" installation
+ *   world.repositoriesOf(inst.id);                         // what GET /installation/repositories lists
  */
 import type { TestUser } from "../helpers/github-oauth";
 
@@ -35,6 +38,26 @@ export interface FakeInstallation {
   createdAt: string;
   /** Moves on with every change (a suspension), as GitHub's updated_at does. */
   updatedAt: string;
+  /** The repositories a "selected" installation reaches. */
+  selectedRepositoryIds: number[];
+}
+
+export interface FakeRepository {
+  id: number;
+  owner: FakeAccount;
+  name: string;
+  private: boolean;
+  archived: boolean;
+  defaultBranch: string;
+}
+
+export interface RepositoryOptions {
+  /** Default: the next id from 880001 on. */
+  id?: number;
+  name: string;
+  private?: boolean;
+  archived?: boolean;
+  defaultBranch?: string;
 }
 
 export interface InstallOptions {
@@ -68,7 +91,19 @@ export interface GithubWorld {
   /** GitHub's installation object (REST and webhook payloads). */
   installationJson(installation: FakeInstallation): Record<string, unknown>;
   accountJson(account: FakeAccount): Record<string, unknown>;
-  /** Forgets every user, org and installation. */
+  /** A repository of `owner` (a user or an org of this world). */
+  addRepository(owner: FakeAccount, options: RepositoryOptions): FakeRepository;
+  repository(id: number): FakeRepository | undefined;
+  /** Changes a repository in place (rename, archive, transfer: a new owner). */
+  updateRepository(id: number, change: Partial<Omit<FakeRepository, "id">>): FakeRepository;
+  deleteRepository(id: number): void;
+  /** The repositories a "selected" installation reaches. */
+  selectRepositories(installationId: number, repositoryIds: number[]): void;
+  /** What the installation reaches, by id: every repository of its account, or the selected ones. */
+  repositoriesOf(installationId: number): FakeRepository[];
+  /** GitHub's full repository object (REST and `repository` webhooks). */
+  repositoryJson(repository: FakeRepository): Record<string, unknown>;
+  /** Forgets every user, org, installation and repository. */
   reset(): void;
 }
 
@@ -77,7 +112,9 @@ export function createGithubWorld(appSlug: () => string): GithubWorld {
   const orgs = new Map<string, FakeAccount>(); // by lowercase login
   const memberships = new Map<string, Map<number, FakeMembership>>(); // org login (lowercase) → user id → membership
   const installations = new Map<number, FakeInstallation>();
+  const repositories = new Map<number, FakeRepository>();
   let nextInstallationId = 70001;
+  let nextRepositoryId = 880001;
 
   const orgKey = (org: FakeAccount | string) => (typeof org === "string" ? org : org.login).toLowerCase();
   const byId = (a: { id: number }, b: { id: number }) => a.id - b.id;
@@ -121,6 +158,7 @@ export function createGithubWorld(appSlug: () => string): GithubWorld {
         suspended: options.suspended ?? false,
         createdAt: new Date().toISOString(),
         updatedAt: new Date().toISOString(),
+        selectedRepositoryIds: [],
       };
       installations.set(id, installation);
       return installation;
@@ -171,7 +209,68 @@ export function createGithubWorld(appSlug: () => string): GithubWorld {
         suspended_by: i.suspended ? { login: "site-admin", id: 1, type: "User" } : null,
       };
     },
+    addRepository(owner, options) {
+      const id = options.id ?? nextRepositoryId++;
+      if (repositories.has(id)) throw new Error(`repository ${id} exists already`);
+      const repository: FakeRepository = {
+        id,
+        owner: { id: owner.id, login: owner.login, type: owner.type },
+        name: options.name,
+        private: options.private ?? true,
+        archived: options.archived ?? false,
+        defaultBranch: options.defaultBranch ?? "main",
+      };
+      repositories.set(id, repository);
+      return repository;
+    },
+    repository: (id) => repositories.get(id),
+    updateRepository(id, change) {
+      const repository = repositories.get(id);
+      if (!repository) throw new Error(`the fake GitHub has no repository ${id}`);
+      Object.assign(repository, change);
+      return repository;
+    },
+    deleteRepository(id) {
+      repositories.delete(id);
+    },
+    selectRepositories(installationId, repositoryIds) {
+      const installation = installations.get(installationId);
+      if (!installation) throw new Error(`the fake GitHub has no installation ${installationId}`);
+      installation.selectedRepositoryIds = [...repositoryIds];
+    },
+    repositoriesOf(installationId) {
+      const installation = installations.get(installationId);
+      if (!installation) return [];
+      const owned = [...repositories.values()].filter((r) => r.owner.id === installation.account.id);
+      const reached = installation.repositorySelection === "all" ? owned : owned.filter((r) => installation.selectedRepositoryIds.includes(r.id));
+      return reached.sort(byId);
+    },
+    repositoryJson(r) {
+      const fullName = `${r.owner.login}/${r.name}`;
+      return {
+        id: r.id,
+        node_id: `R_${r.id}`,
+        name: r.name,
+        full_name: fullName,
+        private: r.private,
+        owner: world.accountJson(r.owner),
+        html_url: `https://github.example/${fullName}`,
+        description: null,
+        fork: false,
+        url: `https://api.github.example/repos/${fullName}`,
+        created_at: "2026-11-01T10:00:00Z",
+        updated_at: "2026-11-01T10:00:00Z",
+        pushed_at: "2026-11-01T10:00:00Z",
+        archived: r.archived,
+        disabled: false,
+        visibility: r.private ? "private" : "public",
+        default_branch: r.defaultBranch,
+        permissions: { admin: false, maintain: false, push: true, triage: true, pull: true },
+      };
+    },
     reset() {
+      repositories.clear();
+      nextRepositoryId = 880001;
       users.clear();
       orgs.clear();
       memberships.clear();

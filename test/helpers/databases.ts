@@ -76,6 +76,7 @@ export const TABLES = [
   "github_users",
   "teams",
   "installation_repositories",
+  "repository_tombstones",
   "installation_tombstones",
   "installations",
 ];

@@ -1,6 +1,6 @@
 import type { Knex } from "knex";
 import type { AuditEventInput } from "../../src/repositories/audit-events";
-import type { InstallationRepository } from "../../src/repositories/installation-repositories";
+import type { StoredRepository } from "../../src/repositories/installation-repositories";
 import { InstallationSnapshot, upsertInstallation } from "../../src/repositories/installations";
 import { insertLink } from "../../src/repositories/links";
 import type { CurrentPlan, MarketplaceAccount } from "../../src/repositories/marketplace-plans";
@@ -50,13 +50,15 @@ export async function seedLinks(db: Knex, installationId: number, teams: Team[],
  * `count` repositories with consecutive ids from `firstId`; names are zero-padded so that ordering
  * by full name is the same as ordering by id, on any collation.
  */
-export function repositories(count: number, options: { firstId?: number; owner?: string } = {}): InstallationRepository[] {
+export function repositories(count: number, options: { firstId?: number; owner?: string } = {}): StoredRepository[] {
   const { firstId = 1, owner = "acme" } = options;
-  return Array.from({ length: count }, (_, i) => ({
-    id: firstId + i,
-    fullName: `${owner}/repo-${String(firstId + i).padStart(6, "0")}`,
-    private: i % 2 === 0,
-  }));
+  return Array.from({ length: count }, (_, i) => ({ ...storedRepository(firstId + i, `${owner}/repo-${String(firstId + i).padStart(6, "0")}`), private: i % 2 === 0 }));
+}
+
+/** A repository as stored from an installation webhook: owner and name from the full name, the rest unknown. */
+export function storedRepository(id: number, fullName: string, isPrivate = true): StoredRepository {
+  const [owner, name] = fullName.split("/");
+  return { id, owner, name, fullName, private: isPrivate, archived: null, defaultBranch: null };
 }
 
 export function delivery(id: string, overrides: Partial<DeliveryRecord> = {}): DeliveryRecord {

@@ -8,6 +8,7 @@ import * as auditEventsByTeamOnly from "./20261202010000_audit_events_by_team_on
 import * as outboxPendingById from "./20261202020000_outbox_pending_by_id";
 import * as rateLimits from "./20261207010000_rate_limits";
 import * as apiKeyTeams from "./20261207020000_api_key_teams";
+import * as repositoryDetails from "./20261207040000_repository_details";
 import * as linkScopes from "./20261207050000_link_scopes";
 
 interface Migration {
@@ -27,6 +28,7 @@ const migrations: Record<string, Migration> = {
   "20261202020000_outbox_pending_by_id": outboxPendingById,
   "20261207010000_rate_limits": rateLimits,
   "20261207020000_api_key_teams": apiKeyTeams,
+  "20261207040000_repository_details": repositoryDetails,
   "20261207050000_link_scopes": linkScopes,
 };
 

@@ -16,6 +16,7 @@ const ALL = [
   "20261202020000_outbox_pending_by_id",
   "20261207010000_rate_limits",
   "20261207020000_api_key_teams",
+  "20261207040000_repository_details",
   "20261207050000_link_scopes",
 ];
 

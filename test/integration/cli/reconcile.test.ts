@@ -6,7 +6,8 @@ import { Installation, isTombstoned, listInstallations } from "../../../src/repo
 import { listLinks } from "../../../src/repositories/links";
 import { removeInstallation } from "../../../src/services/installation-state";
 import { noEvents } from "../../../src/services/platform-events";
-import { AccountFixture, githubInstallation, InstallationFixture } from "../../fixtures/payloads";
+import { addInstallationRepositories, listInstallationRepositories } from "../../../src/repositories/installation-repositories";
+import { AccountFixture, githubInstallation, githubRepository, InstallationFixture, RepositoryFixture } from "../../fixtures/payloads";
 import { testPrivateKey } from "../../fixtures/keys";
 import { runCli, useMigratedCliTarget } from "../../helpers/cli";
 import { TEST_APP_ID } from "../../helpers/config";
@@ -55,6 +56,39 @@ function githubListsInstallations(pages: Array<GithubInstallationJson[] | number
   return scope;
 }
 
+type GithubRepositoryJson = ReturnType<typeof githubRepository>;
+
+/**
+ * The installation's token (minted with the app's JWT, unless the token cache holds one from an
+ * earlier run) and `GET /installation/repositories` with that token, over pages linked with
+ * rel="next"; a status fails that page.
+ */
+function githubListsRepositories(installationId: number, pages: Array<GithubRepositoryJson[] | number>): nock.Scope {
+  const token = `ghs_reconcile${installationId}`;
+  nock(API)
+    .matchHeader("authorization", isAppJwt)
+    .post(`/app/installations/${installationId}/access_tokens`)
+    .optionally()
+    .reply(201, { token, expires_at: new Date(Date.now() + 3600_000).toISOString(), permissions: { metadata: "read" }, repository_selection: "all" });
+  const scope = nock(API).matchHeader("authorization", `token ${token}`);
+  const total = pages.reduce<number>((n, page) => n + (typeof page === "number" ? 0 : page.length), 0);
+  pages.forEach((page, index) => {
+    const query = index === 0 ? { per_page: "100" } : { per_page: "100", page: String(index + 1) };
+    const interceptor = scope.get("/installation/repositories").query(query);
+    if (typeof page === "number") {
+      interceptor.reply(page, { message: "Server Error" });
+      return;
+    }
+    const last = `<${API}/installation/repositories?per_page=100&page=${pages.length}>; rel="last"`;
+    const next = `<${API}/installation/repositories?per_page=100&page=${index + 2}>; rel="next"`;
+    const body = { total_count: total, repository_selection: "all", repositories: page };
+    interceptor.reply(200, body, index < pages.length - 1 ? { link: `${next}, ${last}` } : {});
+  });
+  return scope;
+}
+
+const repo = (installationId: number, f: Omit<RepositoryFixture, "owner">) => githubRepository({ ...f, owner: account(installationId) });
+
 /** An installation as GitHub describes it, without our own bookkeeping. */
 function described({ createdAt: _c, updatedAt: _u, ...snapshot }: Installation) {
   return snapshot;
@@ -88,6 +122,9 @@ describe.each(databaseKinds())("octoplex reconcile on %s", (kind) => {
 
     const pages = [[a, cNow], [dNow, e]];
     const scope = githubListsInstallations(pages);
+    // Each installation GitHub gives a token (C is suspended: none) lists no repository.
+    const listings = () => [a, dNow, e].map((gh) => githubListsRepositories(gh.id, [[]]));
+    const repositoryScopes = listings();
     const run = await cli().run(["reconcile"]);
 
     expect(run.err).toEqual([]);
@@ -102,6 +139,7 @@ describe.each(databaseKinds())("octoplex reconcile on %s", (kind) => {
     expect(run.progress.filter((p) => p.startsWith("Listing"))).toEqual(["Listing installations: 2", "Listing installations: 4"]);
     expect(run.progress.at(-1)).toBe("");
     expect(scope.isDone()).toBe(true);
+    expect(repositoryScopes.every((s) => s.isDone())).toBe(true);
 
     // The database now says what GitHub says.
     expect((await listInstallations(db())).map(described)).toEqual([a, cNow, dNow, e].map(toInstallationSnapshot));
@@ -123,11 +161,13 @@ describe.each(databaseKinds())("octoplex reconcile on %s", (kind) => {
     const installationsAfterFirstRun = await listInstallations(db());
     const countsAfterFirstRun = await tableCounts();
     const again = githubListsInstallations(pages);
+    const repositoriesAgain = listings();
     const second = await cli().run(["reconcile"]);
 
     expect(second.exitCode).toBe(0);
     expect(second.out).toEqual(["Nothing to change: 4 installation(s) already match GitHub"]);
     expect(again.isDone()).toBe(true);
+    expect(repositoriesAgain.every((s) => s.isDone())).toBe(true);
     // Not even updated_at moves.
     expect(await listInstallations(db())).toEqual(installationsAfterFirstRun);
     expect(await tableCounts()).toEqual(countsAfterFirstRun);
@@ -180,12 +220,80 @@ describe.each(databaseKinds())("octoplex reconcile on %s", (kind) => {
 
     // A listing taken before the uninstall reached GitHub's list still has it.
     const scope = githubListsInstallations([[a], [deleted]]);
+    const repositories = githubListsRepositories(a.id, [[]]);
     const run = await cli().run(["reconcile"]);
 
     expect(run.exitCode).toBe(0);
     expect(run.out).toEqual(["skipped    3002 (deleted by an earlier webhook)", "Nothing to change: 1 installation(s) already match GitHub"]);
     expect(scope.isDone()).toBe(true);
+    expect(repositories.isDone()).toBe(true);
     expect((await listInstallations(db())).map((i) => i.id)).toEqual([a.id]);
+  });
+
+  test("compares every page of each installation's repositories: adds missing, removes gone, updates changed, revives a tombstoned one GitHub lists", async () => {
+    const gh = remote(4001);
+    await seedInstallation(db(), gh.id, toInstallationSnapshot(gh));
+    const keep = repo(gh.id, { id: 1, name: "keep" });
+    const renamed = repo(gh.id, { id: 2, name: "new-name", archived: true });
+    await addInstallationRepositories(db(), gh.id, [
+      { id: 1, fullName: "org-4001/keep", private: true, archived: false, defaultBranch: "main" },
+      { id: 2, fullName: "org-4001/old-name", private: true, archived: false, defaultBranch: "main" },
+      { id: 3, fullName: "org-4001/gone", private: true },
+    ]);
+    // Deleted by a webhook, yet GitHub lists it: GitHub's own answer wins.
+    await db()("repository_tombstones").insert({ repository_id: 5, deleted_at: new Date().toISOString() });
+    const added = repo(gh.id, { id: 4, name: "added", private: false, defaultBranch: "trunk" });
+    const revived = repo(gh.id, { id: 5, name: "revived" });
+
+    const installations = githubListsInstallations([[gh]]);
+    const repositories = githubListsRepositories(gh.id, [[keep, renamed], [added], [revived]]);
+    const run = await cli().run(["reconcile"]);
+
+    expect(run.err).toEqual([]);
+    expect(run.exitCode).toBe(0);
+    expect(run.out).toEqual([
+      "repos      4001 org-4001: added org-4001/added, org-4001/revived; removed org-4001/gone; updated org-4001/new-name (renamed from org-4001/old-name, archived)",
+      "0 added, 0 updated, 0 removed, 1 unchanged; repositories: 2 added, 1 updated, 1 removed",
+    ]);
+    expect(installations.isDone()).toBe(true);
+    expect(repositories.isDone()).toBe(true);
+    const stored = (id: number, name: string, more: Partial<{ private: boolean; archived: boolean; defaultBranch: string }> = {}) => ({
+      id, owner: "org-4001", name, fullName: `org-4001/${name}`, private: true, archived: false, defaultBranch: "main", ...more,
+    });
+    expect(await listInstallationRepositories(db(), gh.id)).toEqual([
+      stored(4, "added", { private: false, defaultBranch: "trunk" }),
+      stored(1, "keep"),
+      stored(2, "new-name", { archived: true }),
+      stored(5, "revived"),
+    ]);
+    expect(await countRows(db(), "repository_tombstones")).toBe(0);
+
+    // A second run finds nothing to change.
+    githubListsInstallations([[gh]]);
+    const again = githubListsRepositories(gh.id, [[keep, renamed], [added], [revived]]);
+    const second = await cli().run(["reconcile"]);
+    expect(second.out).toEqual(["Nothing to change: 1 installation(s) already match GitHub"]);
+    expect(again.isDone()).toBe(true);
+  });
+
+  test("a GitHub 500 on a page of an installation's repositories leaves its list as it was, reconciles the others and exits 1", async () => {
+    const a = remote(4101);
+    const b = remote(4102);
+    for (const gh of [a, b]) await seedInstallation(db(), gh.id, toInstallationSnapshot(gh));
+    await addInstallationRepositories(db(), a.id, [{ id: 1, fullName: "org-4101/api", private: true }]);
+
+    githubListsInstallations([[a, b]]);
+    // Page 1 alone would make org-4101/api look gone.
+    const failing = githubListsRepositories(a.id, [[repo(a.id, { id: 2, name: "web" })], 500]);
+    const listed = githubListsRepositories(b.id, [[repo(b.id, { id: 3, name: "docs" })]]);
+    const run = await cli().run(["reconcile"]);
+
+    expect(run.exitCode).toBe(1);
+    expect(run.out).toEqual(["repos      4102 org-4102: added org-4102/docs", "0 added, 0 updated, 0 removed, 2 unchanged; repositories: 1 added, 0 updated, 0 removed"]);
+    expect(run.err[0]).toMatch(/^octoplex: listing the repositories of installation 4101 \(org-4101\) failed, its list is left as it was/);
+    expect(failing.isDone() && listed.isDone()).toBe(true);
+    expect((await listInstallationRepositories(db(), a.id)).map((r) => r.fullName)).toEqual(["org-4101/api"]);
+    expect((await listInstallationRepositories(db(), b.id)).map((r) => r.fullName)).toEqual(["org-4102/docs"]);
   });
 
   test("without the app's id and key it fails listing what to set, before calling GitHub", async () => {

@@ -6,7 +6,7 @@ import { commitLane } from "../../../src/db/commit-if-holds";
 import type { JsonStatement } from "../../../src/db/json-statements";
 import { addRepositoriesStatement } from "../../../src/repositories/installation-repositories";
 import { findInstallation, noneDeletedCondition, addTombstone, upsertInstallationsStatement } from "../../../src/repositories/installations";
-import { listInstallationRepositories } from "../../../src/repositories/installation-repositories";
+import { listInstallationRepositories, toStored } from "../../../src/repositories/installation-repositories";
 import { hasDelivery, insertDeliveriesStatement, noneRecordedCondition, recordDelivery } from "../../../src/repositories/webhook-deliveries";
 import { createTestDatabase, describeEachDatabase } from "../../helpers/databases";
 import { countRows, delivery, NOW, repositories, snapshot } from "../../helpers/factories";
@@ -85,7 +85,7 @@ describeEachDatabase("a lane's commit if its conditions hold (the webhook hot pa
 
     expect(ok).toBe(true);
     expect((await findInstallation(db(), 7))?.account.login).toBe(login);
-    expect(await listInstallationRepositories(db(), 7)).toEqual([repository]);
+    expect(await listInstallationRepositories(db(), 7)).toEqual([toStored(repository)]);
   });
 });
 

@@ -5,7 +5,7 @@ import {
   removeInstallationRepositories,
 } from "../../../src/repositories/installation-repositories";
 import { describeEachDatabase } from "../../helpers/databases";
-import { countRows, repositories, seedInstallation } from "../../helpers/factories";
+import { countRows, repositories, seedInstallation, storedRepository } from "../../helpers/factories";
 
 describeEachDatabase("installation repositories repository", ({ db }) => {
   beforeEach(async () => {
@@ -20,8 +20,8 @@ describeEachDatabase("installation repositories repository", ({ db }) => {
     ]);
 
     expect(await listInstallationRepositories(db(), 1)).toEqual([
-      { id: 1, fullName: "acme/api", private: true },
-      { id: 2, fullName: "acme/web", private: false },
+      storedRepository(1, "acme/api", true),
+      storedRepository(2, "acme/web", false),
     ]);
     expect(await listInstallationRepositories(db(), 2)).toEqual([]);
   });
@@ -38,7 +38,7 @@ describeEachDatabase("installation repositories repository", ({ db }) => {
     await addInstallationRepositories(db(), 1, [{ id: 7, fullName: "acme/old-name", private: true }]);
     await addInstallationRepositories(db(), 1, [{ id: 7, fullName: "acme/new-name", private: false }]);
 
-    expect(await listInstallationRepositories(db(), 1)).toEqual([{ id: 7, fullName: "acme/new-name", private: false }]);
+    expect(await listInstallationRepositories(db(), 1)).toEqual([storedRepository(7, "acme/new-name", false)]);
   });
 
   test("the same repository id may belong to two installations independently", async () => {
@@ -47,7 +47,7 @@ describeEachDatabase("installation repositories repository", ({ db }) => {
     await removeInstallationRepositories(db(), 1, [7]);
 
     expect(await listInstallationRepositories(db(), 1)).toEqual([]);
-    expect(await listInstallationRepositories(db(), 2)).toEqual([{ id: 7, fullName: "acme/api", private: true }]);
+    expect(await listInstallationRepositories(db(), 2)).toEqual([storedRepository(7, "acme/api", true)]);
   });
 
   test("removeInstallationRepositories removes only the given ids of that installation", async () => {

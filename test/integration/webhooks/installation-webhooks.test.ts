@@ -12,7 +12,7 @@ import {
   repository,
   USER,
 } from "../../fixtures/payloads";
-import { countRows, seedInstallation, seedLinks, seedTeams } from "../../helpers/factories";
+import { countRows, seedInstallation, seedLinks, seedTeams, storedRepository } from "../../helpers/factories";
 import { describeEachServer } from "../../helpers/test-server";
 
 describeEachServer("installation webhooks over HTTP", ({ server, db }) => {
@@ -42,8 +42,8 @@ describeEachServer("installation webhooks over HTTP", ({ server, db }) => {
       suspendedAt: null,
     });
     expect(await listInstallationRepositories(db(), 101)).toEqual([
-      { id: 1, fullName: "acme/api", private: true },
-      { id: 2, fullName: "acme/web", private: false },
+      storedRepository(1, "acme/api", true),
+      storedRepository(2, "acme/web", false),
     ]);
   });
 

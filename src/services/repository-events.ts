@@ -1,0 +1,63 @@
+import {
+  addInstallationRepositories,
+  deleteRepository,
+  InstallationRepository,
+  isRepositoryTombstoned,
+  removeInstallationRepositories,
+  updateRepositoryEverywhere,
+} from "../repositories/installation-repositories";
+import { findInstallation } from "../repositories/installations";
+import type { Delivery, DeliveryLedger, Outcome } from "./delivery-ledger";
+
+export interface RepositoryEventsDeps {
+  ledger: DeliveryLedger;
+  now: () => Date;
+}
+
+/** A repository as a `repository` webhook describes it, with its owner's account id. */
+export interface RepositoryChange {
+  repository: InstallationRepository;
+  ownerId: number;
+}
+
+/**
+ * What GitHub's `repository` webhooks mean for the repositories installations reach. GitHub sends
+ * no installation_repositories event when a repository appears in, or leaves, an installation on
+ * every repository: these events are how such lists stay true.
+ */
+export function createRepositoryEvents({ ledger, now }: RepositoryEventsDeps) {
+  return {
+    /** Deleted on GitHub: gone from every installation, for good (ids are never reused). */
+    deleted(delivery: Delivery, repositoryId: number) {
+      return ledger(delivery, async (trx) => {
+        await deleteRepository(trx, repositoryId, now());
+      });
+    },
+
+    /**
+     * created, renamed, archived, unarchived, privatized, publicized, edited, transferred: the
+     * repository as it is now, for the installation the delivery is for. It is stored where it is
+     * already, and added to that installation when it reaches every repository of the owner; a
+     * repository transferred to another account leaves it.
+     */
+    changed(delivery: Delivery, installationId: number, { repository, ownerId }: RepositoryChange) {
+      return ledger(delivery, async (trx): Promise<Outcome> => {
+        // A late delivery about a deleted repository must not bring it back.
+        if (await isRepositoryTombstoned(trx, repository.id)) return "ignored";
+        const installation = await findInstallation(trx, installationId);
+        if (!installation) return "ignored";
+        const owned = installation.account.id === ownerId;
+        if (!owned) {
+          await removeInstallationRepositories(trx, installationId, [repository.id]);
+          await updateRepositoryEverywhere(trx, repository);
+          return "applied";
+        }
+        await updateRepositoryEverywhere(trx, repository);
+        if (installation.repositorySelection === "all") await addInstallationRepositories(trx, installationId, [repository]);
+        return "applied";
+      });
+    },
+  };
+}
+
+export type RepositoryEvents = ReturnType<typeof createRepositoryEvents>;

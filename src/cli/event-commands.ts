@@ -50,7 +50,7 @@ export function addEventCommands(program: Command, io: CliIo, withDeps: WithDeps
       withDeps("database", async ({ db, now, services }) => {
         if (id !== undefined && !/^[1-9]\d*$/.test(id)) throw new Error(`id must be a positive integer, got "${id}"`);
         if (id === undefined && !opts.allFailed) throw new Error("give an event id or --all-failed");
-        const [{ requeueFailed }, { EVENT_RETRY_FOR_MS }] = await Promise.all([import("../repositories/outbox"), import("../services/platform-events")]);
+        const [{ requeueFailed }, { EVENT_RETRY_FOR_MS }] = await Promise.all([import("../repositories/outbox"), import("../services/events/platform-events")]);
         const count = await requeueFailed(db, opts.allFailed ? "all" : [Number(id)], now(), new Date(now().getTime() + EVENT_RETRY_FOR_MS));
         if (count === 0) throw new Error(id !== undefined ? `event ${id} is not a failed event` : "no failed events");
         io.out(`Queued ${count} event(s) again`);

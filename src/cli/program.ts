@@ -2,7 +2,7 @@ import { Command, InvalidArgumentError } from "commander";
 import type { ConfigScope } from "../config";
 import type { Deps, DepsOverrides } from "../deps";
 import { hasControlCharacters } from "../control-characters";
-import type { ReconcileReport } from "../services/reconcile";
+import type { ReconcileReport } from "../services/installations/reconcile";
 import { addEventCommands } from "./event-commands";
 import { CliIo, formatTable } from "./output";
 

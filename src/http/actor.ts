@@ -1,5 +1,5 @@
 import type { Response } from "express";
-import type { Actor } from "../services/teams";
+import type { Actor } from "../services/teams/teams";
 import { callerOf } from "./authenticate";
 
 /** The authenticated caller as the services see it. */

@@ -3,7 +3,7 @@ import { z } from "zod";
 import type { AuthServices } from "../deps";
 import { AppError } from "../errors";
 import { freeText } from "../free-text";
-import type { ApiKeys } from "../services/api-keys";
+import type { ApiKeys } from "../services/identity/api-keys";
 import { authenticate, callerOf } from "./authenticate";
 import { clientAddress } from "./client-address";
 import {

@@ -1,8 +1,8 @@
 import type { NextFunction, Request, RequestHandler, Response } from "express";
 import { AppError } from "../errors";
-import type { ApiKeys } from "../services/api-keys";
-import type { RateLimits } from "../services/rate-limits";
-import type { Sessions } from "../services/sessions";
+import type { ApiKeys } from "../services/identity/api-keys";
+import type { RateLimits } from "../services/identity/rate-limits";
+import type { Sessions } from "../services/identity/sessions";
 import { clientAddress } from "./client-address";
 import { readSessionCookie } from "./session-cookie";
 

@@ -1,6 +1,6 @@
 import { Router } from "express";
 import type { AuthServices } from "../deps";
-import { keyReaches } from "../services/teams";
+import { keyReaches } from "../services/teams/teams";
 import { actorOf } from "./actor";
 import { userOf } from "./authenticate";
 

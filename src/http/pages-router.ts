@@ -3,7 +3,7 @@ import { z } from "zod";
 import type { AuthServices } from "../deps";
 import { AppError, ReauthorizationRequired } from "../errors";
 import { freeText } from "../free-text";
-import type { ReachableInstallation } from "../services/links";
+import type { ReachableInstallation } from "../services/teams/links";
 import { readSessionCookie } from "./session-cookie";
 import { id, teamName } from "./schemas";
 import { connectPage } from "./views/connect-page";

@@ -1,8 +1,8 @@
 import type { Request, Response } from "express";
 import { Router } from "express";
-import { CommitContent, CommitRequest, MAX_BYTES, MAX_FILES, MAX_MESSAGE_LENGTH, MAX_PATH_LENGTH } from "../services/commit-files";
-import type { CreatedRepository, NewRepository } from "../services/create-repository";
-import type { Actor } from "../services/teams";
+import { CommitContent, CommitRequest, MAX_BYTES, MAX_FILES, MAX_MESSAGE_LENGTH, MAX_PATH_LENGTH } from "../services/github-access/commit-files";
+import type { CreatedRepository, NewRepository } from "../services/github-access/create-repository";
+import type { Actor } from "../services/teams/teams";
 import { actorOf } from "./actor";
 import { jsonBody } from "./json-body";
 import { commitBody, createRepositoryBody, repositoryParams, teamParams } from "./schemas";

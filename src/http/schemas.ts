@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { freeText } from "../free-text";
-import { MAX_MESSAGE_LENGTH, MAX_PATH_LENGTH } from "../services/commit-files";
+import { MAX_MESSAGE_LENGTH, MAX_PATH_LENGTH } from "../services/github-access/commit-files";
 
 /**
  * A database or GitHub id in a path or body: digits only, no sign, no fraction, no SQL, and no

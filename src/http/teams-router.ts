@@ -1,7 +1,7 @@
 import { Router } from "express";
-import type { AuditTrail } from "../services/audit-trail";
-import type { Links } from "../services/links";
-import type { Teams } from "../services/teams";
+import type { AuditTrail } from "../services/teams/audit-trail";
+import type { Links } from "../services/teams/links";
+import type { Teams } from "../services/teams/teams";
 import { actorOf } from "./actor";
 import { parseBody, parseParams, parseQuery } from "./validate";
 import { auditQuery, createTeamBody, installationParams, linkBody, memberBody, memberParams, scopeBody, teamParams } from "./schemas";

@@ -1,5 +1,5 @@
 import type { Logger } from "pino";
-import type { EventDispatcher } from "../services/event-dispatcher";
+import type { EventDispatcher } from "../services/events/event-dispatcher";
 
 /**
  * Under `npm start`: deliver the outbox every `intervalMs`, one pass at a time. Events written

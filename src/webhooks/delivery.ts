@@ -1,4 +1,4 @@
-import type { Delivery } from "../services/delivery-ledger";
+import type { Delivery } from "../services/events/delivery-ledger";
 import type { DeliveryContext, WebhookEventName } from "./dispatcher";
 
 /** The ledger entry of the delivery a Probot context carries (X-GitHub-Delivery and friends). */

@@ -1,5 +1,5 @@
 import { GithubInstallation, toInstallationSnapshot, toRepositories } from "../github/installation-snapshot";
-import type { InstallationEvents } from "../services/installation-events";
+import type { InstallationEvents } from "../services/installations/installation-events";
 import { deliveryOf, forAnotherApp as isForAnotherApp, logOutcome } from "./delivery";
 import type { DeliveryContext, WebhookApp, WebhookEventName } from "./dispatcher";
 

@@ -1,5 +1,5 @@
 import type { CurrentPlan } from "../repositories/marketplace-plans";
-import type { MarketplaceChange, MarketplaceEvents } from "../services/marketplace-events";
+import type { MarketplaceChange, MarketplaceEvents } from "../services/installations/marketplace-events";
 import { deliveryOf, logOutcome } from "./delivery";
 import type { WebhookApp } from "./dispatcher";
 

@@ -1,5 +1,5 @@
 import { GithubRepository, toRepository } from "../github/installation-snapshot";
-import type { RepositoryEvents } from "../services/repository-events";
+import type { RepositoryEvents } from "../services/installations/repository-events";
 import { deliveryOf, forAnotherApp, logOutcome } from "./delivery";
 import type { WebhookApp } from "./dispatcher";
 

@@ -8,7 +8,7 @@ import { createDeps } from "../../src/deps";
 import { migrateLatest } from "../../src/db/migrate";
 import { startDispatchLoop } from "../../src/jobs/dispatch-loop";
 import { createTeam } from "../../src/repositories/teams";
-import { createEventDispatcher } from "../../src/services/event-dispatcher";
+import { createEventDispatcher } from "../../src/services/events/event-dispatcher";
 import { testConfig } from "../helpers/config";
 
 export interface EventWriterConfig {

@@ -1,5 +1,5 @@
 import nock from "nock";
-import { createOAuthStates } from "../../src/services/oauth-states";
+import { createOAuthStates } from "../../src/services/identity/oauth-states";
 import { Hop, request } from "../helpers/browser";
 import { TEST_BASE_URL, TEST_CLIENT_SECRET } from "../helpers/config";
 import { findSecretsInDatabase } from "../helpers/database-scan";

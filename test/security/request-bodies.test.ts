@@ -1,6 +1,6 @@
 import { brotliCompressSync, gzipSync } from "node:zlib";
 import { COMMIT_BODY_LIMIT } from "../../src/http/repositories-router";
-import { MAX_BYTES, MAX_FILES, MAX_PATH_LENGTH } from "../../src/services/commit-files";
+import { MAX_BYTES, MAX_FILES, MAX_PATH_LENGTH } from "../../src/services/github-access/commit-files";
 import { request } from "../helpers/browser";
 import { recordUnexpectedGithubCalls, UnexpectedGithubCalls } from "../helpers/github-app";
 import { expectError, writeCounts } from "../helpers/http-expect";

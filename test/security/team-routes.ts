@@ -9,7 +9,7 @@ import { hmac } from "../../src/crypto/secrets";
 import type { Deps } from "../../src/deps";
 import { SESSION_COOKIE } from "../../src/http/session-cookie";
 import { addTeamMember } from "../../src/repositories/teams";
-import { createSessions } from "../../src/services/sessions";
+import { createSessions } from "../../src/services/identity/sessions";
 import { browserHeaders, Hop, request } from "../helpers/browser";
 import { TEST_SESSION_SECRET } from "../helpers/config";
 import { DatabaseSnapshot, snapshotDatabase } from "../helpers/database-snapshot";

@@ -1,5 +1,5 @@
 import type { Installation } from "../../repositories/installations";
-import type { LinkedInstallation, ReachableInstallation } from "../../services/links";
+import type { LinkedInstallation, ReachableInstallation } from "../../services/teams/links";
 import { html, Html } from "./html";
 import { layout } from "./layout";
 

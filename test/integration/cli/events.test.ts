@@ -1,6 +1,6 @@
 import { migrateLatest } from "../../../src/db/migrate";
 import { listOutboxEvents, markAttemptFailed, markDelivered } from "../../../src/repositories/outbox";
-import { createEventRecorder } from "../../../src/services/platform-events";
+import { createEventRecorder } from "../../../src/services/events/platform-events";
 import { createCliTarget, CliTarget } from "../../helpers/cli";
 import { databaseKinds, truncateAll } from "../../helpers/databases";
 import { minutesAfterNow, NOW } from "../../helpers/factories";

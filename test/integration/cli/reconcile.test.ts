@@ -4,8 +4,8 @@ import { toInstallationSnapshot } from "../../../src/github/installation-snapsho
 import { listAuditEvents } from "../../../src/repositories/audit-events";
 import { Installation, isTombstoned, listInstallations } from "../../../src/repositories/installations";
 import { listLinks } from "../../../src/repositories/links";
-import { removeInstallation } from "../../../src/services/installation-state";
-import { noEvents } from "../../../src/services/platform-events";
+import { removeInstallation } from "../../../src/services/installations/installation-state";
+import { noEvents } from "../../../src/services/events/platform-events";
 import { addInstallationRepositories, listInstallationRepositories } from "../../../src/repositories/installation-repositories";
 import { AccountFixture, githubInstallation, githubRepository, InstallationFixture, RepositoryFixture } from "../../fixtures/payloads";
 import { testPrivateKey } from "../../fixtures/keys";

@@ -2,7 +2,7 @@ import { parseConfig } from "../../../src/config";
 import { createTokenCipher } from "../../../src/crypto/token-cipher";
 import { migrateLatest } from "../../../src/db/migrate";
 import { createDeps, Deps } from "../../../src/deps";
-import { accessContext, refreshContext } from "../../../src/services/user-tokens";
+import { accessContext, refreshContext } from "../../../src/services/identity/user-tokens";
 import { CliRun, CliTarget, createCliTarget } from "../../helpers/cli";
 import { TEST_KEY_K1, TEST_KEY_K2 } from "../../helpers/config";
 import { databaseKinds, truncateAll } from "../../helpers/databases";

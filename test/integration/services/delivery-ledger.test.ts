@@ -2,7 +2,7 @@ import type { Knex } from "knex";
 import { appendAuditEvents, listAuditEvents } from "../../../src/repositories/audit-events";
 import { findInstallation, upsertInstallation } from "../../../src/repositories/installations";
 import { hasDelivery } from "../../../src/repositories/webhook-deliveries";
-import { createDeliveryLedger, DeliveryLedger } from "../../../src/services/delivery-ledger";
+import { createDeliveryLedger, DeliveryLedger } from "../../../src/services/events/delivery-ledger";
 import { describeEachDatabase } from "../../helpers/databases";
 import { auditEvent, countRows, delivery, NOW, snapshot } from "../../helpers/factories";
 

@@ -1,6 +1,6 @@
 import { createTokenCipher } from "../../../src/crypto/token-cipher";
 import { findUserToken } from "../../../src/repositories/user-tokens";
-import { refreshContext } from "../../../src/services/user-tokens";
+import { refreshContext } from "../../../src/services/identity/user-tokens";
 import { startRefreshWorkers } from "../../fakes/refresh-workers";
 import { databaseKinds } from "../../helpers/databases";
 import { ALICE, seedSignedInUser } from "../../helpers/users";

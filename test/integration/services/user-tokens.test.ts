@@ -3,7 +3,7 @@ import { createTokenCipher } from "../../../src/crypto/token-cipher";
 import { ReauthorizationRequired } from "../../../src/errors";
 import { findGithubUser } from "../../../src/repositories/github-users";
 import { findUserToken } from "../../../src/repositories/user-tokens";
-import { refreshContext } from "../../../src/services/user-tokens";
+import { refreshContext } from "../../../src/services/identity/user-tokens";
 import { cookiePair, errorCode, request } from "../../helpers/browser";
 import { TEST_CLIENT_ID, testConfig } from "../../helpers/config";
 import { GITHUB_API, GITHUB_WEB, newTokens, nockRefresh, nockRefreshRejected } from "../../helpers/github-oauth";

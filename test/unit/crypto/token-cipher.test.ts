@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { createTokenCipher, EncryptionKey, TokenDecryptionError } from "../../../src/crypto/token-cipher";
-import { accessContext, refreshContext } from "../../../src/services/user-tokens";
+import { accessContext, refreshContext } from "../../../src/services/identity/user-tokens";
 
 const key = (id: string): EncryptionKey => ({ id, key: randomBytes(32) });
 const K1 = key("k1");

@@ -1,4 +1,4 @@
-import { isSafeReturnTo } from "../../../src/services/return-to";
+import { isSafeReturnTo } from "../../../src/services/identity/return-to";
 
 describe("isSafeReturnTo", () => {
   test.each([

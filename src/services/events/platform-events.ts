@@ -1,5 +1,5 @@
-import type { Db } from "../db/knex";
-import { insertOutboxEvents, insertOutboxEventsForLinkedTeams, newMessageId } from "../repositories/outbox";
+import type { Db } from "../../db/knex";
+import { insertOutboxEvents, insertOutboxEventsForLinkedTeams, newMessageId } from "../../repositories/outbox";
 
 export type PlatformEventType =
   | "team.installation.linked"

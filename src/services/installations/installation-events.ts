@@ -1,8 +1,8 @@
-import type { InstallationRepository } from "../repositories/installation-repositories";
-import { InstallationSnapshot, isTombstoned, noneDeletedCondition, renameAccount, setSuspension } from "../repositories/installations";
-import { deleteInstallationTokens } from "../repositories/installation-tokens";
-import { deleteUserGrant } from "../repositories/user-grants";
-import type { BatchStep, Delivery, DeliveryLedger } from "./delivery-ledger";
+import type { InstallationRepository } from "../../repositories/installation-repositories";
+import { InstallationSnapshot, isTombstoned, noneDeletedCondition, renameAccount, setSuspension } from "../../repositories/installations";
+import { deleteInstallationTokens } from "../../repositories/installation-tokens";
+import { deleteUserGrant } from "../../repositories/user-grants";
+import type { BatchStep, Delivery, DeliveryLedger } from "../events/delivery-ledger";
 import {
   applyInstallationChanges,
   applySnapshot,
@@ -13,7 +13,7 @@ import {
   recordSuspension,
   removeInstallation,
 } from "./installation-state";
-import type { EventRecorder } from "./platform-events";
+import type { EventRecorder } from "../events/platform-events";
 
 export interface InstallationEventsDeps {
   ledger: DeliveryLedger;

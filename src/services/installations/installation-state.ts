@@ -1,12 +1,12 @@
-import { Db, Dialect, dialectOf } from "../db/knex";
-import { JsonStatement, runStatement } from "../db/json-statements";
-import { appendAuditEventsForLinkedTeams, ActorType } from "../repositories/audit-events";
+import { Db, Dialect, dialectOf } from "../../db/knex";
+import { JsonStatement, runStatement } from "../../db/json-statements";
+import { appendAuditEventsForLinkedTeams, ActorType } from "../../repositories/audit-events";
 import {
   addRepositoriesStatement,
   InstallationRepository,
   RepositoryOfInstallation,
   removeRepositoriesStatement,
-} from "../repositories/installation-repositories";
+} from "../../repositories/installation-repositories";
 import {
   addTombstone,
   deleteInstallationRow,
@@ -15,10 +15,10 @@ import {
   lockInstallation,
   tombstonedAmong,
   upsertInstallationsStatement,
-} from "../repositories/installations";
-import { deleteInstallationTokens } from "../repositories/installation-tokens";
-import { deleteLinksOfInstallation, listTeamIdsOfInstallation } from "../repositories/links";
-import type { EventRecorder } from "./platform-events";
+} from "../../repositories/installations";
+import { deleteInstallationTokens } from "../../repositories/installation-tokens";
+import { deleteLinksOfInstallation, listTeamIdsOfInstallation } from "../../repositories/links";
+import type { EventRecorder } from "../events/platform-events";
 
 export type Actor = { type: ActorType; id: number | null };
 

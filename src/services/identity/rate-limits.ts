@@ -1,7 +1,7 @@
 import type { Knex } from "knex";
-import { hmac } from "../crypto/secrets";
-import { RateLimited } from "../errors";
-import { countRateLimitHit } from "../repositories/rate-limits";
+import { hmac } from "../../crypto/secrets";
+import { RateLimited } from "../../errors";
+import { countRateLimitHit } from "../../repositories/rate-limits";
 
 export type RateLimitName = "sign_in" | "failed_api_key";
 

@@ -1,11 +1,11 @@
 import type { Knex } from "knex";
 import type { Logger } from "pino";
-import type { TokenCipher } from "../crypto/token-cipher";
-import { ReauthorizationRequired } from "../errors";
-import type { GithubOAuth, TokenSet } from "../github/oauth";
-import { OAuthRejected } from "../github/oauth-rejected";
-import { findGithubUser, markReauthorizationRequired } from "../repositories/github-users";
-import type { EventRecorder } from "./platform-events";
+import type { TokenCipher } from "../../crypto/token-cipher";
+import { ReauthorizationRequired } from "../../errors";
+import type { GithubOAuth, TokenSet } from "../../github/oauth";
+import { OAuthRejected } from "../../github/oauth-rejected";
+import { findGithubUser, markReauthorizationRequired } from "../../repositories/github-users";
+import type { EventRecorder } from "../events/platform-events";
 import {
   deleteUserToken,
   findUserToken,
@@ -14,7 +14,7 @@ import {
   replaceUserToken,
   saveUserToken,
   StoredUserToken,
-} from "../repositories/user-tokens";
+} from "../../repositories/user-tokens";
 
 export const NEVER_SIGNED_IN = "Sign in with GitHub first: this GitHub user has not signed in to Octoplex yet";
 

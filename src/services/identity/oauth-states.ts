@@ -1,7 +1,7 @@
 import type { Knex } from "knex";
-import type { Db } from "../db/knex";
-import { hmac, randomToken, safeEqual, sha256 } from "../crypto/secrets";
-import { consumeOAuthState, findLiveOAuthState, insertOAuthState, isLiveOAuthState, OAuthState, StatePurpose } from "../repositories/oauth-states";
+import type { Db } from "../../db/knex";
+import { hmac, randomToken, safeEqual, sha256 } from "../../crypto/secrets";
+import { consumeOAuthState, findLiveOAuthState, insertOAuthState, isLiveOAuthState, OAuthState, StatePurpose } from "../../repositories/oauth-states";
 
 export const STATE_TTL_MS = 10 * 60 * 1000;
 

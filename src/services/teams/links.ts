@@ -1,17 +1,17 @@
 import type { Knex } from "knex";
-import { AppError } from "../errors";
-import { getAppInstallation, getAppSlug } from "../github/app-installations";
-import { GithubInstallation, toInstallationSnapshot } from "../github/installation-snapshot";
-import { getOrgMembership, listUserInstallations } from "../github/user-api";
-import { appendAuditEvents } from "../repositories/audit-events";
-import { findInstallation, Installation, isTombstoned } from "../repositories/installations";
-import { RepositoryScope, scopesOfTeam, writeScope } from "../repositories/link-scopes";
-import { deleteLink, insertLink, Link, listLinks, listTeamLinksWithInstallations } from "../repositories/links";
-import type { GithubAccess } from "./github-access";
-import { applySnapshot } from "./installation-state";
+import { AppError } from "../../errors";
+import { getAppInstallation, getAppSlug } from "../../github/app-installations";
+import { GithubInstallation, toInstallationSnapshot } from "../../github/installation-snapshot";
+import { getOrgMembership, listUserInstallations } from "../../github/user-api";
+import { appendAuditEvents } from "../../repositories/audit-events";
+import { findInstallation, Installation, isTombstoned } from "../../repositories/installations";
+import { RepositoryScope, scopesOfTeam, writeScope } from "../../repositories/link-scopes";
+import { deleteLink, insertLink, Link, listLinks, listTeamLinksWithInstallations } from "../../repositories/links";
+import type { GithubAccess } from "../github-access/github-access";
+import { applySnapshot } from "../installations/installation-state";
 import { CheckedScope, createLinkScopes, normalScope, widens } from "./link-scopes";
-import type { OAuthStates } from "./oauth-states";
-import type { EventRecorder } from "./platform-events";
+import type { OAuthStates } from "../identity/oauth-states";
+import type { EventRecorder } from "../events/platform-events";
 import { Actor, auditActorOf, Teams } from "./teams";
 
 export interface LinksDeps {

@@ -1,8 +1,8 @@
 import type { Knex } from "knex";
-import { HookDelivery, listHookDeliveries, requestRedelivery } from "../github/hook-deliveries";
-import { readJobState, writeJobState } from "../repositories/job-state";
-import { hasDelivery } from "../repositories/webhook-deliveries";
-import type { GithubAccess } from "./github-access";
+import { HookDelivery, listHookDeliveries, requestRedelivery } from "../../github/hook-deliveries";
+import { readJobState, writeJobState } from "../../repositories/job-state";
+import { hasDelivery } from "../../repositories/webhook-deliveries";
+import type { GithubAccess } from "../github-access/github-access";
 
 const STATE = "redeliver";
 // GitHub keeps deliveries for 3 days: nothing older can be redelivered.

@@ -1,8 +1,8 @@
 import type { Knex } from "knex";
-import { AppError } from "../errors";
+import { AppError } from "../../errors";
 import type { GithubAccess } from "./github-access";
-import { linkedInstallation } from "./team-installation";
-import type { Actor, Teams } from "./teams";
+import { linkedInstallation } from "../teams/team-installation";
+import type { Actor, Teams } from "../teams/teams";
 
 export interface NewRepository {
   installationId: number;

@@ -1,6 +1,6 @@
 import type { Knex } from "knex";
-import { hmac, randomToken, safeEqual } from "../crypto/secrets";
-import { deleteSession, findActiveSession, insertSession } from "../repositories/sessions";
+import { hmac, randomToken, safeEqual } from "../../crypto/secrets";
+import { deleteSession, findActiveSession, insertSession } from "../../repositories/sessions";
 
 export const SESSION_TTL_MS = 7 * 24 * 60 * 60 * 1000;
 

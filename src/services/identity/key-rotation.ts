@@ -1,6 +1,6 @@
 import type { Knex } from "knex";
-import type { TokenCipher } from "../crypto/token-cipher";
-import { countUserTokens, listUserTokenKeyIds, listUserTokensNotUnderKey, replaceUserToken } from "../repositories/user-tokens";
+import type { TokenCipher } from "../../crypto/token-cipher";
+import { countUserTokens, listUserTokenKeyIds, listUserTokensNotUnderKey, replaceUserToken } from "../../repositories/user-tokens";
 import { accessContext, refreshContext } from "./user-tokens";
 
 export interface RotationReport {

@@ -1,10 +1,10 @@
 import type { Knex } from "knex";
 import type { Logger } from "pino";
-import { safeEqual } from "../crypto/secrets";
-import { AppError } from "../errors";
-import type { GithubOAuth } from "../github/oauth";
-import { OAuthRejected } from "../github/oauth-rejected";
-import { upsertGithubUser } from "../repositories/github-users";
+import { safeEqual } from "../../crypto/secrets";
+import { AppError } from "../../errors";
+import type { GithubOAuth } from "../../github/oauth";
+import { OAuthRejected } from "../../github/oauth-rejected";
+import { upsertGithubUser } from "../../repositories/github-users";
 import type { OAuthStates } from "./oauth-states";
 import type { RateLimits } from "./rate-limits";
 import { isSafeReturnTo } from "./return-to";

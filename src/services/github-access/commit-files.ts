@@ -1,9 +1,9 @@
 import type { Knex } from "knex";
 import type { ProbotOctokit } from "probot";
-import { AppError } from "../errors";
+import { AppError } from "../../errors";
 import type { GithubAccess } from "./github-access";
-import { installationForRepository } from "./team-installation";
-import type { Actor, Teams } from "./teams";
+import { installationForRepository } from "../teams/team-installation";
+import type { Actor, Teams } from "../teams/teams";
 
 export interface FileToCommit {
   path: string;

@@ -1,13 +1,13 @@
 import type { Knex } from "knex";
-import { AppError } from "../errors";
-import { getAppInstallation } from "../github/app-installations";
-import { toInstallationSnapshot } from "../github/installation-snapshot";
-import type { InstallationSnapshot } from "../repositories/installations";
-import { listTeamsOfUser, Membership } from "../repositories/teams";
-import type { GithubAccess } from "./github-access";
-import { applySnapshot } from "./installation-state";
+import { AppError } from "../../errors";
+import { getAppInstallation } from "../../github/app-installations";
+import { toInstallationSnapshot } from "../../github/installation-snapshot";
+import type { InstallationSnapshot } from "../../repositories/installations";
+import { listTeamsOfUser, Membership } from "../../repositories/teams";
+import type { GithubAccess } from "../github-access/github-access";
+import { applySnapshot } from "../installations/installation-state";
 import type { Links } from "./links";
-import type { OAuthStates } from "./oauth-states";
+import type { OAuthStates } from "../identity/oauth-states";
 import type { Teams } from "./teams";
 
 export type SetupOutcome =

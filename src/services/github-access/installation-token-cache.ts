@@ -1,12 +1,12 @@
 import type { Knex } from "knex";
-import type { TokenCipher } from "../crypto/token-cipher";
+import type { TokenCipher } from "../../crypto/token-cipher";
 import {
   acquireTokenLease,
   deleteInstallationTokens,
   findInstallationToken,
   releaseTokenLease,
   saveInstallationToken,
-} from "../repositories/installation-tokens";
+} from "../../repositories/installation-tokens";
 
 /** The cache interface @octokit/auth-app calls: get before minting, set after. */
 export interface TokenCache {

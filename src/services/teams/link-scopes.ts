@@ -1,14 +1,14 @@
 import type { Knex } from "knex";
-import { isPostgres } from "../db/knex";
-import { AppError } from "../errors";
-import { listReachableRepositories } from "../github/installation-repositories";
-import { toRepository } from "../github/installation-snapshot";
-import { appendAuditEvents } from "../repositories/audit-events";
-import { addInstallationRepositories, InstallationRepository } from "../repositories/installation-repositories";
-import { findInstallation } from "../repositories/installations";
-import { RepositoryScope, repositoryIdsOutside, scopesOfTeam, writeScope } from "../repositories/link-scopes";
-import type { GithubAccess } from "./github-access";
-import type { EventRecorder } from "./platform-events";
+import { isPostgres } from "../../db/knex";
+import { AppError } from "../../errors";
+import { listReachableRepositories } from "../../github/installation-repositories";
+import { toRepository } from "../../github/installation-snapshot";
+import { appendAuditEvents } from "../../repositories/audit-events";
+import { addInstallationRepositories, InstallationRepository } from "../../repositories/installation-repositories";
+import { findInstallation } from "../../repositories/installations";
+import { RepositoryScope, repositoryIdsOutside, scopesOfTeam, writeScope } from "../../repositories/link-scopes";
+import type { GithubAccess } from "../github-access/github-access";
+import type { EventRecorder } from "../events/platform-events";
 import { Actor, auditActorOf } from "./teams";
 
 export interface LinkScopesDeps {

@@ -1,8 +1,8 @@
 import type { Knex } from "knex";
-import { randomToken, sha256 } from "../crypto/secrets";
-import { AppError } from "../errors";
-import { ApiKey, findActiveApiKeyByHash, insertApiKey, listApiKeys, revokeApiKey, touchApiKey } from "../repositories/api-keys";
-import { findTeam } from "../repositories/teams";
+import { randomToken, sha256 } from "../../crypto/secrets";
+import { AppError } from "../../errors";
+import { ApiKey, findActiveApiKeyByHash, insertApiKey, listApiKeys, revokeApiKey, touchApiKey } from "../../repositories/api-keys";
+import { findTeam } from "../../repositories/teams";
 
 export const API_KEY_PREFIX = "opx_";
 // Recording every use would make each API call a write; once a minute is plenty for "last used".

@@ -1,8 +1,8 @@
 import type { Knex } from "knex";
-import { AppError } from "../errors";
-import { listInstallationRepositories } from "../repositories/installation-repositories";
-import { findInstallation, Installation } from "../repositories/installations";
-import { listLinks } from "../repositories/links";
+import { AppError } from "../../errors";
+import { listInstallationRepositories } from "../../repositories/installation-repositories";
+import { findInstallation, Installation } from "../../repositories/installations";
+import { listLinks } from "../../repositories/links";
 
 /**
  * The installation a team may act through: linked to the team (404 otherwise, as for any other

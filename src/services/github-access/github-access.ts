@@ -1,8 +1,8 @@
 import type { Probot, ProbotOctokit } from "probot";
-import { AppError } from "../errors";
-import { isRateLimited, retryAfterSeconds } from "../github/rate-limit";
-import { isTimeout, unreachableReason } from "../github/unreachable";
-import type { UserTokens } from "./user-tokens";
+import { AppError } from "../../errors";
+import { isRateLimited, retryAfterSeconds } from "../../github/rate-limit";
+import { isTimeout, unreachableReason } from "../../github/unreachable";
+import type { UserTokens } from "../identity/user-tokens";
 
 export interface GithubAccessDeps {
   /** Absent where no user token can be had (the CLI): acting as a user then fails. */

@@ -1,8 +1,8 @@
 import type { Knex } from "knex";
-import { AppError } from "../errors";
-import { appendAuditEvents, AuditEventInput } from "../repositories/audit-events";
-import { countAdmins, findMemberRole, listTeamMembers, removeTeamMember } from "../repositories/team-members";
-import { addTeamMember, createTeam, findTeam, listTeams, listTeamsOfUser, lockTeam, Team, TeamRole } from "../repositories/teams";
+import { AppError } from "../../errors";
+import { appendAuditEvents, AuditEventInput } from "../../repositories/audit-events";
+import { countAdmins, findMemberRole, listTeamMembers, removeTeamMember } from "../../repositories/team-members";
+import { addTeamMember, createTeam, findTeam, listTeams, listTeamsOfUser, lockTeam, Team, TeamRole } from "../../repositories/teams";
 
 /**
  * Who asks: a person (by GitHub id) or a platform's API key, maybe acting for a user. A key's

@@ -5,9 +5,9 @@ import {
   isRepositoryTombstoned,
   removeInstallationRepositories,
   updateRepositoryEverywhere,
-} from "../repositories/installation-repositories";
-import { findInstallation } from "../repositories/installations";
-import type { Delivery, DeliveryLedger, Outcome } from "./delivery-ledger";
+} from "../../repositories/installation-repositories";
+import { findInstallation } from "../../repositories/installations";
+import type { Delivery, DeliveryLedger, Outcome } from "../events/delivery-ledger";
 
 export interface RepositoryEventsDeps {
   ledger: DeliveryLedger;

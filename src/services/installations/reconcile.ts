@@ -1,8 +1,8 @@
 import type { Knex } from "knex";
-import { GithubInstallation, GithubRepository, toInstallationSnapshot } from "../github/installation-snapshot";
-import { Installation, InstallationSnapshot, isTombstoned, listInstallations } from "../repositories/installations";
+import { GithubInstallation, GithubRepository, toInstallationSnapshot } from "../../github/installation-snapshot";
+import { Installation, InstallationSnapshot, isTombstoned, listInstallations } from "../../repositories/installations";
 import { Actor, applySnapshot, recordSuspension, removeInstallation } from "./installation-state";
-import type { EventRecorder } from "./platform-events";
+import type { EventRecorder } from "../events/platform-events";
 import { hasRepositoryChanges, reconcileRepositoryList, RepositoryListChanges } from "./reconcile-repositories";
 
 const SYSTEM: Actor = { type: "system", id: null };

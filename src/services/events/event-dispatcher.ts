@@ -1,7 +1,7 @@
 import type { Knex } from "knex";
 import type { Logger } from "pino";
 import { Webhook } from "standardwebhooks";
-import { claimOutboxEvent, listDeliverable, markAttemptFailed, markDelivered, OutboxEvent } from "../repositories/outbox";
+import { claimOutboxEvent, listDeliverable, markAttemptFailed, markDelivered, OutboxEvent } from "../../repositories/outbox";
 
 export interface DispatcherOptions {
   db: Knex;

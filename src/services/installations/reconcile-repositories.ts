@@ -1,5 +1,5 @@
 import type { Knex } from "knex";
-import { GithubRepository, toRepository } from "../github/installation-snapshot";
+import { GithubRepository, toRepository } from "../../github/installation-snapshot";
 import {
   addInstallationRepositories,
   clearRepositoryTombstones,
@@ -8,8 +8,8 @@ import {
   removeInstallationRepositories,
   StoredRepository,
   toStored,
-} from "../repositories/installation-repositories";
-import { isTombstoned } from "../repositories/installations";
+} from "../../repositories/installation-repositories";
+import { isTombstoned } from "../../repositories/installations";
 
 /** What a reconcile changed in one installation's repository list. */
 export interface RepositoryListChanges {

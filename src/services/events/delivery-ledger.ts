@@ -1,15 +1,15 @@
 import type { Knex } from "knex";
-import { Dialect, dialectOf, isUniqueViolation } from "../db/knex";
-import { CommitLane, commitLane } from "../db/commit-if-holds";
-import type { JsonStatement } from "../db/json-statements";
+import { Dialect, dialectOf, isUniqueViolation } from "../../db/knex";
+import { CommitLane, commitLane } from "../../db/commit-if-holds";
+import type { JsonStatement } from "../../db/json-statements";
 import {
   DeliveryRecord,
   hasDelivery,
   insertDeliveriesStatement,
   noneRecordedCondition,
   recordDeliveries,
-} from "../repositories/webhook-deliveries";
-import { isDatabaseUnavailable } from "./health";
+} from "../../repositories/webhook-deliveries";
+import { isDatabaseUnavailable } from "../health";
 
 export type Delivery = DeliveryRecord;
 export type Outcome = "applied" | "duplicate" | "ignored";

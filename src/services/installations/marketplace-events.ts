@@ -5,8 +5,8 @@ import {
   PlanTerms,
   setCurrentPlan,
   setPendingChange,
-} from "../repositories/marketplace-plans";
-import type { Delivery, DeliveryLedger } from "./delivery-ledger";
+} from "../../repositories/marketplace-plans";
+import type { Delivery, DeliveryLedger } from "../events/delivery-ledger";
 
 export interface MarketplaceChange {
   action: "purchased" | "changed" | "cancelled" | "pending_change" | "pending_change_cancelled";

@@ -1,8 +1,8 @@
 import type { Knex } from "knex";
-import { ReauthorizationRequired } from "../errors";
-import { findGithubUser } from "../repositories/github-users";
-import { listTeamsOfUser } from "../repositories/teams";
-import { findUserToken } from "../repositories/user-tokens";
+import { ReauthorizationRequired } from "../../errors";
+import { findGithubUser } from "../../repositories/github-users";
+import { listTeamsOfUser } from "../../repositories/teams";
+import { findUserToken } from "../../repositories/user-tokens";
 import { NEVER_SIGNED_IN } from "./user-tokens";
 
 /** What `GET /api/me` tells a caller about the person they act as. */

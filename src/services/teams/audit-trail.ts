@@ -1,6 +1,6 @@
 import type { Knex } from "knex";
-import { AppError } from "../errors";
-import { AuditEvent, listAuditPage } from "../repositories/audit-events";
+import { AppError } from "../../errors";
+import { AuditEvent, listAuditPage } from "../../repositories/audit-events";
 import type { Actor, Teams } from "./teams";
 
 export interface AuditPage {

@@ -111,3 +111,12 @@ export function describeEachDatabase(title: string, body: (ctx: { db: () => Knex
     body({ db: () => db, database: () => database, kind });
   });
 }
+
+/**
+ * `test` on Postgres; on any other database a skipped test whose name says why, so a skip in the
+ * report is never a mystery.
+ */
+export function postgresOnly(kind: DatabaseKind, reason: string) {
+  return (name: string, fn: jest.ProvidesCallback, timeout?: number) =>
+    kind === "postgres" ? test(name, fn, timeout) : test.skip(`${name} [not on ${kind}: ${reason}]`, fn, timeout);
+}

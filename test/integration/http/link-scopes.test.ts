@@ -1,4 +1,4 @@
-import { createInstallationRepositories } from "../../fakes/github-installation-repositories";
+import { installationApiRoutes } from "../../fakes/github-installation-api";
 import type { Browser } from "../../helpers/browser";
 import { createTestDatabase, databaseKinds, TestDatabase } from "../../helpers/databases";
 import { E2E, startE2E } from "../../helpers/e2e";
@@ -20,7 +20,14 @@ type Scope = "all" | number[];
 describe.each(databaseKinds())("link repository scopes on %s", (kind) => {
   let database: TestDatabase;
   let e2e: E2E;
-  const repos = { set: (_i: number, _o: string, _ids: number[]) => {}, reset: () => {} };
+  /** What the installation reaches on the fake GitHub from now on: `<owner>/repo-<id>` for each id. */
+  const repos = {
+    set(installationId: number, ownerLogin: string, ids: number[]) {
+      const owner = e2e.github.world.org(ownerLogin)!;
+      for (const id of ids) if (!e2e.github.world.repository(id)) e2e.github.world.addRepository(owner, { id, name: `repo-${id}` });
+      e2e.github.world.selectRepositories(installationId, ids);
+    },
+  };
   let bob: Browser;
   let teamId: number;
   let acmeId: number;
@@ -28,9 +35,7 @@ describe.each(databaseKinds())("link repository scopes on %s", (kind) => {
   beforeAll(async () => {
     database = await createTestDatabase(kind);
     e2e = await startE2E(database, platformEnv({ url: "http://127.0.0.1:9/platform", secret: newPlatformSecret() }));
-    const fake = createInstallationRepositories(e2e.github);
-    e2e.github.addRoutes(fake.routes);
-    Object.assign(repos, { set: fake.set, reset: fake.reset });
+    e2e.github.addRoutes(installationApiRoutes(e2e.github));
   });
   afterAll(async () => {
     await e2e?.close();
@@ -60,7 +65,6 @@ describe.each(databaseKinds())("link repository scopes on %s", (kind) => {
 
   beforeEach(async () => {
     await e2e.reset();
-    repos.reset();
     const acme = e2e.github.world.addOrg(ACME);
     e2e.github.world.setMembership(acme, BOB, "admin");
     e2e.github.world.setMembership(acme, ALICE, "member");

@@ -8,12 +8,12 @@ import {
   newMessageId,
   ORDERING_LOCK_STRIPES,
 } from "../../../src/repositories/outbox";
-import { describeEachDatabase, indexNames } from "../../helpers/databases";
+import { describeEachDatabase, indexNames, postgresOnly } from "../../helpers/databases";
 import { minutesAfterNow, NOW, seedInstallation, seedLinks, seedTeams } from "../../helpers/factories";
 
 describeEachDatabase("outbox repository", ({ db, kind }) => {
   // What only Postgres has: concurrent writers and advisory locks.
-  const onPostgres = kind === "postgres" ? test : test.skip;
+  const onPostgres = postgresOnly(kind, "advisory locks and planner statistics are Postgres's; SQLite has one writer");
   const occurredAt = "2026-11-20T12:00:00.000Z";
 
   test("insertOutboxEventsForLinkedTeams writes one pending event per linked team, in team order, each payload valid JSON naming its own message id", async () => {

@@ -8,7 +8,7 @@ import { createInstallationEvents } from "../../../src/services/installations/in
 import { noEvents } from "../../../src/services/events/platform-events";
 import { createKnex } from "../../../src/db/knex";
 import { isDatabaseUnavailable } from "../../../src/services/health";
-import { describeEachDatabase, truncateAll } from "../../helpers/databases";
+import { describeEachDatabase, postgresOnly, truncateAll } from "../../helpers/databases";
 import { freezableProxy } from "../../helpers/freezable-proxy";
 import { auditEvent, countRows, delivery, NOW, repositories, snapshot } from "../../helpers/factories";
 
@@ -62,7 +62,7 @@ const eventArb: fc.Arbitrary<Event> = fc.oneof(
 );
 
 describeEachDatabase("delivery ledger group commit", ({ db, database, kind }) => {
-  const onPostgres = kind === "postgres" ? test : test.skip;
+  const onPostgres = postgresOnly(kind, "the database timeout applies to Postgres connections only");
 
   const auditOnce = (action: string) => async (trx: Knex.Transaction) => {
     await appendAuditEvents(trx, [auditEvent({ action })], NOW);

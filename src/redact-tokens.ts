@@ -7,7 +7,13 @@
  */
 const TOKEN_SHAPED = /(gh[oprsu]_|github_pat_|opx_)(?:[A-Za-z0-9_-]|\.(?=[A-Za-z0-9_-])){20,}/g;
 
-/** `text` with every token-shaped string cut down to its prefix and `[redacted]`. */
+/**
+ * A bare JWT (the app's own `bearer eyJ…` to GitHub, valid for minutes): an upstream error's text
+ * may quote the request's headers. Header and payload are base64url JSON, so both start with eyJ.
+ */
+const JWT_SHAPED = /eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g;
+
+/** `text` with every token-shaped string cut down to its prefix and `[redacted]`, and every JWT replaced. */
 export function redactTokens(text: string): string {
-  return text.replace(TOKEN_SHAPED, "$1[redacted]");
+  return text.replace(TOKEN_SHAPED, "$1[redacted]").replace(JWT_SHAPED, "[redacted JWT]");
 }

@@ -31,6 +31,8 @@ function everyToken(): Record<string, string> {
     "personal access token": classic("ghp_"),
     "fine-grained personal access token": `github_pat_11ABCDEFG0${"x1Y2z3".repeat(4)}_${"Q9w8E7r6".repeat(7)}abc`,
     "API key": `opx_${"k-_9".repeat(11)}`,
+    // What an upstream error may quote from the request headers: `authorization: bearer <the app's JWT>`.
+    "the app's JWT": newInstallationToken().replace(/^ghs_\d+_/, ""),
   };
 }
 
@@ -79,10 +81,11 @@ describe("createLogger", () => {
       expect(out).not.toContain(secret);
       expect(leftOf(secret, out)).toEqual([]);
       expect(findSecrets(out)).toEqual([]);
-      expect(out).toContain(`${/^(gh[oprsu]_|github_pat_|opx_)/.exec(secret)![1]}[redacted]`);
+      const prefix = /^(gh[oprsu]_|github_pat_|opx_)/.exec(secret);
+      expect(out).toContain(prefix ? `${prefix[1]}[redacted]` : "[redacted JWT]");
       // Only the token goes: the sentence around it stays readable.
-      expect(out).toContain("[redacted]. Mint another.");
-      expect(out).toContain("[redacted]@github.com/acme/widgets.git");
+      expect(out).toMatch(/\[redacted( JWT)?\]\. Mint another\./);
+      expect(out).toMatch(/\[redacted( JWT)?\]@github\.com\/acme\/widgets\.git/);
     });
   });
 });

@@ -224,7 +224,7 @@ function createAuthServices(inputs: ServiceInputs, cipher: TokenCipher, events: 
     teams,
     links,
     setup: createSetup({ db, now, links, teams, states, github }),
-    createRepository: createRepositoryCreator({ db, teams, github }),
+    createRepository: createRepositoryCreator({ db, teams, github, now, events }),
     commitFiles: createFileCommitter({ db, teams, github }),
     sessions,
     states,

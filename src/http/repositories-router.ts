@@ -1,6 +1,6 @@
 import type { Request, Response } from "express";
 import { Router } from "express";
-import { CommitContent, CommitRequest, MAX_BYTES, MAX_FILES, MAX_MESSAGE_LENGTH, MAX_PATH_LENGTH } from "../services/github-access/commit-files";
+import { CommitContent, CommitRequest, CommitResult, MAX_BYTES, MAX_FILES, MAX_MESSAGE_LENGTH, MAX_PATH_LENGTH } from "../services/github-access/commit-files";
 import type { CreatedRepository, NewRepository } from "../services/github-access/create-repository";
 import type { Actor } from "../services/teams/teams";
 import { actorOf } from "./actor";
@@ -15,7 +15,7 @@ export interface RepositoryActions {
     teamId: number,
     target: Pick<CommitRequest, "owner" | "repo">,
     readContent: () => Promise<CommitContent>,
-  ): Promise<{ sha: string; htmlUrl: string }>;
+  ): Promise<CommitResult>;
 }
 
 // The largest body a commit can use: MAX_BYTES of files base64-encoded (4 characters for 3 bytes),

@@ -62,7 +62,7 @@ describeEachE2E("Repositories and commits", ({ e2e }) => {
 
     expect(first.status).toBe(201);
     const sha = (first.body as { sha: string }).sha;
-    expect(first.body).toEqual({ sha, htmlUrl: `${github.url}/acme/widgets/commit/${sha}` });
+    expect(first.body).toEqual({ sha, htmlUrl: `${github.url}/acme/widgets/commit/${sha}`, verified: true });
     expect([...repo.refs]).toEqual([
       ["main", main],
       ["feature/docs", sha],
@@ -85,7 +85,7 @@ describeEachE2E("Repositories and commits", ({ e2e }) => {
 
     expect(second.status).toBe(201);
     const next = (second.body as { sha: string }).sha;
-    expect(second.body).toEqual({ sha: next, htmlUrl: `${github.url}/acme/widgets/commit/${next}` });
+    expect(second.body).toEqual({ sha: next, htmlUrl: `${github.url}/acme/widgets/commit/${next}`, verified: true });
     expect(repo.refs.get("feature/docs")).toBe(next);
     expect(repo.refs.get("main")).toBe(main);
     expect(git.commit(next)).toMatchObject({ message: "Change the answer", parents: [sha] });
@@ -107,7 +107,7 @@ describeEachE2E("Repositories and commits", ({ e2e }) => {
 
     expect(res.status).toBe(201);
     const sha = (res.body as { sha: string }).sha;
-    expect(res.body).toEqual({ sha, htmlUrl: `${github.url}/acme/widgets/commit/${sha}` });
+    expect(res.body).toEqual({ sha, htmlUrl: `${github.url}/acme/widgets/commit/${sha}`, verified: true });
     expect([...repo.refs]).toEqual([["main", sha]]);
     // A root commit with the first file (contents API), then one commit with the other two (git data).
     const [last, root] = git.log(sha);

@@ -8,13 +8,16 @@
  *   git.filesAt(sha);                                  // path → bytes of a commit's tree
  *
  * Every route needs an installation token (ghs_) the fake handed out, of an installation on the owner:
- *   POST  /orgs/:org/repos                  { name, private, description, auto_init } — auto_init: a first commit with README.md
+ *   POST  /orgs/:org/repos                  { name, private, description, auto_init } — auto_init: a first commit with README.md;
+ *                                           the repository joins the world (and a "selected" installation, as on GitHub)
  *   GET   /repos/:owner/:repo               default_branch, size (0 while empty)
  *   GET   …/git/ref/heads/:branch           404 unknown; 409 "Git Repository is empty." without commits
  *   GET   …/git/commits/:sha                POST …/git/blobs, …/git/trees (base_tree), …/git/commits, …/git/refs
  *   PATCH …/git/refs/heads/:branch          422 unless a fast-forward (or force)
  *   PUT   …/contents/:path                  { message, content (base64), branch, sha } — the way into an empty repository
  * Objects are content-addressed (sha1, as git hashes blobs); the git data API answers 409 on an empty repository.
+ * A commit an installation token makes without author or committer is signed by GitHub: its
+ * `verification` says verified; one with either is "unsigned" (GitHub's "Signature verification for bots").
  */
 import { createHash } from "node:crypto";
 import { badCredentials, bearer, json, notFound, Reply, Route, RouteContext } from "./fake-http";
@@ -25,7 +28,20 @@ export interface GitCommit {
   tree: string;
   parents: string[];
   message: string;
+  /** GitHub signed it: made by an installation token with no author or committer given. */
+  signed: boolean;
 }
+
+/** A commit's `verification`, as GitHub answers it for a commit it signed or one left unsigned. */
+export function verificationJson(signed: boolean, sha: string) {
+  return signed
+    ? { verified: true, reason: "valid", signature: `-----BEGIN PGP SIGNATURE-----\n${sha}\n-----END PGP SIGNATURE-----`, payload: `tree ${sha}\n`, verified_at: new Date().toISOString() }
+    : { verified: false, reason: "unsigned", signature: null, payload: null, verified_at: null };
+}
+
+/** Whether GitHub signs a commit so asked: by an installation (ghs_) token, without author or committer. */
+export const signsCommit = (token: string | undefined, body: Record<string, unknown>) =>
+  Boolean(token?.startsWith("ghs_")) && body.author === undefined && body.committer === undefined;
 
 export interface GitRepo {
   owner: FakeAccount;
@@ -75,9 +91,9 @@ export function createGithubGit(github: Pick<FakeGithub, "installationOfToken" |
     trees.set(sha, sorted);
     return sha;
   };
-  const addCommit = (tree: string, parents: string[], message: string): GitCommit => {
+  const addCommit = (tree: string, parents: string[], message: string, signed = false): GitCommit => {
     const sha = sha1(`commit ${tree} ${parents.join(",")} ${++clock} ${message}`);
-    const commit = { sha, tree, parents, message };
+    const commit = { sha, tree, parents, message, signed };
     commits.set(sha, commit);
     return commit;
   };
@@ -102,6 +118,7 @@ export function createGithubGit(github: Pick<FakeGithub, "installationOfToken" |
     message: c.message,
     tree: { sha: c.tree },
     parents: c.parents.map((sha) => ({ sha, html_url: htmlUrl(repo, "commit", sha) })),
+    verification: verificationJson(c.signed, c.sha),
   });
 
   /** The installation of the request's token: on `owner`, or the request is refused. */
@@ -148,6 +165,13 @@ export function createGithubGit(github: Pick<FakeGithub, "installationOfToken" |
           refs: new Map(),
         };
         repos.set(key, repo);
+        // GitHub adds a repository an installation token creates to a "selected" installation.
+        const id = repoJson(repo).id;
+        if (!github.world.repository(id)) github.world.addRepository(owner, { id, name, private: repo.private, defaultBranch: repo.defaultBranch });
+        const installation = github.world.installation(github.installationOfToken(bearer(ctx.req)!)!)!;
+        if (installation.repositorySelection === "selected") {
+          github.world.selectRepositories(installation.id, [...installation.selectedRepositoryIds, id]);
+        }
         if (body.auto_init === true) {
           const readme = addBlob(Buffer.from(`# ${name}\n`));
           repo.refs.set("main", addCommit(addTree(new Map([["README.md", readme]])), [], "Initial commit").sha);
@@ -182,11 +206,12 @@ export function createGithubGit(github: Pick<FakeGithub, "installationOfToken" |
       const sha = addTree(files);
       return json(201, { sha, tree: [...files].map(([path, blob]) => ({ path, mode: "100644", type: "blob", sha: blob })) });
     }),
-    gitRoute("POST", "/commits", (repo, _ctx, body) => {
+    gitRoute("POST", "/commits", (repo, ctx, body) => {
       const parents = (body.parents ?? []) as string[];
       if (!trees.has(String(body.tree))) return invalid("tree is not a valid tree");
       if (parents.some((p) => !commits.has(p))) return invalid("parents are not valid commits");
-      return json(201, commitJson(repo, addCommit(String(body.tree), parents, String(body.message ?? ""))));
+      const signed = signsCommit(bearer(ctx.req), body);
+      return json(201, commitJson(repo, addCommit(String(body.tree), parents, String(body.message ?? ""), signed)));
     }),
     gitRoute("POST", "/refs", (repo, _ctx, body) => {
       const branch = /^refs\/heads\/(.+)$/.exec(String(body.ref))?.[1];
@@ -217,7 +242,7 @@ export function createGithubGit(github: Pick<FakeGithub, "installationOfToken" |
       if (existed && body.sha !== files.get(path)) return invalid(`"sha" wasn't supplied or does not match`);
       const blob = addBlob(Buffer.from(String(body.content ?? ""), "base64"));
       files.set(path, blob);
-      const commit = addCommit(addTree(files), head ? [head] : [], String(body.message ?? ""));
+      const commit = addCommit(addTree(files), head ? [head] : [], String(body.message ?? ""), signsCommit(bearer(ctx.req), body));
       if (empty) repo.defaultBranch = branch; // the first push names the default branch
       repo.refs.set(branch, commit.sha);
       return json(existed ? 200 : 201, { content: { path, sha: blob, html_url: htmlUrl(repo, "blob", branch, path) }, commit: commitJson(repo, commit) });

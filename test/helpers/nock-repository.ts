@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import nock from "nock";
 import { GITHUB_API } from "./github-oauth";
+import { signsCommit, verificationJson } from "../fakes/github-git";
 
 /**
  * One GitHub repository, nocked, with just enough git behind it for a commit through the git data
@@ -33,6 +34,8 @@ interface Commit {
   tree: string;
   parents: string[];
   message: string;
+  /** GitHub signed it (no author or committer asked for): its answer says verified. */
+  signed: boolean;
 }
 
 type TreeEntry = { path: string; mode: string; type: string; sha: string };
@@ -78,8 +81,8 @@ export function nockRepository(options: RepositoryOptions): NockedRepository {
     trees.set(sha, { base: baseTree, entries });
     return sha;
   }
-  function addCommit(tree: string, parents: string[], message: string, sha = sha1(`commit ${++counter} ${tree} ${parents.join(",")}`)): Commit {
-    const commit = { sha, tree, parents, message };
+  function addCommit(tree: string, parents: string[], message: string, sha = sha1(`commit ${++counter} ${tree} ${parents.join(",")}`), signed = false): Commit {
+    const commit = { sha, tree, parents, message, signed };
     commits.set(sha, commit);
     return commit;
   }
@@ -114,6 +117,7 @@ export function nockRepository(options: RepositoryOptions): NockedRepository {
     message: c.message,
     tree: { sha: c.tree },
     parents: c.parents.map((sha) => ({ sha })),
+    verification: verificationJson(c.signed, c.sha),
   });
   const refJson = (branch: string) => ({ ref: `refs/heads/${branch}`, object: { sha: refs.get(branch)!, type: "commit" } });
 
@@ -169,7 +173,7 @@ export function nockRepository(options: RepositoryOptions): NockedRepository {
       const body = asBody(raw);
       record("POST", uri, body);
       if (!trees.has(body.tree) || (body.parents as string[]).some((p) => !commits.has(p))) return unprocessable("Invalid commit");
-      return [201, commitJson(addCommit(body.tree, body.parents, body.message))];
+      return [201, commitJson(addCommit(body.tree, body.parents, body.message, undefined, signsCommit(token, body)))];
     })
     .post(path("/git/refs"))
     .reply((uri, raw) => {
@@ -208,7 +212,7 @@ export function nockRepository(options: RepositoryOptions): NockedRepository {
       if (!parent && !isEmpty()) return notFound();
       const blob = addBlob(Buffer.from(body.content, "base64"));
       const tree = addTree([{ path: filePath, mode: "100644", type: "blob", sha: blob }], parent ? commits.get(parent)!.tree : undefined);
-      const commit = addCommit(tree, parent ? [parent] : [], body.message);
+      const commit = addCommit(tree, parent ? [parent] : [], body.message, undefined, signsCommit(token, body));
       if (isEmpty()) defaultBranch = branch;
       refs.set(branch, commit.sha);
       return [201, { content: { path: filePath, sha: blob }, commit: commitJson(commit) }];

@@ -2,6 +2,8 @@ import type { Knex } from "knex";
 import type { ProbotOctokit } from "probot";
 import { AppError } from "../../errors";
 import type { GithubAccess } from "./github-access";
+import { scopesOfTeam } from "../../repositories/link-scopes";
+import { listScopeHolds } from "../../repositories/repository-scope";
 import { installationForRepository } from "../teams/team-installation";
 import type { Actor, Teams } from "../teams/teams";
 
@@ -24,6 +26,13 @@ export interface CommitRequest extends CommitContent {
   repo: string;
 }
 
+/** What a commit answers: `verified` is GitHub's signature check of the commit it made. */
+export interface CommitResult {
+  sha: string;
+  htmlUrl: string;
+  verified: boolean;
+}
+
 export const MAX_FILES = 1000;
 export const MAX_BYTES = 50 * 1024 * 1024;
 export const MAX_PATH_LENGTH = 4096;
@@ -42,7 +51,10 @@ const isEmptyRepository = (e: unknown) => statusOf(e) === 409 && /empty/i.test((
  *
  * `readContent` is called only once the caller may commit to the repository: reading and
  * validating tens of megabytes is the expensive part, and is nobody's to ask for on a team they
- * are not in (404, as ever) or a repository the team cannot reach.
+ * are not in (404, as ever) or a repository the team cannot reach (404) or is not scoped to (403).
+ *
+ * No author or committer is sent: GitHub then makes the app the author and signs the commit, which
+ * it shows as Verified ("Signature verification for bots"); a name of ours would leave it unsigned.
  */
 export function createFileCommitter({ db, teams, github }: { db: Knex; teams: Teams; github: GithubAccess }) {
   return async function commitFiles(
@@ -50,13 +62,25 @@ export function createFileCommitter({ db, teams, github }: { db: Knex; teams: Te
     teamId: number,
     target: { owner: string; repo: string },
     readContent: () => Promise<CommitContent>,
-  ): Promise<{ sha: string; htmlUrl: string }> {
+  ): Promise<CommitResult> {
     await teams.access(actor, teamId, "member");
     const installation = await installationForRepository(db, teamId, target.owner, target.repo);
+    await assertInScope(db, teamId, installation.id, `${target.owner}/${target.repo}`);
     const content = await readContent();
     checkLimits(content.files);
     return github.asInstallation(installation.id, (octokit) => commitWith(octokit, { ...target, ...content }));
   };
+}
+
+/**
+ * A list-scoped link reaches only its listed repositories. An "all" link reaches whatever the
+ * installation does, even a repository the database has not heard of yet: GitHub decides.
+ */
+async function assertInScope(db: Knex, teamId: number, installationId: number, fullName: string): Promise<void> {
+  const scope = (await scopesOfTeam(db, teamId, installationId)).get(installationId);
+  if (scope === undefined || scope === "all") return;
+  if (await listScopeHolds(db, teamId, installationId, fullName)) return;
+  throw new AppError("forbidden", `${fullName} is outside the team's repository scope on installation ${installationId}; a team admin can add it to the link`);
 }
 
 function checkLimits(files: FileToCommit[]): void {
@@ -70,7 +94,10 @@ function checkLimits(files: FileToCommit[]): void {
   }
 }
 
-async function commitWith(octokit: ProbotOctokit, request: CommitRequest): Promise<{ sha: string; htmlUrl: string }> {
+type Verification = { verification?: { verified?: boolean } | null };
+const verifiedOf = (commit: Verification) => commit.verification?.verified === true;
+
+async function commitWith(octokit: ProbotOctokit, request: CommitRequest): Promise<CommitResult> {
   const { owner, repo, branch } = request;
   const repoRef = { owner, repo };
   let files = request.files;
@@ -85,7 +112,7 @@ async function commitWith(octokit: ProbotOctokit, request: CommitRequest): Promi
       content: first.encoding === "base64" ? first.content : Buffer.from(first.content, "utf8").toString("base64"),
       branch,
     });
-    if (rest.length === 0) return { sha: data.commit.sha!, htmlUrl: data.commit.html_url! };
+    if (rest.length === 0) return { sha: data.commit.sha!, htmlUrl: data.commit.html_url!, verified: verifiedOf(data.commit as Verification) };
     files = rest;
     head = { sha: data.commit.sha!, exists: true };
   }
@@ -111,7 +138,7 @@ async function commitWith(octokit: ProbotOctokit, request: CommitRequest): Promi
       } else {
         await octokit.request("POST /repos/{owner}/{repo}/git/refs", { ...repoRef, ref: `refs/heads/${branch}`, sha: commit.sha });
       }
-      return { sha: commit.sha, htmlUrl: commit.html_url };
+      return { sha: commit.sha, htmlUrl: commit.html_url, verified: verifiedOf(commit) };
     } catch (error) {
       // 422: not a fast-forward (the branch moved) or the ref appeared meanwhile.
       if (statusOf(error) !== 422) throw error;

@@ -1,5 +1,10 @@
 import type { Knex } from "knex";
 import { AppError } from "../../errors";
+import { toRepository } from "../../github/installation-snapshot";
+import { addInstallationRepositories } from "../../repositories/installation-repositories";
+import type { Installation } from "../../repositories/installations";
+import type { EventRecorder } from "../events/platform-events";
+import { createLinkScopes } from "../teams/link-scopes";
 import type { GithubAccess } from "./github-access";
 import { linkedInstallation } from "../teams/team-installation";
 import type { Actor, Teams } from "../teams/teams";
@@ -23,7 +28,36 @@ export interface CreatedRepository {
  * accounts: GitHub refuses installation tokens for POST /user/repos, so as the user — and only
  * when the caller is that very account.
  */
-export function createRepositoryCreator({ db, teams, github }: { db: Knex; teams: Teams; github: GithubAccess }) {
+export interface RepositoryCreatorDeps {
+  db: Knex;
+  teams: Teams;
+  github: GithubAccess;
+  now: () => Date;
+  events: EventRecorder;
+}
+
+type GithubRepository = Parameters<typeof toRepository>[0];
+
+export function createRepositoryCreator({ db, teams, github, now, events }: RepositoryCreatorDeps) {
+  const scopes = createLinkScopes({ db, now, github, events });
+
+  /**
+   * The new repository, stored as one of the installation's, joins the creating team's list scope
+   * (audited, a scope_changed event): a team that may create only in its listed repositories would
+   * otherwise make one it cannot commit to. Known to be the installation's when it reaches every
+   * repository, or when the installation made it (GitHub adds it to a "selected" installation);
+   * one a user made on a "selected" installation arrives with GitHub's webhook, if it is added.
+   */
+  async function joinScope(actor: Actor, teamId: number, installation: Installation, created: GithubRepository, byInstallation: boolean): Promise<void> {
+    if (installation.repositorySelection === "selected" && !byInstallation) return;
+    await db.transaction(async (trx) => {
+      await addInstallationRepositories(trx, installation.id, [toRepository(created)]);
+      const before = await scopes.current(trx, teamId, installation.id, true);
+      if (!Array.isArray(before)) return;
+      await scopes.write(trx, actor, teamId, installation.id, { scope: [...before, created.id], fetched: null }, before);
+    });
+  }
+
   return async function createRepository(actor: Actor, teamId: number, input: NewRepository): Promise<CreatedRepository> {
     await teams.access(actor, teamId, "member");
     const installation = await linkedInstallation(db, teamId, input.installationId);
@@ -33,6 +67,7 @@ export function createRepositoryCreator({ db, teams, github }: { db: Knex; teams
         const { data } = await github.asInstallation(installation.id, (o) =>
           o.request("POST /orgs/{org}/repos", { org: installation.account.login, ...body }),
         );
+        await joinScope(actor, teamId, installation, data as GithubRepository, true);
         return { fullName: data.full_name, htmlUrl: data.html_url, defaultBranch: data.default_branch ?? "main" };
       }
       if (actor.userId === null) {
@@ -42,6 +77,7 @@ export function createRepositoryCreator({ db, teams, github }: { db: Knex; teams
         throw new AppError("forbidden", `Only ${installation.account.login} may create repositories on their personal account`);
       }
       const { data } = await github.asUser(actor.userId, (o) => o.request("POST /user/repos", body));
+      await joinScope(actor, teamId, installation, data as GithubRepository, false);
       return { fullName: data.full_name, htmlUrl: data.html_url, defaultBranch: data.default_branch ?? "main" };
     } catch (error) {
       throw explain(error, input.name);

@@ -60,7 +60,7 @@ describeEachServer("POST /api/teams/:teamId/repositories/:owner/:repo/commits", 
 
     expect(res.status).toBe(201);
     const sha = (res.body as { sha: string }).sha;
-    expect(res.body).toEqual({ sha, htmlUrl: `https://github.com/acme/widgets/commit/${sha}` });
+    expect(res.body).toEqual({ sha, htmlUrl: `https://github.com/acme/widgets/commit/${sha}`, verified: true });
     expect(mint.scope.isDone()).toBe(true);
 
     const blobs = repo.callsTo("POST /git/blobs").map((c) => c.body);

@@ -1,0 +1,16 @@
+import { Db } from "../db/knex";
+
+/**
+ * Whether a link's list scope holds the repository of that full name (case-insensitive, as GitHub
+ * names are): it must be one of the installation's stored repositories and listed for the team.
+ */
+export async function listScopeHolds(db: Db, teamId: number, installationId: number, fullName: string): Promise<boolean> {
+  const row = await db("team_installation_repositories as s")
+    .join("installation_repositories as r", function () {
+      this.on("r.installation_id", "=", "s.installation_id").andOn("r.repository_id", "=", "s.repository_id");
+    })
+    .where({ "s.team_id": teamId, "s.installation_id": installationId })
+    .whereRaw("lower(r.full_name) = ?", [fullName.toLowerCase()])
+    .first("s.repository_id");
+  return row !== undefined;
+}

@@ -1,7 +1,6 @@
 import type { Knex } from "knex";
 import { AppError } from "../../errors";
-import { toRepository } from "../../github/installation-snapshot";
-import { addInstallationRepositories } from "../../repositories/installation-repositories";
+import { addInstallationRepositories, InstallationRepository } from "../../repositories/installation-repositories";
 import type { Installation } from "../../repositories/installations";
 import type { EventRecorder } from "../events/platform-events";
 import { createLinkScopes } from "../teams/link-scopes";
@@ -36,7 +35,19 @@ export interface RepositoryCreatorDeps {
   events: EventRecorder;
 }
 
-type GithubRepository = Parameters<typeof toRepository>[0];
+/** What GitHub answers about a created repository, as far as it is stored. */
+interface GithubRepository {
+  id?: number;
+  full_name: string;
+  private?: boolean;
+  archived?: boolean;
+  default_branch?: string;
+}
+
+function toStoredRepository(r: GithubRepository): InstallationRepository | null {
+  if (typeof r.id !== "number") return null;
+  return { id: r.id, fullName: r.full_name, private: r.private ?? true, archived: r.archived ?? null, defaultBranch: r.default_branch ?? null };
+}
 
 export function createRepositoryCreator({ db, teams, github, now, events }: RepositoryCreatorDeps) {
   const scopes = createLinkScopes({ db, now, github, events });
@@ -49,12 +60,13 @@ export function createRepositoryCreator({ db, teams, github, now, events }: Repo
    * one a user made on a "selected" installation arrives with GitHub's webhook, if it is added.
    */
   async function joinScope(actor: Actor, teamId: number, installation: Installation, created: GithubRepository, byInstallation: boolean): Promise<void> {
-    if (installation.repositorySelection === "selected" && !byInstallation) return;
+    const repository = toStoredRepository(created);
+    if (!repository || (installation.repositorySelection === "selected" && !byInstallation)) return;
     await db.transaction(async (trx) => {
-      await addInstallationRepositories(trx, installation.id, [toRepository(created)]);
+      await addInstallationRepositories(trx, installation.id, [repository]);
       const before = await scopes.current(trx, teamId, installation.id, true);
       if (!Array.isArray(before)) return;
-      await scopes.write(trx, actor, teamId, installation.id, { scope: [...before, created.id], fetched: null }, before);
+      await scopes.write(trx, actor, teamId, installation.id, { scope: [...before, repository.id], fetched: null }, before);
     });
   }
 
@@ -67,7 +79,7 @@ export function createRepositoryCreator({ db, teams, github, now, events }: Repo
         const { data } = await github.asInstallation(installation.id, (o) =>
           o.request("POST /orgs/{org}/repos", { org: installation.account.login, ...body }),
         );
-        await joinScope(actor, teamId, installation, data as GithubRepository, true);
+        await joinScope(actor, teamId, installation, data, true);
         return { fullName: data.full_name, htmlUrl: data.html_url, defaultBranch: data.default_branch ?? "main" };
       }
       if (actor.userId === null) {
@@ -77,7 +89,7 @@ export function createRepositoryCreator({ db, teams, github, now, events }: Repo
         throw new AppError("forbidden", `Only ${installation.account.login} may create repositories on their personal account`);
       }
       const { data } = await github.asUser(actor.userId, (o) => o.request("POST /user/repos", body));
-      await joinScope(actor, teamId, installation, data as GithubRepository, false);
+      await joinScope(actor, teamId, installation, data, false);
       return { fullName: data.full_name, htmlUrl: data.html_url, defaultBranch: data.default_branch ?? "main" };
     } catch (error) {
       throw explain(error, input.name);

@@ -1,7 +1,10 @@
+import nock from "nock";
 import { addInstallationRepositories } from "../../../src/repositories/installation-repositories";
-import { writeScope } from "../../../src/repositories/link-scopes";
+import { scopesOfTeam, writeScope } from "../../../src/repositories/link-scopes";
+import { createdRepository } from "../../fixtures/payloads";
 import { request } from "../../helpers/browser";
-import { nockInstallationToken, recordUnexpectedGithubCalls, UnexpectedGithubCalls } from "../../helpers/github-app";
+import { nockInstallationToken, recordUnexpectedGithubCalls, tokenHeader, UnexpectedGithubCalls } from "../../helpers/github-app";
+import { GITHUB_API } from "../../helpers/github-oauth";
 import { expectError } from "../../helpers/http-expect";
 import { nockRepository } from "../../helpers/nock-repository";
 import { openRequest, within } from "../../helpers/open-request";
@@ -108,5 +111,37 @@ describeEachServer("POST /api/teams/:teamId/repositories/:owner/:repo/commits wi
     expect(widgets.callsTo("POST /git/commits")).toHaveLength(1);
     expect(unknown.callsTo("POST /git/commits")).toHaveLength(1);
     expect(github.calls).toEqual([]);
+  });
+
+  describe("POST /api/teams/:teamId/repositories as a user, on a list-scoped link to their personal account", () => {
+    const ALICE_ACCOUNT = { id: ALICE.id, login: ALICE.login, type: "User", avatarUrl: null };
+
+    async function createNotes(repositorySelection: "all" | "selected") {
+      const installationId = nextInstallationId();
+      const { teamId } = await teamWithInstallation(server().deps, installationId, ALICE_ACCOUNT, { repositorySelection });
+      await writeScope(server().deps.db, teamId, installationId, []);
+      const alice = await signedInMember(server().deps, ALICE, teamId);
+      const api = nock(GITHUB_API).post("/user/repos").matchHeader("authorization", tokenHeader(alice.tokens.token)).reply(201, createdRepository("alice", "notes"));
+      const res = await request(`${server().url}/api/teams/${teamId}/repositories`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ installationId, name: "notes" }),
+        cookie: alice.cookie,
+      });
+      expect(res.status).toBe(201);
+      expect(api.isDone()).toBe(true);
+      return { teamId, installationId, scope: (await scopesOfTeam(server().deps.db, teamId, installationId)).get(installationId) };
+    }
+
+    test("on an installation reaching every repository, the new repository joins the scope", async () => {
+      const { scope } = await createNotes("all");
+      expect(scope).toEqual([createdRepository("alice", "notes").id]);
+    });
+
+    test("on a 'selected' installation the scope is left alone: GitHub says by webhook whether the installation reaches it", async () => {
+      const { scope, installationId } = await createNotes("selected");
+      expect(scope).toEqual([]);
+      expect(await server().deps.db("installation_repositories").where({ installation_id: installationId })).toEqual([]);
+    });
   });
 });

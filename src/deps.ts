@@ -21,6 +21,7 @@ import { createRepositoryCreator } from "./services/github-access/create-reposit
 import { createDeliveryLedger } from "./services/events/delivery-ledger";
 import { createInstallationEvents } from "./services/installations/installation-events";
 import { createInstallationTokenCache, TokenCache } from "./services/github-access/installation-token-cache";
+import { createScopedTokens } from "./services/github-access/scoped-tokens";
 import { createKeyRotation } from "./services/identity/key-rotation";
 import { createGithubAccess } from "./services/github-access/github-access";
 import { createHousekeeping } from "./services/housekeeping";
@@ -226,6 +227,7 @@ function createAuthServices(inputs: ServiceInputs, cipher: TokenCipher, events: 
     setup: createSetup({ db, now, links, teams, states, github }),
     createRepository: createRepositoryCreator({ db, teams, github }),
     commitFiles: createFileCommitter({ db, teams, github }),
+    issueToken: createScopedTokens({ db, now, teams, github }),
     sessions,
     states,
     userTokens,

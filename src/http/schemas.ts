@@ -75,3 +75,12 @@ export const auditQuery = z
     limit: z.coerce.number().int().min(1).max(200).default(50),
   })
   .strict();
+
+// GitHub's limit on repository_ids is enforced by the service (500), which also names unknown permissions.
+export const tokenBody = z
+  .object({
+    repositories: z.array(z.string().regex(/^[A-Za-z0-9_.-]{1,100}\/[A-Za-z0-9_.-]{1,100}$/, "must be owner/name")).min(1).optional(),
+    installationId: id.optional(),
+    permissions: z.record(z.string(), z.enum(["read", "write"])).optional(),
+  })
+  .strict();

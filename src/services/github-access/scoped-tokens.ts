@@ -97,7 +97,7 @@ export function createScopedTokens({ db, now, teams, github }: { db: Knex; now: 
   return async function issueToken(actor: Actor, teamId: number, request: TokenRequest): Promise<IssuedToken> {
     await teams.access(actor, teamId, "member");
     const unknown = Object.keys(request.permissions ?? {}).filter((name) => !PERMISSION_NAMES.has(name));
-    if (unknown.length > 0) throw new AppError("invalid_input", `Unknown permissions: ${unknown.join(", ")}`, { details: { unknown } });
+    if (unknown.length > 0) throw new AppError("invalid_input", `Not GitHub permissions: ${unknown.join(", ")}`);
     if ((request.repositories?.length ?? 0) > MAX_TOKEN_REPOSITORIES) {
       throw new AppError("invalid_input", `At most ${MAX_TOKEN_REPOSITORIES} repositories per token`);
     }

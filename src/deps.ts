@@ -109,8 +109,27 @@ function withTokenCache(Octokit: typeof ProbotOctokit, cache: TokenCache | undef
       throw error;
     });
   });
-  return releasing.defaults((options: { auth?: Record<string, unknown> }) =>
-    options.auth && "appId" in options.auth ? { ...options, auth: { ...options.auth, cache } } : options,
+  // A token asked for directly (octokit.auth({ type: "installation", repositoryIds, … }), scoped-tokens.ts)
+  // is minted with auth-app's own request, which Probot leaves on github.com and outside these hooks.
+  type Request = { defaults(options: object): Request };
+  const directMint = (baseUrl: string | undefined, base: Request) =>
+    base.defaults({
+      ...(baseUrl ? { baseUrl } : {}),
+      request: {
+        hook: async (send: (options: object) => Promise<unknown>, options: { installation_id?: number }) => {
+          try {
+            return await send(options);
+          } catch (error) {
+            if (options.installation_id) await cache.mintFailed(Number(options.installation_id));
+            throw error;
+          }
+        },
+      },
+    });
+  return releasing.defaults((options: { auth?: Record<string, unknown>; baseUrl?: string }) =>
+    options.auth && "appId" in options.auth
+      ? { ...options, auth: { ...options.auth, cache, ...(options.auth.request ? { request: directMint(options.baseUrl, options.auth.request as Request) } : {}) } }
+      : options,
   ) as typeof ProbotOctokit;
 }
 

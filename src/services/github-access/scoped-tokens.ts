@@ -2,6 +2,7 @@ import type { Knex } from "knex";
 import { AppError } from "../../errors";
 import { appendAuditEvents } from "../../repositories/audit-events";
 import { listInstallationRepositories, StoredRepository } from "../../repositories/installation-repositories";
+import { findInstallation } from "../../repositories/installations";
 import { RepositoryScope, scopesOfTeam } from "../../repositories/link-scopes";
 import { linkedInstallation } from "../teams/team-installation";
 import { Actor, auditActorOf, Teams } from "../teams/teams";
@@ -45,6 +46,8 @@ export const PERMISSION_NAMES = new Set([
 
 interface Target {
   installationId: number;
+  /** Asked-for repositories the team's scope does not reach (then refused, with any permission beyond). */
+  outside: string[];
   /** Undefined: every repository of the installation (an "all" scope asked for whole). */
   repositoryIds?: number[];
   repositories: string[];
@@ -69,6 +72,7 @@ export function createScopedTokens({ db, now, teams, github }: { db: Knex; now: 
       const reachable = inScope(await listInstallationRepositories(db, request.installationId), scope);
       return {
         installationId: request.installationId,
+        outside: [],
         repositoryIds: scope === "all" ? undefined : reachable.map((r) => r.id),
         repositories: reachable.map((r) => r.fullName),
       };
@@ -83,15 +87,17 @@ export function createScopedTokens({ db, now, teams, github }: { db: Knex; now: 
         if (wanted.includes(key)) found.set(key, [...(found.get(key) ?? []), { installationId, repository }]);
       }
     }
-    const outside = request.repositories.filter((r) => !found.has(r.toLowerCase()));
-    if (outside.length > 0) throw outsideError({ repositories: [...new Set(outside)] });
-    const installationId = candidates.find((id) => wanted.every((name) => found.get(name)!.some((f) => f.installationId === id)));
+    const outside = [...new Set(request.repositories.filter((r) => !found.has(r.toLowerCase())))];
+    const reached = wanted.filter((name) => found.has(name));
+    const installationId = candidates.find((id) => reached.every((name) => found.get(name)!.some((f) => f.installationId === id)));
     if (installationId === undefined) {
+      // Refused either way: say what is outside first, as nothing of it may be probed further.
+      if (outside.length > 0) throw outsideError({ repositories: outside });
       throw new AppError("invalid_input", "The repositories lie in more than one installation; a token covers one installation's repositories");
     }
-    const chosen = wanted.map((name) => found.get(name)!.find((f) => f.installationId === installationId)!.repository);
+    const chosen = reached.map((name) => found.get(name)!.find((f) => f.installationId === installationId)!.repository);
     chosen.sort((a, b) => a.id - b.id);
-    return { installationId, repositoryIds: chosen.map((r) => r.id), repositories: chosen.map((r) => r.fullName) };
+    return { installationId, outside, repositoryIds: chosen.map((r) => r.id), repositories: chosen.map((r) => r.fullName) };
   }
 
   return async function issueToken(actor: Actor, teamId: number, request: TokenRequest): Promise<IssuedToken> {
@@ -101,10 +107,14 @@ export function createScopedTokens({ db, now, teams, github }: { db: Knex; now: 
     if ((request.repositories?.length ?? 0) > MAX_TOKEN_REPOSITORIES) {
       throw new AppError("invalid_input", `At most ${MAX_TOKEN_REPOSITORIES} repositories per token`);
     }
-    const { installationId, repositoryIds, repositories } = await target(teamId, request);
-    const installation = await linkedInstallation(db, teamId, installationId);
+    const { installationId, outside, repositoryIds, repositories } = await target(teamId, request);
+    const installation = await findInstallation(db, installationId);
+    if (!installation) throw new AppError("not_found", `Installation ${installationId} is not linked to team ${teamId}`);
     const beyond = Object.entries(request.permissions ?? {}).filter(([name, level]) => (RANK[installation.permissions[name]] ?? 0) < RANK[level]);
-    if (beyond.length > 0) throw outsideError({ permissions: Object.fromEntries(beyond) });
+    if (outside.length > 0 || beyond.length > 0) {
+      throw outsideError({ ...(outside.length > 0 ? { repositories: outside } : {}), ...(beyond.length > 0 ? { permissions: Object.fromEntries(beyond) } : {}) });
+    }
+    await linkedInstallation(db, teamId, installationId); // suspended: 409 before any GitHub call
     // A token is per installation and GitHub allows no empty list: a scope with no repository yet has nothing to give.
     if (repositoryIds?.length === 0) throw new AppError("invalid_input", "The team's scope in this installation holds no repository yet");
 

@@ -54,10 +54,12 @@ describeEachServer("POST /api/teams/:teamId/tokens", ({ server }) => {
     nock.cleanAll();
   });
 
-  async function ask(member: SignedInMember, teamId: number, body: unknown, url = server().url) {
+  /** As a signed-in member, or as an API key (`{ key }`). */
+  async function ask(as: SignedInMember | { key: string }, teamId: number, body: unknown, url = server().url) {
+    const credentials: Record<string, string> = "key" in as ? { authorization: `Bearer ${as.key}` } : { cookie: as.cookie, "sec-fetch-site": "same-origin" };
     const res = await fetch(`${url}/api/teams/${teamId}/tokens`, {
       method: "POST",
-      headers: { "content-type": "application/json", cookie: member.cookie, "sec-fetch-site": "same-origin" },
+      headers: { "content-type": "application/json", ...credentials },
       body: JSON.stringify(body),
     });
     return { status: res.status, headers: res.headers, body: (await res.json()) as Record<string, unknown> & { error?: { code: string; details?: unknown } } };
@@ -173,6 +175,46 @@ describeEachServer("POST /api/teams/:teamId/tokens", ({ server }) => {
     const res = await ask(bob, teamId, { repositories: ["acme/widgets"] });
     expect(res.status).toBe(404);
     expect(github.calls).toEqual([]);
+  });
+
+  test("an API key limited to the team may ask (audited as the key); one limited to another team gets 404", async () => {
+    const { installationId, teamId, world } = await arrange();
+    const [otherTeam] = await seedTeams(server().deps.db, 1, "other");
+    const mint = nockMint(installationId, world);
+    const own = await server().deps.services.apiKeys.create("platform", { teamIds: [teamId] });
+    const foreign = await server().deps.services.apiKeys.create("elsewhere", { teamIds: [otherTeam.id] });
+
+    expect((await ask({ key: foreign.key }, teamId, { repositories: ["acme/widgets"] })).status).toBe(404);
+    const res = await ask({ key: own.key }, teamId, { repositories: ["acme/widgets"] });
+    expect(res.status).toBe(201);
+    expect(res.body.token).toBe(mint.token);
+    const rows = await server().deps.db("audit_events").where({ team_id: teamId, action: "team.token.issued" }).select("api_key_id");
+    expect(rows.map((r) => Number(r.api_key_id))).toEqual([own.apiKey.id]);
+  });
+
+  test("repositories and permissions both outside: 403 names both", async () => {
+    const { teamId, alice } = await arrange();
+    const res = await ask(alice, teamId, { repositories: ["acme/widgets", "acme/gadgets"], permissions: { issues: "write" } });
+    expect(res.status).toBe(403);
+    expect(res.body.error?.details).toEqual({ outside: { repositories: ["acme/gadgets"], permissions: { issues: "write" } } });
+    expect(github.calls).toEqual([]);
+  });
+
+  test("GitHub failing the mint answers 502 (503 when GitHub says 503), and the next request mints at once", async () => {
+    const { installationId, teamId, alice, world } = await arrange();
+    nock(GITHUB_API).post(`/app/installations/${installationId}/access_tokens`).reply(500, { message: "boom" });
+    nock(GITHUB_API).post(`/app/installations/${installationId}/access_tokens`).reply(503, { message: "unavailable" });
+    const body = { repositories: ["acme/widgets"] };
+    const first = await ask(alice, teamId, body);
+    expect([first.status, first.body.error?.code]).toEqual([502, "github_unavailable"]);
+    expect((await ask(alice, teamId, body)).status).toBe(503);
+    const mint = nockMint(installationId, world);
+    const started = Date.now();
+    const res = await ask(alice, teamId, body);
+    expect(res.status).toBe(201);
+    expect(res.body.token).toBe(mint.token);
+    // Not held up by a lease the failed mints kept (a waiting process gives up after 10 seconds).
+    expect(Date.now() - started).toBeLessThan(5000);
   });
 
   test("a suspended installation answers 409 installation_suspended", async () => {

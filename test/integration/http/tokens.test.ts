@@ -20,7 +20,7 @@ interface Mint {
 }
 
 /** GitHub's POST /app/installations/:id/access_tokens as the app: records what the token was limited to. */
-function nockMint(installationId: number, repositories: Array<{ id: number; full_name: string }>): Mint {
+function nockMint(installationId: number, repositories: Array<{ id: number; full_name: string }>, lifetimeMs = 3600_000): Mint {
   const mint: Mint = { bodies: [], token: newInstallationToken(undefined, installationId) };
   nock(GITHUB_API)
     .post(`/app/installations/${installationId}/access_tokens`)
@@ -33,7 +33,7 @@ function nockMint(installationId: number, repositories: Array<{ id: number; full
         201,
         {
           token: mint.token,
-          expires_at: new Date(Date.now() + 3600_000).toISOString(),
+          expires_at: new Date(Date.now() + lifetimeMs).toISOString(),
           permissions: asked.permissions ?? PERMISSIONS,
           repository_selection: asked.repository_ids ? "selected" : "all",
           repositories: covered,
@@ -223,6 +223,25 @@ describeEachServer("POST /api/teams/:teamId/tokens", ({ server }) => {
     expect(res.status).toBe(409);
     expect(res.body.error?.code).toBe("installation_suspended");
     expect(github.calls).toEqual([]);
+  });
+
+  test("a shared token with less than 5 minutes left is not handed out: the next request mints a new one", async () => {
+    const { installationId, teamId, alice, world } = await arrange();
+    const shortLived = nockMint(installationId, world, 4 * 60_000);
+    const body = { repositories: ["acme/widgets"], permissions: { contents: "read" } };
+    expect((await ask(alice, teamId, body)).body.token).toBe(shortLived.token);
+    const fresh = nockMint(installationId, world);
+    expect((await ask(alice, teamId, body)).body.token).toBe(fresh.token);
+  });
+
+  test("a different repository list or permission set is a token of its own", async () => {
+    const { installationId, teamId, alice, world } = await arrange("all");
+    const read = nockMint(installationId, world);
+    const write = nockMint(installationId, world);
+    expect((await ask(alice, teamId, { repositories: ["acme/widgets"], permissions: { contents: "read" } })).body.token).toBe(read.token);
+    expect((await ask(alice, teamId, { repositories: ["acme/widgets"], permissions: { contents: "write" } })).body.token).toBe(write.token);
+    const both = nockMint(installationId, world);
+    expect((await ask(alice, teamId, { repositories: ["acme/gadgets", "acme/widgets"], permissions: { contents: "read" } })).body.token).toBe(both.token);
   });
 
   test("the same request twice, and from a second server on the same database, mints once", async () => {

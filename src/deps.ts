@@ -21,6 +21,7 @@ import { createRepositoryCreator } from "./services/github-access/create-reposit
 import { createDeliveryLedger } from "./services/events/delivery-ledger";
 import { createInstallationEvents } from "./services/installations/installation-events";
 import { createInstallationTokenCache, TokenCache } from "./services/github-access/installation-token-cache";
+import { createScopedTokens } from "./services/github-access/scoped-tokens";
 import { createKeyRotation } from "./services/identity/key-rotation";
 import { createGithubAccess } from "./services/github-access/github-access";
 import { createHousekeeping } from "./services/housekeeping";
@@ -108,8 +109,27 @@ function withTokenCache(Octokit: typeof ProbotOctokit, cache: TokenCache | undef
       throw error;
     });
   });
-  return releasing.defaults((options: { auth?: Record<string, unknown> }) =>
-    options.auth && "appId" in options.auth ? { ...options, auth: { ...options.auth, cache } } : options,
+  // A token asked for directly (octokit.auth({ type: "installation", repositoryIds, … }), scoped-tokens.ts)
+  // is minted with auth-app's own request, which Probot leaves on github.com and outside these hooks.
+  type Request = { defaults(options: object): Request };
+  const directMint = (baseUrl: string | undefined, base: Request) =>
+    base.defaults({
+      ...(baseUrl ? { baseUrl } : {}),
+      request: {
+        hook: async (send: (options: object) => Promise<unknown>, options: { installation_id?: number }) => {
+          try {
+            return await send(options);
+          } catch (error) {
+            if (options.installation_id) await cache.mintFailed(Number(options.installation_id));
+            throw error;
+          }
+        },
+      },
+    });
+  return releasing.defaults((options: { auth?: Record<string, unknown>; baseUrl?: string }) =>
+    options.auth && "appId" in options.auth
+      ? { ...options, auth: { ...options.auth, cache, ...(options.auth.request ? { request: directMint(options.baseUrl, options.auth.request as Request) } : {}) } }
+      : options,
   ) as typeof ProbotOctokit;
 }
 
@@ -226,6 +246,7 @@ function createAuthServices(inputs: ServiceInputs, cipher: TokenCipher, events: 
     setup: createSetup({ db, now, links, teams, states, github }),
     createRepository: createRepositoryCreator({ db, teams, github, now, events }),
     commitFiles: createFileCommitter({ db, teams, github }),
+    issueToken: createScopedTokens({ db, now, teams, github }),
     sessions,
     states,
     userTokens,

@@ -11,6 +11,7 @@ import { createPagesRouter } from "./pages-router";
 import { createRepositoriesRouter } from "./repositories-router";
 import { refuseCrossSite } from "./refuse-cross-site";
 import { createTeamsRouter } from "./teams-router";
+import { createTokensRouter } from "./tokens-router";
 
 /** Every route except GitHub's webhooks: shared by `npm start`, `probot run` and Lambda. */
 export function createRoutes(deps: Pick<Deps, "db" | "services" | "config">): Router {
@@ -30,5 +31,6 @@ export function createRoutes(deps: Pick<Deps, "db" | "services" | "config">): Ro
   router.use("/api", jsonBody(100 * 1024));
   router.use(createMeRouter(auth));
   router.use(createTeamsRouter({ ...auth, audit: deps.services.audit }));
+  router.use(createTokensRouter(auth));
   return router;
 }

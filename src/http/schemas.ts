@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { freeText } from "../free-text";
 import { MAX_MESSAGE_LENGTH, MAX_PATH_LENGTH } from "../services/github-access/commit-files";
+import { MAX_TOKEN_REPOSITORIES, PERMISSION_NAMES } from "../services/github-access/scoped-tokens";
 
 /**
  * A database or GitHub id in a path or body: digits only, no sign, no fraction, no SQL, and no
@@ -73,5 +74,24 @@ export const auditQuery = z
   .object({
     cursor: freeText().max(100).optional(),
     limit: z.coerce.number().int().min(1).max(200).default(50),
+  })
+  .strict();
+
+export const tokenBody = z
+  .object({
+    repositories: z
+      .array(z.string().regex(/^[A-Za-z0-9_.-]{1,100}\/[A-Za-z0-9_.-]{1,100}$/, "must be owner/name"))
+      .min(1)
+      .max(MAX_TOKEN_REPOSITORIES, `GitHub limits a token to ${MAX_TOKEN_REPOSITORIES} repositories`)
+      .optional(),
+    installationId: id.optional(),
+    permissions: z
+      .record(z.string(), z.enum(["read", "write"]))
+      .superRefine((permissions, ctx) => {
+        for (const name of Object.keys(permissions)) {
+          if (!PERMISSION_NAMES.has(name)) ctx.addIssue({ code: "custom", path: [name], message: "is not a GitHub App permission" });
+        }
+      })
+      .optional(),
   })
   .strict();

@@ -34,7 +34,7 @@ import { randomBytes } from "node:crypto";
 import { TEST_CLIENT_ID, TEST_CLIENT_SECRET } from "../helpers/config";
 import { newTokens, tokenBody, TestTokens, TestUser } from "../helpers/github-oauth";
 import { Body, json, notFound, parseBody, readBody, redirect, Reply, Route, send } from "./fake-http";
-import { restRoutes } from "./github-rest";
+import { restRoutes, TokenLimits } from "./github-rest";
 import { createGithubWorld, FakeAccount, FakeInstallation, GithubWorld } from "./github-world";
 
 export type { FakeAccount, FakeInstallation, GithubWorld } from "./github-world";
@@ -100,6 +100,8 @@ export interface FakeGithub {
   revokeGrant(userId: number): void;
   /** The installation a ghs_ token was issued for. */
   installationOfToken(token: string): number | undefined;
+  /** What a down-scoped ghs_ token was limited to (undefined: the installation's whole reach). */
+  limitsOfInstallationToken(token: string): TokenLimits | undefined;
   /** An `installation` webhook payload for the installation as the world has it now. */
   installationEvent(action: "created" | "deleted" | "suspend" | "unsuspend", installation: FakeInstallation): Record<string, unknown>;
   /** More endpoints, from a module of their own (e.g. github-installation-api.ts); tried after the built-in ones, kept by reset(). */
@@ -124,6 +126,7 @@ export async function startFakeGithub(options: FakeGithubOptions = {}): Promise<
   const accessTokens = new Map<string, TestUser>();
   const codes = new Map<string, TestUser>();
   const installationTokens = new Map<string, number>();
+  const installationTokenLimits = new Map<string, TokenLimits>();
   const failures: Array<{ prefix: string; status: number; times: number }> = [];
   const requests: RecordedRequest[] = [];
   let refreshCalls = 0;
@@ -222,6 +225,7 @@ export async function startFakeGithub(options: FakeGithubOptions = {}): Promise<
       revokeGrant,
       revokeToken: (token) => void accessTokens.delete(token),
       installationTokens,
+      installationTokenLimits,
     }),
   ];
 
@@ -288,6 +292,7 @@ export async function startFakeGithub(options: FakeGithubOptions = {}): Promise<
     clearFailures: () => void failures.splice(0),
     revokeGrant,
     installationOfToken: (token) => installationTokens.get(token),
+    limitsOfInstallationToken: (token) => installationTokenLimits.get(token),
     installationEvent(action, installation) {
       const sender = signedIn ?? OCTOCAT;
       return {
@@ -303,6 +308,7 @@ export async function startFakeGithub(options: FakeGithubOptions = {}): Promise<
       accessTokens.clear();
       codes.clear();
       installationTokens.clear();
+      installationTokenLimits.clear();
       failures.splice(0);
       requests.splice(0);
       refreshCalls = 0;

@@ -1,7 +1,8 @@
 // What an installation token reaches on the fake GitHub (GHES layout, /api/v3), added to a running
 // fake with `github.addRoutes(installationApiRoutes(github))`, and how many tokens were minted.
 //
-//   GET /api/v3/repos/:owner/:repo        200 for a ghs_ token of an installation on :owner (a repository of it)
+//   GET /api/v3/repos/:owner/:repo        200 for a ghs_ token of an installation on :owner (a repository of it);
+//                                         a token limited to repository_ids: 404 outside them, as GitHub
 //   GET /api/v3/installation/repositories 200 { total_count, repository_selection, repositories } for any ghs_ token
 //                                         it handed out: the world's repositoriesOf(installation), paged as GitHub pages
 import type { IncomingMessage } from "node:http";
@@ -11,7 +12,7 @@ import type { FakeGithub } from "./fake-github";
 const API = "/api/v3";
 const MINT = /^\/api\/v3\/app\/installations\/(\d+)\/access_tokens$/;
 
-export function installationApiRoutes(github: Pick<FakeGithub, "installationOfToken" | "world" | "url">): Route[] {
+export function installationApiRoutes(github: Pick<FakeGithub, "installationOfToken" | "limitsOfInstallationToken" | "world" | "url">): Route[] {
   const installationOf = (req: IncomingMessage) => {
     const token = bearer(req);
     const id = token === undefined ? undefined : github.installationOfToken(token);
@@ -26,8 +27,11 @@ export function installationApiRoutes(github: Pick<FakeGithub, "installationOfTo
         if (!installation) return badCredentials();
         const [owner, repo] = ctx.params;
         if (installation.account.login.toLowerCase() !== owner.toLowerCase()) return notFound();
+        const limited = github.limitsOfInstallationToken(bearer(ctx.req)!)?.repositoryIds;
+        const known = github.world.repositoriesOf(installation.id).find((r) => r.name.toLowerCase() === repo.toLowerCase());
+        if (limited && (!known || !limited.includes(known.id))) return notFound();
         return json(200, {
-          id: 1,
+          id: known?.id ?? 1,
           name: repo,
           full_name: `${installation.account.login}/${repo}`,
           owner: github.world.accountJson(installation.account),

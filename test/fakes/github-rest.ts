@@ -3,7 +3,7 @@
 import { mintInstallationToken, requestedTokenFormat } from "../fixtures/tokens";
 import type { TestUser } from "../helpers/github-oauth";
 import { badCredentials, basicAuth, bearer, isJwt, json, notFound, paginate, Reply, Route, RouteContext } from "./fake-http";
-import type { GithubWorld } from "./github-world";
+import { GithubWorld, INSTALLATION_PERMISSIONS } from "./github-world";
 
 export interface RestContext {
   world: GithubWorld;
@@ -19,7 +19,17 @@ export interface RestContext {
   revokeToken(token: string): void;
   /** ghs_ token → installation id, for the installation tokens handed out. */
   installationTokens: Map<string, number>;
+  /** ghs_ token → what a token minted with repository_ids or permissions was limited to. */
+  installationTokenLimits: Map<string, TokenLimits>;
 }
+
+export interface TokenLimits {
+  /** Undefined: every repository of the installation. */
+  repositoryIds?: number[];
+  permissions: Record<string, string>;
+}
+
+const RANK: Record<string, number> = { read: 1, write: 2, admin: 3 };
 
 const API = "/api/v3";
 const route = (method: string, path: string, handler: Route[2]): Route => [method, new RegExp(`^${API}${path}$`), handler];
@@ -88,19 +98,31 @@ export function restRoutes(c: RestContext): Route[] {
     ),
 
     route("POST", "/app/installations/(\\d+)/access_tokens", (ctx) =>
-      asApp(ctx, () => {
+      asApp(ctx, async () => {
         const installation = c.world.installation(Number(ctx.params[0]));
         if (!installation) return notFound();
         if (installation.suspended) return json(403, { message: "This installation has been suspended" });
         // GitHub's current ghs_<app id>_<JWT> unless X-GitHub-Stateless-S2S-Token: disabled asks for the classic one.
+        // As GitHub: a token may be limited to some of the installation's repositories and permissions, never widened.
+        const asked = (await ctx.body()) as { repository_ids?: number[]; permissions?: Record<string, string> };
+        const reached = c.world.repositoriesOf(installation.id);
+        if (asked.repository_ids && asked.repository_ids.length > 500) return json(422, { message: "Too many repositories (at most 500)" });
+        const strangers = (asked.repository_ids ?? []).filter((id) => !reached.some((r) => r.id === id));
+        if (strangers.length > 0) return json(422, { message: `There is at least one repository that does not exist or is not accessible to the parent installation.` });
+        const beyond = Object.entries(asked.permissions ?? {}).filter(([name, level]) => (RANK[INSTALLATION_PERMISSIONS[name]] ?? 0) < (RANK[level] ?? 9));
+        if (beyond.length > 0) return json(422, { message: `The permissions requested are not granted to this installation.` });
         const format = requestedTokenFormat(ctx.req.headers["x-github-stateless-s2s-token"]);
         const token = mintInstallationToken(format, appIdOf(bearer(ctx.req)), installation.id);
         c.installationTokens.set(token, installation.id);
+        const permissions = asked.permissions ?? INSTALLATION_PERMISSIONS;
+        if (asked.repository_ids || asked.permissions) c.installationTokenLimits.set(token, { repositoryIds: asked.repository_ids, permissions });
+        const covered = asked.repository_ids ? reached.filter((r) => asked.repository_ids!.includes(r.id)) : undefined;
         return json(201, {
           token,
           expires_at: new Date(Date.now() + 3600_000).toISOString(),
-          permissions: { administration: "write", contents: "write", metadata: "read", members: "read" },
-          repository_selection: installation.repositorySelection,
+          permissions,
+          repository_selection: covered ? "selected" : installation.repositorySelection,
+          ...(covered ? { repositories: covered.map(c.world.repositoryJson) } : {}),
         });
       }),
     ),

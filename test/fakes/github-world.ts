@@ -68,6 +68,8 @@ export interface InstallOptions {
 }
 
 export const FAKE_APP_ID = 12345;
+/** What every installation of the fake app was granted. */
+export const INSTALLATION_PERMISSIONS: Record<string, string> = { administration: "write", contents: "write", metadata: "read", members: "read" };
 
 export interface GithubWorld {
   /** A user account (signing in does this implicitly). Returns it as an account to install on. */
@@ -201,7 +203,7 @@ export function createGithubWorld(appSlug: () => string): GithubWorld {
         target_id: i.account.id,
         target_type: i.account.type,
         repository_selection: i.repositorySelection,
-        permissions: { administration: "write", contents: "write", metadata: "read", members: "read" },
+        permissions: INSTALLATION_PERMISSIONS,
         events: ["installation_target"],
         created_at: i.createdAt,
         updated_at: i.updatedAt,

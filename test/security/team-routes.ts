@@ -155,6 +155,14 @@ export const ROUTES: Route[] = [
     build: (i) => ({ path: `/api/teams/${seg(i.teamId)}/repositories/${seg(i.owner)}/${seg(i.repo)}/commits`, body: { branch: "main", message: "m", files: FILES } }),
     allowed: "github",
   },
+  {
+    key: "POST /api/teams/{teamId}/tokens",
+    role: "member",
+    nothing: "issues no token",
+    // The whole of the installation ("all" scope): the route goes on to mint through GitHub.
+    build: (i) => ({ path: `/api/teams/${seg(i.teamId)}/tokens`, body: { installationId: i.installationId } }),
+    allowed: "github",
+  },
 ];
 
 /** The ids of the arranged world: the target of PUT is Mallory (made admin), of DELETE member Carol. */

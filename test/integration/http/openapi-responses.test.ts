@@ -55,6 +55,9 @@ const REQUIRED_SAMPLE = [
   "POST /api/teams/{teamId}/repositories 409",
   "POST /api/teams/{teamId}/repositories/{owner}/{repo}/commits 201",
   "POST /api/teams/{teamId}/repositories/{owner}/{repo}/commits 404",
+  "POST /api/teams/{teamId}/tokens 201",
+  "POST /api/teams/{teamId}/tokens 400",
+  "POST /api/teams/{teamId}/tokens 403",
   "GET / 200",
   "GET /teams/{teamId}/connect 200",
   "GET /teams/{teamId}/connect 302",
@@ -210,6 +213,18 @@ describeEachE2E("answers match openapi.yaml", ({ e2e }) => {
     const commit = await call("POST", `${repositories}/acme/widgets/commits`, { as: bob, body: { branch: "feature/docs", message: "Add the guide", files } });
     expect(commit.status).toBe(201);
     expect(errorOf(await call("POST", `${repositories}/globex/widgets/commits`, { as: bob, body: { branch: "x", message: "m", files } })).code).toBe("not_found");
+  });
+
+  test("POST /api/teams/:teamId/tokens 201 (no-store), permissions beyond the installation's 403 with details.outside, no installationId 400", async () => {
+    const { bob, teamId, acmeId } = await arrange();
+    expect((await call("POST", `/api/teams/${teamId}/installations`, { as: bob, body: { installationId: acmeId } })).status).toBe(201);
+    const tokens = `/api/teams/${teamId}/tokens`;
+    const issued = await call("POST", tokens, { as: bob, body: { installationId: acmeId, permissions: { contents: "read" } } });
+    expect(issued.status).toBe(201);
+    expect(issued.headers.get("cache-control")).toBe("no-store");
+    const beyond = await call("POST", tokens, { as: bob, body: { installationId: acmeId, permissions: { issues: "write" } } });
+    expect(errorOf(beyond)).toEqual(expect.objectContaining({ code: "forbidden", details: { outside: { permissions: { issues: "write" } } } }));
+    expect(errorOf(await call("POST", tokens, { as: bob, body: {} })).code).toBe("invalid_input");
   });
 
   test("error answers: invalid_input with details, user_required, unauthenticated, reauthorization_required, not_found, payload_too_large", async () => {

@@ -56,19 +56,21 @@ export async function listTeamRepositories(db: Db, teamId: number, filter: TeamR
   const query = db("team_installations as ti")
     .join("installations as i", "i.id", "ti.installation_id")
     .join("installation_repositories as ir", "ir.installation_id", "ti.installation_id")
+    // A join rather than EXISTS under OR: Postgres may hash such a subquery over every team's
+    // listed rows. The team's id is given as a value, not as ti.team_id: Postgres does not carry
+    // ti.team_id = ? into the outer join, and would read every team's rows of the installation.
+    .leftJoin("team_installation_repositories as tir", (on) =>
+      on.onVal("tir.team_id", "=", teamId).andOn("tir.installation_id", "ir.installation_id").andOn("tir.repository_id", "ir.repository_id"),
+    )
     .where("ti.team_id", teamId)
     .whereNull("i.suspended_at")
-    .where((scope) =>
-      scope.where("ti.repository_scope", "all").orWhereExists((listed) =>
-        listed
-          .select(db.raw("1"))
-          .from("team_installation_repositories as tir")
-          .whereRaw("tir.team_id = ti.team_id and tir.installation_id = ir.installation_id and tir.repository_id = ir.repository_id"),
-      ),
-    )
+    .where((scope) => scope.where("ti.repository_scope", "all").orWhereNotNull("tir.repository_id"))
     .select("ir.installation_id", "ir.repository_id", "ir.owner", "ir.name", "ir.full_name", "ir.private", "ir.archived", "ir.default_branch")
+    // By the link's installation id (equal to the repository's): walking the team's links in
+    // primary-key order, then each installation's repositories in its own, gives this order with
+    // no sort of the team's every repository (SQLite; Postgres sorts each installation's alone).
     .orderBy([
-      { column: "ir.installation_id", order: "asc" },
+      { column: "ti.installation_id", order: "asc" },
       { column: "ir.repository_id", order: "asc" },
     ])
     .limit(filter.limit);
@@ -78,8 +80,8 @@ export async function listTeamRepositories(db: Db, teamId: number, filter: TeamR
   if (after) {
     query.where((page) =>
       page
-        .where("ir.installation_id", ">", after.installationId)
-        .orWhere((same) => same.where("ir.installation_id", after.installationId).where("ir.repository_id", ">", after.repositoryId)),
+        .where("ti.installation_id", ">", after.installationId)
+        .orWhere((same) => same.where("ti.installation_id", after.installationId).where("ir.repository_id", ">", after.repositoryId)),
     );
   }
   return (await query).map(mapRow);

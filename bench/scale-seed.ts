@@ -21,7 +21,7 @@ function progress(line: string): void {
 }
 
 /** Inserts `count` rows made by `row(i)` in `batch`-row statements, `perTransaction` statements per transaction. */
-async function seedTable(db: Knex, table: string, count: number, batch: number, row: (i: number) => Record<string, unknown>): Promise<void> {
+export async function seedTable(db: Knex, table: string, count: number, batch: number, row: (i: number) => Record<string, unknown>): Promise<void> {
   const perTransaction = 50;
   const started = performance.now();
   let reported = 0;

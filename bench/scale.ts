@@ -12,6 +12,8 @@
 //     .deleted (ledger + removeInstallation in one transaction: links, row, tokens, tombstone, one
 //     audit event per team), without and with the platform-event outbox (one event per team);
 //   - the dispatcher's poll for the next 100 events, with the deletions' events pending;
+//   - a team's repositories (first page; a name search) with 5,000 of 500,000 repositories
+//     (bench/scale-team-repositories.ts; goals p99 < 10 ms and < 20 ms);
 // with the baseline of a primary-key lookup (findTeam) measured in the same run. Prints p50/p99,
 // the goals (a team's links p99 < 5 ms; deleted < 250 ms) and each query's plan (EXPLAIN QUERY
 // PLAN on SQLite, EXPLAIN on Postgres), saying whether every table it reads is reached by an index.
@@ -34,6 +36,7 @@ import type { DatabaseKind, TestDatabase } from "../test/helpers/databases";
 import { createBenchDatabase, reportProblems, runBench } from "./harness";
 import { Captured, captureSql, explain, slowestStatements } from "./query-plans";
 import { seedScale } from "./scale-seed";
+import { benchTeamRepositories } from "./scale-team-repositories";
 import { formatMs, p50p99 } from "./stats";
 
 const { values: args } = parseArgs({
@@ -183,6 +186,8 @@ async function runOn(kind: DatabaseKind): Promise<string[]> {
       if (scans.length) problems.push(`${label}: ${name} scans ${scans.join(", ")} without an index`);
     }
   }
+  console.log("");
+  problems.push(...(await benchTeamRepositories(db, label, { teams: TEAMS, installations: INSTALLATIONS, hot: HOT, samples: SAMPLES }, time)));
   await db.destroy();
   knexes.splice(knexes.indexOf(db), 1);
   await database.drop();

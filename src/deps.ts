@@ -14,6 +14,7 @@ import { withoutNestedMintRetry } from "./github/without-nested-mint-retry";
 import { createLogger } from "./logger";
 import { createApiKeys } from "./services/identity/api-keys";
 import { createAuditTrail } from "./services/teams/audit-trail";
+import { createTeamRepositories } from "./services/teams/team-repositories";
 import { createFileCommitter } from "./services/github-access/commit-files";
 import { createEventDispatcher } from "./services/events/event-dispatcher";
 import { createRedeliver } from "./services/events/redeliver";
@@ -186,6 +187,7 @@ function createServices(inputs: ServiceInputs) {
       : undefined,
     redeliver: createRedeliver({ db, now, github: createGithubAccess({ Octokit: inputs.Octokit, baseUrl: inputs.config.githubBaseUrl, probot }) }),
     audit: createAuditTrail(db),
+    teamRepositories: createTeamRepositories(db),
     installationEvents: createInstallationEvents({ ledger, now, events }),
     marketplaceEvents: createMarketplaceEvents({ ledger, now }),
     repositoryEvents: createRepositoryEvents({ ledger, now }),

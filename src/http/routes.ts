@@ -30,7 +30,7 @@ export function createRoutes(deps: Pick<Deps, "db" | "services" | "config">): Ro
   router.use(createRepositoriesRouter(auth));
   router.use("/api", jsonBody(100 * 1024));
   router.use(createMeRouter(auth));
-  router.use(createTeamsRouter({ ...auth, audit: deps.services.audit }));
+  router.use(createTeamsRouter({ ...auth, audit: deps.services.audit, teamRepositories: deps.services.teamRepositories }));
   router.use(createTokensRouter(auth));
   return router;
 }

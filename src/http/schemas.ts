@@ -70,6 +70,15 @@ export const commitBody = z
   })
   .strict();
 
+export const teamRepositoriesQuery = z
+  .object({
+    q: freeText().max(100).optional(),
+    installationId: id.optional(),
+    cursor: freeText().min(1).max(100).optional(),
+    limit: z.coerce.number().int().min(1).max(100).default(30),
+  })
+  .strict();
+
 export const auditQuery = z
   .object({
     cursor: freeText().max(100).optional(),

@@ -1,13 +1,24 @@
 import { Router } from "express";
 import type { AuditTrail } from "../services/teams/audit-trail";
 import type { Links } from "../services/teams/links";
+import type { TeamRepositories } from "../services/teams/team-repositories";
 import type { Teams } from "../services/teams/teams";
 import { actorOf } from "./actor";
 import { parseBody, parseParams, parseQuery } from "./validate";
-import { auditQuery, createTeamBody, installationParams, linkBody, memberBody, memberParams, scopeBody, teamParams } from "./schemas";
+import { auditQuery, createTeamBody, installationParams, linkBody, memberBody, memberParams, scopeBody, teamParams, teamRepositoriesQuery } from "./schemas";
 
 /** /api/teams/…: teams, members and installation links. Mounted behind authenticate(). */
-export function createTeamsRouter({ teams, links, audit }: { teams: Teams; links: Links; audit: AuditTrail }): Router {
+export function createTeamsRouter({
+  teams,
+  links,
+  audit,
+  teamRepositories,
+}: {
+  teams: Teams;
+  links: Links;
+  audit: AuditTrail;
+  teamRepositories: TeamRepositories;
+}): Router {
   const router = Router();
 
   router.post("/api/teams", async (req, res) => {
@@ -41,6 +52,11 @@ export function createTeamsRouter({ teams, links, audit }: { teams: Teams; links
     const { teamId } = parseParams(teamParams, req);
     const { cursor, limit } = parseQuery(auditQuery, req);
     res.json(await audit(teams, actorOf(res), teamId, { cursor, limit }));
+  });
+
+  router.get("/api/teams/:teamId/repositories", async (req, res) => {
+    const { teamId } = parseParams(teamParams, req);
+    res.json(await teamRepositories(teams, actorOf(res), teamId, parseQuery(teamRepositoriesQuery, req)));
   });
 
   router.get("/api/teams/:teamId/installations", async (req, res) => {

@@ -142,6 +142,13 @@ export const ROUTES: Route[] = [
     allowed: 204,
   },
   {
+    key: "GET /api/teams/{teamId}/repositories",
+    role: "member",
+    nothing: "lists no repository",
+    build: (i) => ({ path: `/api/teams/${seg(i.teamId)}/repositories?limit=10` }),
+    allowed: 200,
+  },
+  {
     key: "POST /api/teams/{teamId}/repositories",
     role: "member",
     nothing: "creates no repository",

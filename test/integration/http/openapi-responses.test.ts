@@ -1,3 +1,4 @@
+import { addInstallationRepositories } from "../../../src/repositories/installation-repositories";
 import { createGithubGit, FakeGit } from "../../fakes/github-git";
 import type { Browser } from "../../helpers/browser";
 import { describeEachE2E, E2E, SESSION_COOKIE } from "../../helpers/e2e";
@@ -51,6 +52,9 @@ const REQUIRED_SAMPLE = [
   "DELETE /api/teams/{teamId}/installations/{installationId} 404",
   "GET /api/teams/{teamId}/audit 200",
   "GET /api/teams/{teamId}/audit 400",
+  "GET /api/teams/{teamId}/repositories 200",
+  "GET /api/teams/{teamId}/repositories 400",
+  "GET /api/teams/{teamId}/repositories 404",
   "POST /api/teams/{teamId}/repositories 201",
   "POST /api/teams/{teamId}/repositories 409",
   "POST /api/teams/{teamId}/repositories/{owner}/{repo}/commits 201",
@@ -210,6 +214,13 @@ describeEachE2E("answers match openapi.yaml", ({ e2e }) => {
       { path: "docs/guide.md", content: "# Guide\n" },
       { path: "assets/logo.bin", content: Buffer.from([0, 1, 254, 255]).toString("base64"), encoding: "base64" },
     ];
+    // GitHub's installation_repositories webhook would store it; the fake sends none.
+    await addInstallationRepositories(e2e().db, acmeId, [{ id: 880001, fullName: "acme/widgets", private: true }]);
+    const listed = await call("GET", `${repositories}?limit=1&q=WIDG`, { as: bob });
+    expect(listed.body).toEqual({ repositories: [expect.objectContaining({ fullName: "acme/widgets", installationId: acmeId })], nextCursor: null });
+    expect(errorOf(await call("GET", `${repositories}?cursor=not-a-cursor`, { as: bob })).code).toBe("invalid_input");
+    expect(errorOf(await call("GET", `/api/teams/${teamId + 1000}/repositories`, { as: bob })).code).toBe("not_found");
+
     const commit = await call("POST", `${repositories}/acme/widgets/commits`, { as: bob, body: { branch: "feature/docs", message: "Add the guide", files } });
     expect(commit.status).toBe(201);
     expect(errorOf(await call("POST", `${repositories}/globex/widgets/commits`, { as: bob, body: { branch: "x", message: "m", files } })).code).toBe("not_found");

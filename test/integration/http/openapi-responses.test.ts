@@ -1,4 +1,3 @@
-import { addInstallationRepositories } from "../../../src/repositories/installation-repositories";
 import { createGithubGit, FakeGit } from "../../fakes/github-git";
 import type { Browser } from "../../helpers/browser";
 import { describeEachE2E, E2E, SESSION_COOKIE } from "../../helpers/e2e";
@@ -214,8 +213,7 @@ describeEachE2E("answers match openapi.yaml", ({ e2e }) => {
       { path: "docs/guide.md", content: "# Guide\n" },
       { path: "assets/logo.bin", content: Buffer.from([0, 1, 254, 255]).toString("base64"), encoding: "base64" },
     ];
-    // GitHub's installation_repositories webhook would store it; the fake sends none.
-    await addInstallationRepositories(e2e().db, acmeId, [{ id: 880001, fullName: "acme/widgets", private: true }]);
+    // Created through Octoplex on an installation that reaches every repository: stored with GitHub's answer.
     const listed = await call("GET", `${repositories}?limit=1&q=WIDG`, { as: bob });
     expect(listed.body).toEqual({ repositories: [expect.objectContaining({ fullName: "acme/widgets", installationId: acmeId })], nextCursor: null });
     expect(errorOf(await call("GET", `${repositories}?cursor=not-a-cursor`, { as: bob })).code).toBe("invalid_input");

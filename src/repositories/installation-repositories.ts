@@ -86,11 +86,6 @@ export async function removeInstallationRepositories(db: Db, installationId: num
   if (pairs.length > 0) await runStatement(db, removeRepositoriesStatement(dialectOf(db), pairs));
 }
 
-export async function clearInstallationRepositories(db: Db, installationId: number | number[]): Promise<void> {
-  const ids = Array.isArray(installationId) ? installationId : [installationId];
-  if (ids.length > 0) await runStatement(db, clearRepositoriesStatement(dialectOf(db), ids));
-}
-
 /** Updates a repository wherever it is stored; rows of no installation are added. */
 export async function updateRepositoryEverywhere(db: Db, repository: InstallationRepository): Promise<number> {
   const r = toStored(repository);
@@ -180,12 +175,5 @@ export function removeRepositoriesStatement(
       `DELETE FROM ${TABLE} WHERE ${jsonColumnIn(dialect, "installation_id", "bigint")} ` +
       `AND (installation_id, repository_id) IN (${selectJsonRows(dialect, columns)})`,
     json: pairs.map((p) => ({ installation_id: p.installationId, repository_id: p.repositoryId })),
-  };
-}
-
-export function clearRepositoriesStatement(dialect: Dialect, installationIds: number[]): JsonStatement {
-  return {
-    sql: `DELETE FROM ${TABLE} WHERE ${jsonColumnIn(dialect, "installation_id", "bigint")}`,
-    json: installationIds.map((id) => ({ installation_id: id })),
   };
 }

@@ -1,6 +1,5 @@
 import {
   addInstallationRepositories,
-  clearInstallationRepositories,
   listInstallationRepositories,
   removeInstallationRepositories,
 } from "../../../src/repositories/installation-repositories";
@@ -66,16 +65,6 @@ describeEachDatabase("installation repositories repository", ({ db }) => {
     await removeInstallationRepositories(db(), 1, []);
 
     expect(await listInstallationRepositories(db(), 1)).toEqual(repositories(2));
-  });
-
-  test("clearInstallationRepositories empties one installation's list and leaves the others", async () => {
-    await addInstallationRepositories(db(), 1, repositories(3));
-    await addInstallationRepositories(db(), 2, repositories(2, { firstId: 100 }));
-
-    await clearInstallationRepositories(db(), 1);
-
-    expect(await listInstallationRepositories(db(), 1)).toEqual([]);
-    expect(await listInstallationRepositories(db(), 2)).toEqual(repositories(2, { firstId: 100 }));
   });
 
   test("1,234 repositories are added, renamed and removed in one call each (batched statements)", async () => {

@@ -2,6 +2,7 @@ import fc from "fast-check";
 import { addInstallationRepositories, removeInstallationRepositories, StoredRepository } from "../../../src/repositories/installation-repositories";
 import { writeScope } from "../../../src/repositories/link-scopes";
 import { insertLink } from "../../../src/repositories/links";
+import type { TeamRepository } from "../../../src/repositories/team-repositories";
 import { installationRepositoriesEvent, repository } from "../../fixtures/payloads";
 import type { Browser } from "../../helpers/browser";
 import { describeEachE2E } from "../../helpers/e2e";
@@ -9,16 +10,8 @@ import { NOW, repositories, seedInstallation, storedRepository } from "../../hel
 import { expectError } from "../../helpers/http-expect";
 import { ALICE, BOB } from "../../helpers/users";
 
-interface RepositoryJson {
-  id: number;
-  owner: string;
-  name: string;
-  fullName: string;
-  private: boolean;
-  archived: boolean;
-  defaultBranch: string | null;
-  installationId: number;
-}
+// The answer's JSON has the repository layer's shape: every field is a string, number, boolean or null.
+type RepositoryJson = TeamRepository;
 interface Page {
   repositories: RepositoryJson[];
   nextCursor: string | null;

@@ -1,7 +1,7 @@
 import type { Knex } from "knex";
 import type { Logger } from "pino";
 import { Webhook } from "standardwebhooks";
-import { claimOutboxEvent, listDeliverable, markAttemptFailed, markDelivered, OutboxEvent } from "../../repositories/outbox";
+import { attachBodies, claimOutboxEvent, listDeliverable, markAttemptFailed, markDelivered, OutboxEvent } from "../../repositories/outbox";
 
 export interface DispatcherOptions {
   db: Knex;
@@ -44,7 +44,7 @@ export function createEventDispatcher(options: DispatcherOptions) {
   }
 
   async function send(event: OutboxEvent): Promise<void> {
-    const body = JSON.stringify(event.payload);
+    const body = event.body ?? JSON.stringify(event.payload);
     const at = now();
     const signature = signer.sign(event.messageId, at, body);
     const res = await fetch(url, {
@@ -74,6 +74,7 @@ export function createEventDispatcher(options: DispatcherOptions) {
       for (;;) {
         const due = await listDeliverable(db, now(), limit);
         if (due.length === 0) return report;
+        await attachBodies(db, due);
         let progressed = false;
         // Different teams in parallel; one team's events strictly one after another.
         await Promise.all(

@@ -93,6 +93,7 @@ describe.each(databaseKinds())("octoplex events on %s", (kind) => {
       lastError: "timed out after 10000 ms",
       createdAt: CREATED,
       deliveredAt: null,
+      githubDeliveryId: null,
     });
     expect(events[0].deliveredAt).toBe(minutesAfterNow(1).toISOString());
 

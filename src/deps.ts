@@ -197,7 +197,7 @@ function createServices(inputs: ServiceInputs) {
     teamEvents,
     repositoryEvents: createRepositoryEvents({ ledger, now, teamEvents }),
     apiKeys: createApiKeys({ db, now }),
-    housekeeping: createHousekeeping({ db, now }),
+    housekeeping: createHousekeeping({ db, now, eventRetentionMs: inputs.config.eventRetentionMs }),
     keyRotation: cipher ? createKeyRotation({ db, cipher }) : undefined,
     reconcile: createReconcileService({
       db,

@@ -162,3 +162,14 @@ export async function insertGithubEvents(db: Db, events: GithubEvent[], occurred
   await runStatement(db, insertPayloadsStatement(dialect, rows));
   await runStatement(db, insertEventsStatement(dialect, rows));
 }
+
+/**
+ * Deletes the payloads stored before `cutoff` that no event names any more (all delivered and
+ * purged); returns how many. A newer one may still be on its way to its events' commit.
+ */
+export async function deleteUnreferencedPayloads(db: Db, cutoff: Date): Promise<number> {
+  return db("github_event_payloads")
+    .where("created_at", "<", dbTime(cutoff))
+    .whereNotExists((q) => q.select(db.raw("1")).from("outbox_events as o").whereRaw("o.github_delivery_id = github_event_payloads.delivery_id"))
+    .delete();
+}

@@ -222,3 +222,17 @@ export async function attachBodies(db: Db, events: OutboxEvent[]): Promise<void>
 }
 
 const PAYLOAD_NULL = "null}}";
+
+/**
+ * Deletes delivered events delivered before `cutoff`, oldest first, in chunks (a short lock each);
+ * returns how many. Pending and failed events stay, whatever their age.
+ */
+export async function deleteDeliveredBefore(db: Db, cutoff: Date, chunk = 5000): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const oldest = db(TABLE).whereRaw("status = 'delivered'").andWhere("delivered_at", "<", dbTime(cutoff)).orderBy("delivered_at").limit(chunk).select("id");
+    const deleted = await db(TABLE).whereIn("id", oldest).delete();
+    total += deleted;
+    if (deleted < chunk) return total;
+  }
+}

@@ -16,20 +16,25 @@ export async function up(knex: Knex): Promise<void> {
     t.string("event", 100).notNullable();
     t.text("payload").notNullable();
     t.timestamp("created_at", { useTz: true }).notNullable();
+    t.index(["created_at"]);
   });
   // No foreign key: on SQLite adding one rebuilds outbox_events (and its partial indexes), and the
   // rows of both tables are written by the same statement of the same transaction anyway. The
   // partial index serves housekeeping's "does any event still use this payload" and costs
   // nothing for Octoplex's own events.
+  // The second serves the retention purge (EVENT_RETENTION): the oldest delivered events first,
+  // without reading the rest of the history.
   await knex.schema.alterTable("outbox_events", (t) => {
     t.string("github_delivery_id", 100).nullable();
     t.index(["github_delivery_id"], "outbox_events_github_delivery_id_index", { predicate: knex.whereNotNull("github_delivery_id") });
+    t.index(["delivered_at"], "outbox_events_delivered_at_index", { predicate: knex.whereRaw("status = 'delivered'") });
   });
 }
 
 export async function down(knex: Knex): Promise<void> {
   await knex.schema.alterTable("outbox_events", (t) => {
     t.dropIndex([], "outbox_events_github_delivery_id_index");
+    t.dropIndex([], "outbox_events_delivered_at_index");
     t.dropColumn("github_delivery_id");
   });
   await knex.schema.dropTable("github_event_payloads");

@@ -177,6 +177,28 @@ describe.each(databaseKinds())("GitHub events routed to the teams that subscribe
     }
   });
 
+  test("housekeeping purges events delivered longer ago than EVENT_RETENTION with the payload none names any more; pending ones keep theirs", async () => {
+    await install();
+    await subscribedTeam(db(), "t1", INSTALLATION);
+    await subscribedTeam(db(), "t2", INSTALLATION);
+    await push(API, "8".repeat(40), "old-push");
+    expect(await received()).toHaveLength(2);
+    const eightDaysAgo = new Date(Date.now() - 8 * 24 * 3600_000).toISOString();
+    await db()("outbox_events").update({ delivered_at: eightDaysAgo, created_at: eightDaysAgo });
+    await db()("github_event_payloads").update({ created_at: eightDaysAgo });
+    receiver.mode = "error";
+    await push(API, "9".repeat(40), "new-push");
+    await server.deps.services.dispatcher!.dispatchDue();
+
+    expect(await server.deps.services.housekeeping.purgeExpired()).toMatchObject({ events: 2, githubPayloads: 1 });
+
+    expect((await listOutboxEvents(db())).map((e) => [e.githubDeliveryId, e.status])).toEqual([
+      ["new-push", "pending"],
+      ["new-push", "pending"],
+    ]);
+    expect(await db()("github_event_payloads").pluck("delivery_id")).toEqual(["new-push"]);
+  });
+
   test("nothing is written for a delivery no team subscribes to but the delivery id", async () => {
     await install();
     await subscribedTeam(db(), "pull-requests", INSTALLATION, { events: ["pull_request"] });

@@ -200,6 +200,10 @@ export async function requeueFailed(db: Db, ids: number[] | "all", now: Date, gi
   return query.update({ status: "pending", next_attempt_at: dbTime(now), give_up_at: dbTime(giveUpAt), locked_until: null });
 }
 
+// How the envelope of a routed GitHub event ends (github-event-outbox.ts PAYLOAD_PLACEHOLDER):
+// GitHub's payload takes the place of the null.
+const PAYLOAD_NULL = '"payload":null}}';
+
 /**
  * Sets `body` on the routed GitHub events among `events`: the envelope with GitHub's payload in
  * `data.payload`, spliced in as text (a 25 MB payload is read once for all its teams, and never
@@ -215,13 +219,10 @@ export async function attachBodies(db: Db, events: OutboxEvent[]): Promise<void>
   }
   for (const event of events) {
     const payload = event.githubDeliveryId ? payloads.get(event.githubDeliveryId) : undefined;
-    // Written by github-event-outbox.ts: the envelope's data ends with `"payload":null}}`.
     const envelope = JSON.stringify(event.payload);
-    if (payload !== undefined && envelope.endsWith(PAYLOAD_NULL)) event.body = `${envelope.slice(0, -PAYLOAD_NULL.length)}${payload}}}`;
+    if (payload !== undefined && envelope.endsWith(PAYLOAD_NULL)) event.body = `${envelope.slice(0, -"null}}".length)}${payload}}}`;
   }
 }
-
-const PAYLOAD_NULL = "null}}";
 
 /**
  * Deletes delivered events delivered before `cutoff`, oldest first, in chunks (a short lock each);

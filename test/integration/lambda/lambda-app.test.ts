@@ -18,10 +18,12 @@ import {
   setCookiesOf,
   webhookRequest,
 } from "../../fixtures/lambda-events";
-import { githubInstallation, installationEvent, ORG } from "../../fixtures/payloads";
+import { githubInstallation, installationEvent, ORG, pushEvent } from "../../fixtures/payloads";
 import { testConfig, TEST_CLIENT_ID } from "../../helpers/config";
 import { createTestDatabase, databaseKinds, TestDatabase, truncateAll } from "../../helpers/databases";
-import { countRows, seedTeams } from "../../helpers/factories";
+import { countRows, seedInstallation, seedTeams } from "../../helpers/factories";
+import { PlatformReceiver, platformEnv, startPlatformReceiver, waitUntil } from "../../helpers/platform-receiver";
+import { subscribedTeam } from "../../helpers/team-events";
 import { GITHUB_API, newTokens, nockCodeExchange, nockGetUser } from "../../helpers/github-oauth";
 import { recordingLogger, RecordingLogger } from "../../helpers/recording-logger";
 import { signedInMember } from "../../helpers/team-access";
@@ -285,5 +287,39 @@ describe(`the Lambda handler (createLambdaApp) on ${kind}`, () => {
     } finally {
       await failing.close();
     }
+  });
+});
+
+describe(`GitHub events routed through the Lambda handler on ${kind}`, () => {
+  let database: TestDatabase;
+  let deps: Deps;
+  let receiver: PlatformReceiver;
+
+  beforeAll(async () => {
+    database = await createTestDatabase(kind);
+    receiver = await startPlatformReceiver();
+    deps = createDeps(testConfig(database.config, platformEnv(receiver)), { Octokit: TestOctokit, log: recordingLogger().log });
+    await migrateLatest(deps.db);
+  });
+  afterAll(async () => {
+    await deps?.close();
+    await receiver?.close();
+    await database?.drop();
+  });
+
+  test("a signed push to the Lambda handler reaches the subscribed team, sent by the dispatch job, as a verified github.push, GitHub's payload unchanged", async () => {
+    await seedInstallation(deps.db, 4401);
+    const teamId = await subscribedTeam(deps.db, "lambda-pushes", 4401);
+    const payload = pushEvent(4401, { id: 44, name: "api" }, "f".repeat(40));
+    const app = createLambdaApp(deps);
+
+    const result = (await app.handle(apiGatewayV2Event(webhookRequest("push", payload, { deliveryId: "d-4401" })), lambdaContext())) as LambdaHttpResult;
+    expect(result.statusCode).toBe(200);
+    await app.handle(jobEvent("dispatch"), lambdaContext());
+
+    await waitUntil(() => receiver.accepted().length > 0, "the routed push to reach the platform");
+    expect(receiver.accepted().map((r) => [r.verified, r.body.type, r.body.data])).toEqual([
+      [true, "github.push", { teamId, installationId: 4401, deliveryId: "d-4401", event: "push", action: null, repository: { id: 44, fullName: "acme/api" }, payload }],
+    ]);
   });
 });

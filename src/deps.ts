@@ -190,7 +190,7 @@ function createServices(inputs: ServiceInputs) {
     teamRepositories: createTeamRepositories(db),
     installationEvents: createInstallationEvents({ ledger, now, events }),
     marketplaceEvents: createMarketplaceEvents({ ledger, now }),
-    repositoryEvents: createRepositoryEvents({ ledger, now }),
+    repositoryEvents: createRepositoryEvents({ ledger, now, events }),
     apiKeys: createApiKeys({ db, now }),
     housekeeping: createHousekeeping({ db, now }),
     keyRotation: cipher ? createKeyRotation({ db, cipher }) : undefined,

@@ -1,17 +1,23 @@
 import {
   addInstallationRepositories,
+  clearDepartures,
   deleteRepository,
+  hasDeparted,
   InstallationRepository,
   isRepositoryTombstoned,
+  recordDeparture,
   removeInstallationRepositories,
   updateRepositoryEverywhere,
 } from "../../repositories/installation-repositories";
 import { findInstallation } from "../../repositories/installations";
 import type { Delivery, DeliveryLedger, Outcome } from "../events/delivery-ledger";
+import type { EventRecorder } from "../events/platform-events";
+import { createScopeLosses } from "../teams/scope-losses";
 
 export interface RepositoryEventsDeps {
   ledger: DeliveryLedger;
   now: () => Date;
+  events: EventRecorder;
 }
 
 /** A repository as a `repository` webhook describes it, with its owner's account id. */
@@ -25,12 +31,13 @@ export interface RepositoryChange {
  * no installation_repositories event when a repository appears in, or leaves, an installation on
  * every repository: these events are how such lists stay true.
  */
-export function createRepositoryEvents({ ledger, now }: RepositoryEventsDeps) {
+export function createRepositoryEvents({ ledger, now, events }: RepositoryEventsDeps) {
+  const removingFromScopes = createScopeLosses({ events, now });
   return {
-    /** Deleted on GitHub: gone from every installation, for good (ids are never reused). */
+    /** Deleted on GitHub: gone from every installation and every team's scope, for good (ids are never reused). */
     deleted(delivery: Delivery, repositoryId: number) {
       return ledger(delivery, async (trx) => {
-        await deleteRepository(trx, repositoryId, now());
+        await removingFromScopes(trx, [{ repositoryIds: [repositoryId] }], () => deleteRepository(trx, repositoryId, now()));
       });
     },
 
@@ -38,9 +45,11 @@ export function createRepositoryEvents({ ledger, now }: RepositoryEventsDeps) {
      * created, renamed, archived, unarchived, privatized, publicized, edited, transferred: the
      * repository as it is now, for the installation the delivery is for. It is stored where it is
      * already, and added to that installation when it reaches every repository of the owner; a
-     * repository transferred to another account leaves it.
+     * repository transferred to another account leaves it (and every team's scope there), and is
+     * remembered as departed: a late event for the old account does not bring it back, until
+     * GitHub says it was transferred back.
      */
-    changed(delivery: Delivery, installationId: number, { repository, ownerId }: RepositoryChange) {
+    changed(delivery: Delivery, installationId: number, { repository, ownerId }: RepositoryChange, action?: string) {
       return ledger(delivery, async (trx): Promise<Outcome> => {
         // A late delivery about a deleted repository must not bring it back.
         if (await isRepositoryTombstoned(trx, repository.id)) return "ignored";
@@ -48,10 +57,15 @@ export function createRepositoryEvents({ ledger, now }: RepositoryEventsDeps) {
         if (!installation) return "ignored";
         const owned = installation.account.id === ownerId;
         if (!owned) {
-          await removeInstallationRepositories(trx, installationId, [repository.id]);
+          await removingFromScopes(trx, [{ installationId, repositoryIds: [repository.id] }], () =>
+            removeInstallationRepositories(trx, installationId, [repository.id]),
+          );
+          await recordDeparture(trx, installationId, repository.id, now());
           await updateRepositoryEverywhere(trx, repository);
           return "applied";
         }
+        if (action === "transferred") await clearDepartures(trx, installationId, [repository.id]);
+        else if (await hasDeparted(trx, installationId, repository.id)) return "ignored";
         await updateRepositoryEverywhere(trx, repository);
         if (installation.repositorySelection === "all") await addInstallationRepositories(trx, installationId, [repository]);
         return "applied";

@@ -26,6 +26,7 @@ import { createScopedTokens } from "./services/github-access/scoped-tokens";
 import { createKeyRotation } from "./services/identity/key-rotation";
 import { createGithubAccess } from "./services/github-access/github-access";
 import { createHousekeeping } from "./services/housekeeping";
+import { createLinkRepositoryChoices } from "./services/teams/link-repository-choices";
 import { createLinks } from "./services/teams/links";
 import { createMarketplaceEvents } from "./services/installations/marketplace-events";
 import { describeUser } from "./services/identity/me";
@@ -246,6 +247,7 @@ function createAuthServices(inputs: ServiceInputs, cipher: TokenCipher, events: 
     teams,
     links,
     setup: createSetup({ db, now, links, teams, states, github }),
+    linkRepositories: createLinkRepositoryChoices({ db, teams, links }),
     createRepository: createRepositoryCreator({ db, teams, github, now, events }),
     commitFiles: createFileCommitter({ db, teams, github }),
     issueToken: createScopedTokens({ db, now, teams, github }),

@@ -6,7 +6,7 @@ import { freeText } from "../free-text";
 import type { ReachableInstallation } from "../services/teams/links";
 import { readSessionCookie } from "./session-cookie";
 import { id, teamName } from "./schemas";
-import { connectPage } from "./views/connect-page";
+import { connectPage, ConnectPageModel } from "./views/connect-page";
 import { homePage, signedOutPage } from "./views/home-page";
 import { errorPage } from "./views/layout";
 import { pickTeamPage, requestSentPage } from "./views/setup-page";
@@ -20,12 +20,41 @@ interface PageSession {
 
 const loginUrl = (returnTo: string) => `/auth/login?return_to=${encodeURIComponent(returnTo)}`;
 
+/** The connect page with one link's repository picker open (and scrolled to). */
+function pickerUrl(teamId: number, installationId: number, extra: { q?: string; notice?: string } = {}): string {
+  const query = new URLSearchParams({ installation: String(installationId) });
+  if (extra.q) query.set("q", extra.q);
+  if (extra.notice) query.set("notice", extra.notice);
+  return `/teams/${teamId}/connect?${query}#repositories-${installationId}`;
+}
+
 const setupQuery = z.object({
   installation_id: id.optional(),
   setup_action: z.enum(["install", "update", "request"]).default("install"),
   state: freeText().min(1).max(512).optional(),
 });
 const installationForm = z.object({ csrf: z.string(), installation_id: id });
+// "selected": connect with no repositories, then tick them in the picker.
+const linkForm = installationForm.extend({ repositories: z.enum(["all", "selected"]).default("all") });
+const searchText = freeText().trim().max(100).default("");
+const connectQuery = z.object({
+  installation: id.optional(),
+  q: searchText,
+  notice: z.enum(["saved", "connected"]).optional(),
+});
+const idList = z
+  .string()
+  .max(20_000)
+  .regex(/^([1-9]\d{0,15}(,[1-9]\d{0,15})*)?$/, "must be ids separated by commas")
+  .transform((v) => (v ? v.split(",").map(Number) : []))
+  .refine((ids) => ids.every(Number.isSafeInteger), "must be ids");
+const scopeForm = installationForm.extend({
+  scope: z.enum(["all", "selected"]),
+  q: searchText,
+  // The ids the person saw (the list is capped and searched), and the ticked ones.
+  shown: idList,
+  repository: z.union([id, z.array(id)]).optional().transform((v) => (v === undefined ? [] : Array.isArray(v) ? v : [v])),
+});
 const pickForm = z.object({
   csrf: z.string(),
   installation_id: id,
@@ -85,9 +114,18 @@ export function createPagesRouter(auth: AuthServices): Router {
         const status = error instanceof AppError ? error.status : 500;
         const message = error instanceof AppError ? error.message : "Something went wrong; the error has been logged.";
         if (!(error instanceof AppError)) throw error;
-        res.status(status).type("html").send(errorPage(status, message, s));
+        res.status(status).type("html").send(errorPage(status, message, s, backFrom(req)));
       }
     };
+
+  /** Where an error page's Back button leads: the team's connect page (at the picker a form came from), else home. */
+  function backFrom(req: Request): string {
+    const teamId = id.safeParse(req.params.teamId);
+    if (!teamId.success) return "/";
+    const installation = id.safeParse((req.body as Record<string, unknown> | undefined)?.installation_id ?? req.query.installation);
+    const picker = req.path.endsWith("/repositories") || req.method === "GET";
+    return installation.success && picker ? pickerUrl(teamId.data, installation.data) : `/teams/${teamId.data}/connect`;
+  }
 
   router.get("/", async (req, res) => {
     const s = await optionalSession(req);
@@ -113,6 +151,7 @@ export function createPagesRouter(auth: AuthServices): Router {
     "/teams/:teamId/connect",
     page(async (req, res, s) => {
       const teamId = parse(z.object({ teamId: id }), req.params).teamId;
+      const query = parse(connectQuery, req.query);
       const actor = { kind: "user" as const, userId: s.userId };
       const team = await auth.teams.access(actor, teamId, "member");
       const me = await auth.describeUser(s.userId);
@@ -127,7 +166,14 @@ export function createPagesRouter(auth: AuthServices): Router {
         if (!(error instanceof ReauthorizationRequired)) throw error;
         reauthorize = loginUrl(req.originalUrl);
       }
-      res.type("html").send(connectPage({ team, user: s, csrf: s.csrf, linked, reachable, installUrl, reauthorize, canManage }));
+      let picker: ConnectPageModel["picker"];
+      const opened = linked.find((l) => l.installationId === query.installation);
+      if (query.installation !== undefined && !opened) throw new AppError("not_found", `Installation ${query.installation} is not connected to this team`);
+      if (opened && canManage) {
+        const choices = await auth.linkRepositories.list(actor, teamId, opened.installationId, { q: query.q || undefined });
+        picker = { login: opened.account.login, q: query.q, choices, notice: query.notice };
+      }
+      res.type("html").send(connectPage({ team, user: s, csrf: s.csrf, linked, reachable, installUrl, reauthorize, canManage, picker }));
     }),
   );
 
@@ -137,14 +183,30 @@ export function createPagesRouter(auth: AuthServices): Router {
       form,
       page(async (req, res, s) => {
         const teamId = parse(z.object({ teamId: id }), req.params).teamId;
-        const body = formOf(installationForm, req, s);
+        const body = formOf(linkForm, req, s);
         const actor = { kind: "user" as const, userId: s.userId };
-        if (verb === "link") await auth.links.link(actor, teamId, body.installation_id);
-        else await auth.links.unlink(actor, teamId, body.installation_id);
+        if (verb === "unlink") await auth.links.unlink(actor, teamId, body.installation_id);
+        else if (body.repositories === "all") await auth.links.link(actor, teamId, body.installation_id);
+        else {
+          await auth.links.link(actor, teamId, body.installation_id, []);
+          return res.redirect(303, pickerUrl(teamId, body.installation_id, { notice: "connected" }));
+        }
         res.redirect(303, `/teams/${teamId}/connect`);
       }),
     );
   }
+
+  router.post(
+    "/teams/:teamId/connect/repositories",
+    form,
+    page(async (req, res, s) => {
+      const teamId = parse(z.object({ teamId: id }), req.params).teamId;
+      const body = formOf(scopeForm, req, s);
+      const pick = body.scope === "all" ? { all: true as const } : { all: false as const, shown: body.shown, checked: body.repository };
+      await auth.linkRepositories.pick({ kind: "user", userId: s.userId }, teamId, body.installation_id, pick);
+      res.redirect(303, pickerUrl(teamId, body.installation_id, { q: body.q, notice: "saved" }));
+    }),
+  );
 
   router.get(
     "/setup",

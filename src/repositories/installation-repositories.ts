@@ -31,7 +31,7 @@ const TABLE = "installation_repositories";
 const TOMBSTONES = "repository_tombstones";
 const DEPARTURES = "repository_departures";
 
-function mapRow(row: Record<string, unknown>): StoredRepository {
+export function mapRow(row: Record<string, unknown>): StoredRepository {
   const fullName = row.full_name as string;
   const [owner, name] = splitFullName(fullName);
   return {

@@ -1,0 +1,221 @@
+import { installationApiRoutes } from "../../fakes/github-installation-api";
+import { Browser, formFields, Page } from "../../helpers/browser";
+import { createTestDatabase, databaseKinds, TestDatabase } from "../../helpers/databases";
+import { E2E, startE2E } from "../../helpers/e2e";
+import { ALICE, BOB } from "../../helpers/users";
+import { installationRepositoriesEvent, repository } from "../../fixtures/payloads";
+
+const ACME = { id: 9001, login: "acme" }; // Bob is an org admin, Alice a plain org member
+// The server keeps installation tokens in memory across tests while the fake starts over: new ids each test.
+let nextInstallationId = 78001;
+
+type Scope = "all" | number[];
+
+/**
+ * The connect page's repository picker through HTTP, as a browser without script uses it: the
+ * page's own forms (their hidden fields read from the HTML), the real server, the fake GitHub.
+ */
+describe.each(databaseKinds())("the connect page's repository picker on %s", (kind) => {
+  let database: TestDatabase;
+  let e2e: E2E;
+  let bob: Browser;
+  let teamId: number;
+  let acmeId: number;
+
+  beforeAll(async () => {
+    database = await createTestDatabase(kind);
+    e2e = await startE2E(database);
+    e2e.github.addRoutes(installationApiRoutes(e2e.github));
+  });
+  afterAll(async () => {
+    await e2e?.close();
+    await database?.drop();
+  });
+
+  /** The installation reaches repo-1 … repo-<n> on GitHub, and GitHub told Octoplex (installation_repositories.added). */
+  async function reaches(n: number): Promise<void> {
+    const acme = e2e.github.world.org(ACME.login)!;
+    const ids = Array.from({ length: n }, (_, i) => i + 1);
+    for (const id of ids) e2e.github.world.addRepository(acme, { id, name: `repo-${id}` });
+    e2e.github.world.selectRepositories(acmeId, ids);
+    const account = { ...ACME, type: "Organization" as const };
+    const payload = installationRepositoriesEvent("added", { id: acmeId, account }, { added: ids.map((id) => repository(id, `acme/repo-${id}`)) });
+    expect((await e2e.server.sendWebhook("installation_repositories", payload)).status).toBe(200);
+  }
+
+  const call = (who: Browser, method: string, path: string, body?: unknown) => who.json(method, e2e.url(path), body);
+  const scopeOf = async (): Promise<Scope | undefined> =>
+    ((await call(bob, "GET", `/api/teams/${teamId}/installations`)).body as Array<{ installationId: number; repositories: Scope }>).find(
+      (l) => l.installationId === acmeId,
+    )?.repositories;
+  const connectPath = (query = "") => `/teams/${teamId}/connect${query}`;
+  const picker = (who: Browser, q?: string) => who.goto(e2e.url(connectPath(`?installation=${acmeId}${q ? `&q=${encodeURIComponent(q)}` : ""}`)));
+
+  /** The picker's checkboxes, in page order: [id, ticked]. */
+  const boxes = (page: Page) =>
+    [...page.text.matchAll(/<input type="checkbox" name="repository" value="(\d+)"( checked)?>/g)].map((m) => [Number(m[1]), m[2] !== undefined] as const);
+
+  /** Submits the picker of `page` as a person does: its hidden fields, the ticked ids, one of its two buttons. */
+  const save = (who: Browser, page: Page, ticked: number[], scope: "selected" | "all" = "selected") =>
+    who.submit(e2e.url(connectPath("/repositories")), [
+      ...Object.entries(formFields(page.text, connectPath("/repositories"))),
+      ["scope", scope],
+      ...ticked.map((id): [string, string] => ["repository", String(id)]),
+    ]);
+
+  const scopeChanges = async () => (await e2e.db("audit_events").where({ action: "team.installation.scope_changed" })).length;
+
+  /** What an error page says to the person. */
+  const said = (page: Page) => /<p class="lead" role="alert">([^<]*)<\/p>/.exec(page.text)?.[1];
+
+  /** Alice signed in; Bob makes her a team member with `role`. */
+  async function alice(role: "admin" | "member"): Promise<Browser> {
+    const signedIn = await e2e.signIn(ALICE);
+    expect((await call(bob, "PUT", `/api/teams/${teamId}/members/${ALICE.id}`, { role })).status).toBe(200);
+    return signedIn;
+  }
+
+  beforeEach(async () => {
+    await e2e.reset();
+    const acme = e2e.github.world.addOrg(ACME);
+    e2e.github.world.setMembership(acme, BOB, "admin");
+    e2e.github.world.setMembership(acme, ALICE, "member");
+    acmeId = e2e.github.world.install(acme, { id: nextInstallationId++, repositorySelection: "selected" }).id;
+    bob = await e2e.signIn(BOB);
+    teamId = ((await call(bob, "POST", "/api/teams", { name: "Team A" })).body as { id: number }).id;
+  });
+
+  const link = async (repositories: Scope) =>
+    expect((await call(bob, "POST", `/api/teams/${teamId}/installations`, { installationId: acmeId, repositories })).status).toBe(201);
+
+  test("GET /teams/:teamId/connect shows each link's scope; ?installation opens its picker with the scope ticked, capped at 50 and saying how many are hidden", async () => {
+    await reaches(60);
+    await link([2, 3]);
+    const overview = await bob.goto(e2e.url(connectPath()));
+    expect(overview.text).toContain("This team: 2 repositories");
+    expect(overview.text).toContain(`href="${connectPath(`?installation=${acmeId}#repositories-${acmeId}`).replace(/&/g, "&amp;")}"`);
+    expect(overview.text).not.toContain('name="repository"');
+
+    const page = await picker(bob);
+    expect(page.status).toBe(200);
+    expect(boxes(page)).toHaveLength(50);
+    expect(boxes(page).filter(([, ticked]) => ticked).map(([id]) => id)).toEqual([2, 3]);
+    expect(page.text).toContain("Showing 50 of 60 repositories; 10 more are hidden: search to find them.");
+    // By full name: repo-1, repo-10 … repo-19, repo-2, …
+    expect(boxes(page).slice(0, 3).map(([id]) => id)).toEqual([1, 10, 11]);
+  });
+
+  test("a search narrows the list on the server and says how many match; a search matching nothing says so", async () => {
+    await reaches(60);
+    await link("all");
+    const page = await picker(bob, "REPO-5");
+    expect(boxes(page).map(([id]) => id)).toEqual([5, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59]);
+    expect(boxes(page).every(([, ticked]) => !ticked)).toBe(true); // "all": nothing ticked, the text says so
+    expect(page.text).toContain("11 matches for “REPO-5” among 60 repositories, all shown.");
+    expect(page.text).toContain("The team may use every repository of this account, now and later.");
+    expect(page.text).toContain('value="REPO-5"');
+    const none = await picker(bob, "%_");
+    expect(boxes(none)).toEqual([]);
+    expect(none.text).toContain("No repository name contains “%_” (of 60 repositories).");
+  });
+
+  test("POST /teams/:teamId/connect/repositories by a team admin: ticked ones replace the shown ones, ones the search hid stay, 303 back to the picker", async () => {
+    await reaches(60);
+    await link([2, 30]);
+    const page = await picker(bob, "repo-5");
+    const saved = await save(bob, page, [50, 51]);
+    expect(saved.hops[0]).toMatchObject({ method: "POST", status: 303 });
+    expect(saved.url).toBe(e2e.url(connectPath(`?installation=${acmeId}&q=repo-5&notice=saved#repositories-${acmeId}`)));
+    expect(saved.text).toContain("Saved.");
+    expect(await scopeOf()).toEqual([2, 30, 50, 51]);
+    // Unticking a shown one narrows: repo-50 leaves, repo-2 and repo-30 (not shown) stay.
+    await save(bob, await picker(bob, "repo-5"), [51]);
+    expect(await scopeOf()).toEqual([2, 30, 51]);
+    expect(boxes(await picker(bob)).filter(([, ticked]) => ticked).map(([id]) => id)).toEqual([2, 30, 51]);
+    // The scope change is audited like the API's.
+    expect(await scopeChanges()).toBe(2);
+  });
+
+  test("'Allow all repositories' widens to all for an org admin", async () => {
+    await reaches(3);
+    await link([1]);
+    await save(bob, await picker(bob), [], "all");
+    expect(await scopeOf()).toBe("all");
+  });
+
+  test("a plain team member sees the scope but no picker, and a post of the form is refused with a page in words; nothing changes", async () => {
+    await reaches(3);
+    await link([1]);
+    const form = await picker(bob);
+    const member = await alice("member");
+    const page = await picker(member);
+    expect(page.status).toBe(200);
+    expect(page.text).toContain("This team: 1 repository");
+    expect(page.text).not.toContain("Choose repositories");
+    expect(boxes(page)).toEqual([]);
+
+    // Alice posts the form Bob's page holds, with her own session's CSRF token.
+    const csrf = formFields((await member.goto(e2e.url("/"))).text, "/teams").csrf;
+    const fields: Array<[string, string]> = [...Object.entries({ ...formFields(form.text, connectPath("/repositories")), csrf }), ["scope", "selected"], ["repository", "2"]];
+    const refused = await member.submit(e2e.url(connectPath("/repositories")), fields);
+    expect(refused.status).toBe(403);
+    expect(refused.text).toMatch(/^<!doctype html>/);
+    expect(said(refused)).toBe("Only a team admin may do this");
+    expect(await scopeOf()).toEqual([1]);
+    expect(await scopeChanges()).toBe(0);
+  });
+
+  test("widening by a team admin who is a plain org member is refused with a readable page; narrowing is allowed; nothing else changes", async () => {
+    await reaches(3);
+    await link([1, 2]);
+    const admin = await alice("admin");
+    const refused = await save(admin, await picker(admin), [1, 2, 3]);
+    expect(refused.status).toBe(403);
+    expect(refused.text).toMatch(/^<!doctype html>/);
+    expect(refused.text).not.toContain('"error"');
+    expect(said(refused)).toBe(
+      "Adding repositories (or all of them) to a team needs the same proof as connecting the account: Only an admin of acme may connect its installation to a team",
+    );
+    expect(refused.text).toContain(`href="${connectPath(`?installation=${acmeId}#repositories-${acmeId}`).replace(/&/g, "&amp;")}">Back`);
+    expect(await scopeOf()).toEqual([1, 2]);
+    expect((await save(admin, await picker(admin), [], "all")).status).toBe(403);
+    expect(await scopeOf()).toEqual([1, 2]);
+    expect(await scopeChanges()).toBe(0);
+
+    expect((await save(admin, await picker(admin), [2])).status).toBe(200);
+    expect(await scopeOf()).toEqual([2]);
+  });
+
+  test("a post whose CSRF token is not the session's is refused and changes nothing", async () => {
+    await reaches(3);
+    await link([1]);
+    const fields = formFields((await picker(bob)).text, connectPath("/repositories"));
+    const refused = await bob.submit(e2e.url(connectPath("/repositories")), [...Object.entries({ ...fields, csrf: "forged" }), ["scope", "all"]]);
+    expect(refused.status).toBe(403);
+    expect(said(refused)).toBe("The form expired; reload the page and try again");
+    expect(await scopeOf()).toEqual([1]);
+  });
+
+  test("'Connect some repositories' links with none and opens the picker; ticking two and saving scopes the link to them", async () => {
+    await reaches(3);
+    const home = await bob.goto(e2e.url(connectPath()));
+    const fields = formFields(home.text, connectPath("/link"), (f) => f.installation_id === String(acmeId));
+    const landed = await bob.submit(e2e.url(connectPath("/link")), { ...fields, repositories: "selected" });
+    expect(landed.url).toBe(e2e.url(connectPath(`?installation=${acmeId}&notice=connected#repositories-${acmeId}`)));
+    expect(landed.text).toContain("Connected with no repositories yet");
+    expect(await scopeOf()).toEqual([]);
+    expect(boxes(landed)).toEqual([
+      [1, false],
+      [2, false],
+      [3, false],
+    ]);
+    await save(bob, landed, [1, 3]);
+    expect(await scopeOf()).toEqual([1, 3]);
+  });
+
+  test("?installation of an installation not connected to the team is a 404 page", async () => {
+    const page = await picker(bob);
+    expect(page.status).toBe(404);
+    expect(said(page)).toBe(`Installation ${acmeId} is not connected to this team`);
+  });
+});

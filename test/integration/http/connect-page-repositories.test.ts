@@ -2,8 +2,8 @@ import { installationApiRoutes } from "../../fakes/github-installation-api";
 import { Browser, formFields, Page } from "../../helpers/browser";
 import { createTestDatabase, databaseKinds, TestDatabase } from "../../helpers/databases";
 import { E2E, startE2E } from "../../helpers/e2e";
+import { addReachedRepositories } from "../../helpers/reached-repositories";
 import { ALICE, BOB } from "../../helpers/users";
-import { installationRepositoriesEvent, repository } from "../../fixtures/payloads";
 
 const ACME = { id: 9001, login: "acme" }; // Bob is an org admin, Alice a plain org member
 // The server keeps installation tokens in memory across tests while the fake starts over: new ids each test.
@@ -32,16 +32,8 @@ describe.each(databaseKinds())("the connect page's repository picker on %s", (ki
     await database?.drop();
   });
 
-  /** The installation reaches repo-1 … repo-<n> on GitHub, and GitHub told Octoplex (installation_repositories.added). */
-  async function reaches(n: number): Promise<void> {
-    const acme = e2e.github.world.org(ACME.login)!;
-    const ids = Array.from({ length: n }, (_, i) => i + 1);
-    for (const id of ids) e2e.github.world.addRepository(acme, { id, name: `repo-${id}` });
-    e2e.github.world.selectRepositories(acmeId, ids);
-    const account = { ...ACME, type: "Organization" as const };
-    const payload = installationRepositoriesEvent("added", { id: acmeId, account }, { added: ids.map((id) => repository(id, `acme/repo-${id}`)) });
-    expect((await e2e.server.sendWebhook("installation_repositories", payload)).status).toBe(200);
-  }
+  /** The installation reaches repo-1 … repo-<n> on GitHub, and GitHub told Octoplex. */
+  const reaches = (n: number) => addReachedRepositories(e2e, acmeId, Array.from({ length: n }, (_, i) => ({ id: i + 1, name: `repo-${i + 1}` })));
 
   const call = (who: Browser, method: string, path: string, body?: unknown) => who.json(method, e2e.url(path), body);
   const scopeOf = async (): Promise<Scope | undefined> =>

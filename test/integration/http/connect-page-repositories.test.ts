@@ -205,6 +205,21 @@ describe.each(databaseKinds())("the connect page's repository picker on %s", (ki
     expect(await scopeOf()).toEqual([1, 3]);
   });
 
+  test("someone outside the team gets 404 pages for the picker and its form, as for the team itself; nothing changes", async () => {
+    await reaches(3);
+    await link([1]);
+    const form = await picker(bob);
+    const outsider = await e2e.signIn(ALICE);
+    const page = await picker(outsider);
+    expect(page.status).toBe(404);
+    expect(boxes(page)).toEqual([]);
+    const csrf = formFields((await outsider.goto(e2e.url("/"))).text, "/teams").csrf;
+    const refused = await outsider.submit(e2e.url(connectPath("/repositories")), [...Object.entries({ ...formFields(form.text, connectPath("/repositories")), csrf }), ["scope", "all"]]);
+    expect(refused.status).toBe(404);
+    expect(said(refused)).toBe(`Team ${teamId} not found`);
+    expect(await scopeOf()).toEqual([1]);
+  });
+
   test("?installation of an installation not connected to the team is a 404 page", async () => {
     const page = await picker(bob);
     expect(page.status).toBe(404);

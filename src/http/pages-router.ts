@@ -60,6 +60,7 @@ const pickForm = z.object({
   installation_id: id,
   team_id: z.union([id, z.literal("")]).optional(),
   new_team_name: freeText().trim().max(100).optional(),
+  repositories: z.enum(["all", "selected"]).default("all"),
 });
 const teamForm = z.object({ csrf: z.string(), name: teamName });
 
@@ -234,8 +235,9 @@ export function createPagesRouter(auth: AuthServices): Router {
       const body = formOf(pickForm, req, s);
       const choice = body.team_id ? { teamId: body.team_id } : body.new_team_name ? { newTeamName: body.new_team_name } : undefined;
       if (!choice) throw new AppError("invalid_input", "Choose a team or name a new one");
-      const { redirectTo } = await auth.setup.linkToPickedTeam(s.userId, body.installation_id, choice);
-      res.redirect(303, redirectTo);
+      const none = body.repositories === "selected";
+      const { teamId, redirectTo } = await auth.setup.linkToPickedTeam(s.userId, body.installation_id, choice, none ? [] : "all");
+      res.redirect(303, none ? pickerUrl(teamId, body.installation_id, { notice: "connected" }) : redirectTo);
     }),
   );
 

@@ -37,6 +37,8 @@ form.search label { flex-basis: 100%; margin: 0; }
 ul.repositories { list-style: none; padding: 0; margin: 12px 0; border-top: 1px solid var(--line); }
 ul.repositories li { border-bottom: 1px solid var(--line); }
 label.choice { display: flex; gap: 8px; align-items: center; margin: 0; padding: 6px 0; font-weight: 400; cursor: pointer; }
+fieldset { border: 0; padding: 0; margin: 12px 0; }
+legend { font-weight: 600; padding: 0; margin-bottom: 4px; }
 .actions { display: flex; flex-wrap: wrap; gap: 8px; }
 .scope-line { display: flex; flex-wrap: wrap; gap: 8px; align-items: baseline; }
 input[type=text], input[type=search], select { font: inherit; padding: 6px 8px; border-radius: 6px; border: 1px solid var(--line); background: var(--bg); color: var(--fg); width: 100%; max-width: 360px; }

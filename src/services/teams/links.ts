@@ -203,6 +203,8 @@ export function createLinks({ db, now, teams, github, states, webBaseUrl, appSlu
     writeLink,
     link,
     changeScope,
+    /** A scope's repositories are the installation's (GitHub asked when the database lacks some), for writeLink. */
+    checkScope: scopes.check,
 
     async list(actor: Actor, teamId: number): Promise<LinkedInstallation[]> {
       await teams.access(actor, teamId, "member");

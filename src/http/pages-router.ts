@@ -40,7 +40,7 @@ const searchText = freeText().trim().max(100).default("");
 const connectQuery = z.object({
   installation: id.optional(),
   q: searchText,
-  notice: z.enum(["saved", "connected"]).optional(),
+  notice: z.enum(["saved", "connected", "refreshed"]).optional(),
 });
 const idList = z
   .string()
@@ -124,7 +124,7 @@ export function createPagesRouter(auth: AuthServices): Router {
     const teamId = id.safeParse(req.params.teamId);
     if (!teamId.success) return "/";
     const installation = id.safeParse((req.body as Record<string, unknown> | undefined)?.installation_id ?? req.query.installation);
-    const picker = req.path.endsWith("/repositories") || req.method === "GET";
+    const picker = /\/repositories(\/refresh)?$/.test(req.path) || req.method === "GET";
     return installation.success && picker ? pickerUrl(teamId.data, installation.data) : `/teams/${teamId.data}/connect`;
   }
 
@@ -206,6 +206,17 @@ export function createPagesRouter(auth: AuthServices): Router {
       const pick = body.scope === "all" ? { all: true as const } : { all: false as const, shown: body.shown, checked: body.repository };
       await auth.linkRepositories.pick({ kind: "user", userId: s.userId }, teamId, body.installation_id, pick);
       res.redirect(303, pickerUrl(teamId, body.installation_id, { q: body.q, notice: "saved" }));
+    }),
+  );
+
+  router.post(
+    "/teams/:teamId/connect/repositories/refresh",
+    form,
+    page(async (req, res, s) => {
+      const teamId = parse(z.object({ teamId: id }), req.params).teamId;
+      const body = formOf(installationForm, req, s);
+      await auth.linkRepositories.refresh({ kind: "user", userId: s.userId }, teamId, body.installation_id);
+      res.redirect(303, pickerUrl(teamId, body.installation_id, { notice: "refreshed" }));
     }),
   );
 

@@ -2,7 +2,7 @@ import type { RepositoryScope } from "../../repositories/link-scopes";
 import type { LinkRepositoryChoices } from "../../services/teams/link-repository-choices";
 import { html, Html } from "./html";
 
-export type PickerNotice = "saved" | "connected";
+export type PickerNotice = "saved" | "connected" | "refreshed";
 
 export interface PickerModel {
   teamId: number;
@@ -24,6 +24,7 @@ export function scopeSummary(scope: RepositoryScope): string {
 const NOTICES: Record<PickerNotice, string> = {
   saved: "Saved.",
   connected: "Connected with no repositories yet: tick the ones the team may use, then save.",
+  refreshed: "The list now matches what GitHub lists.",
 };
 
 /** What the list leaves out, so nobody takes a capped list for the whole installation. */
@@ -49,7 +50,7 @@ export function repositoryPicker(m: PickerModel): Html {
         (r) => html`<li><label class="choice"><input type="checkbox" name="repository" value="${r.id}"${selected?.has(r.id) ? html` checked` : ""}> ${r.fullName}${r.private ? html` <span class="meta">private</span>` : ""}${r.archived ? html` <span class="meta">archived</span>` : ""}</label></li>`,
       )}</ul>`
     : c.total === 0
-      ? html`<p class="empty">No repositories of ${m.login} are known yet. They appear here once GitHub reports them.</p>`
+      ? html`<p class="empty">No repositories of ${m.login} are known yet. They appear here once GitHub reports them, or ask GitHub below.</p>`
       : "";
   return html`<section class="picker" id="repositories-${c.installationId}" aria-labelledby="picker-heading">
 <h2 id="picker-heading">Repositories of ${m.login}</h2>
@@ -71,6 +72,10 @@ ${list}
 <p class="actions"><button type="submit" name="scope" value="selected" class="primary">Save ticked repositories</button>
 <button type="submit" name="scope" value="all">Allow all repositories</button>
 <a class="button" href="${connect}">Close</a></p>
+</form>
+<form class="inline" method="post" action="${connect}/repositories/refresh">
+<input type="hidden" name="csrf" value="${m.csrf}"><input type="hidden" name="installation_id" value="${c.installationId}">
+<p class="meta">A repository missing? <button type="submit">Ask GitHub for the list again</button></p>
 </form>
 </section>`;
 }

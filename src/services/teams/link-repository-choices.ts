@@ -1,7 +1,11 @@
 import type { Knex } from "knex";
 import { AppError } from "../../errors";
+import { listReachableRepositories } from "../../github/installation-repositories";
+import { findInstallation } from "../../repositories/installations";
 import { InstallationRepositoryMatches, searchInstallationRepositories } from "../../repositories/installation-repository-search";
 import { RepositoryScope, scopesOfTeam } from "../../repositories/link-scopes";
+import type { GithubAccess } from "../github-access/github-access";
+import { reconcileRepositoryList, RepositoryListChanges } from "../installations/reconcile-repositories";
 import type { LinkedInstallation, Links } from "./links";
 import type { Actor, Teams } from "./teams";
 
@@ -32,7 +36,7 @@ export function pickedScope(before: RepositoryScope, pick: ScopePick): Repositor
  * link's scope, and turns ticks into a scope change through links.changeScope, so the page and
  * PATCH /api/teams/:teamId/installations/:installationId follow the same rules.
  */
-export function createLinkRepositoryChoices({ db, teams, links }: { db: Knex; teams: Teams; links: Links }) {
+export function createLinkRepositoryChoices({ db, teams, links, github }: { db: Knex; teams: Teams; links: Links; github: GithubAccess }) {
   async function scopeOf(teamId: number, installationId: number): Promise<RepositoryScope> {
     const scope = (await scopesOfTeam(db, teamId, installationId)).get(installationId);
     if (scope === undefined) throw new AppError("not_found", `Installation ${installationId} is not linked to team ${teamId}`);
@@ -50,6 +54,24 @@ export function createLinkRepositoryChoices({ db, teams, links }: { db: Knex; te
     async pick(actor: Actor, teamId: number, installationId: number, pick: ScopePick): Promise<LinkedInstallation> {
       await teams.access(actor, teamId, "admin");
       return links.changeScope(actor, teamId, installationId, pickedScope(await scopeOf(teamId, installationId), pick));
+    },
+
+    /**
+     * A team admin's way out when webhooks were missed: the stored list made what GitHub lists now
+     * (every page, as the installation), as `octoplex reconcile` does for every installation.
+     */
+    async refresh(actor: Actor, teamId: number, installationId: number): Promise<RepositoryListChanges> {
+      await teams.access(actor, teamId, "admin");
+      await scopeOf(teamId, installationId);
+      const installation = await findInstallation(db, installationId);
+      if (!installation) throw new AppError("not_found", `Installation ${installationId} no longer exists`);
+      if (installation.suspendedAt) {
+        throw new AppError("installation_suspended", `The installation on ${installation.account.login} is suspended; GitHub lists its repositories again once an owner unsuspends it`);
+      }
+      const listed = await github.asInstallation(installationId, listReachableRepositories);
+      const changes = await reconcileRepositoryList(db, installationId, installation.account.login, listed);
+      if (!changes) throw new AppError("not_found", `Installation ${installationId} was uninstalled`);
+      return changes;
     },
   };
 }

@@ -220,6 +220,33 @@ describe.each(databaseKinds())("the connect page's repository picker on %s", (ki
     expect(await scopeOf()).toEqual([1]);
   });
 
+  test("'Ask GitHub for the list again' (a team admin) makes the stored list GitHub's: missed repositories appear, removed ones go and leave the scope", async () => {
+    await reaches(2);
+    await link([1, 2]);
+    // Webhooks Octoplex missed: repo-3 was added on GitHub, repo-2 removed from the installation.
+    e2e.github.world.addRepository(e2e.github.world.org(ACME.login)!, { id: 3, name: "repo-3" });
+    e2e.github.world.selectRepositories(acmeId, [1, 3]);
+    const page = await picker(bob);
+    expect(boxes(page)).toEqual([
+      [1, true],
+      [2, true],
+    ]);
+    const refreshed = await bob.submit(e2e.url(connectPath("/repositories/refresh")), formFields(page.text, connectPath("/repositories/refresh")));
+    expect(refreshed.hops[0]).toMatchObject({ method: "POST", status: 303 });
+    expect(refreshed.text).toContain("The list now matches what GitHub lists.");
+    expect(boxes(refreshed)).toEqual([
+      [1, true],
+      [3, false],
+    ]);
+    expect(await scopeOf()).toEqual([1]);
+
+    const member = await alice("member");
+    const csrf = formFields((await member.goto(e2e.url("/"))).text, "/teams").csrf;
+    const refused = await member.submit(e2e.url(connectPath("/repositories/refresh")), { csrf, installation_id: String(acmeId) });
+    expect(refused.status).toBe(403);
+    expect(said(refused)).toBe("Only a team admin may do this");
+  });
+
   test("?installation of an installation not connected to the team is a 404 page", async () => {
     const page = await picker(bob);
     expect(page.status).toBe(404);

@@ -247,6 +247,24 @@ describe.each(databaseKinds())("the connect page's repository picker on %s", (ki
     expect(said(refused)).toBe("Only a team admin may do this");
   });
 
+  test.each([
+    ["shown", "1,x"],
+    ["shown", "1,,2"],
+    ["repository", "-1"],
+    ["repository", "9007199254740993"],
+    ["installation_id", "abc"],
+    ["scope", "some"],
+  ])("a form with %s=%j answers a 400 page and changes nothing", async (name, value) => {
+    await reaches(3);
+    await link([1]);
+    const fields = new Map<string, string>([...Object.entries(formFields((await picker(bob)).text, connectPath("/repositories"))), ["scope", "selected"], ["repository", "2"]]);
+    fields.set(name, value);
+    const refused = await bob.submit(e2e.url(connectPath("/repositories")), [...fields]);
+    expect(refused.status).toBe(400);
+    expect(said(refused)).toBe("The request is missing a field or has a malformed one");
+    expect(await scopeOf()).toEqual([1]);
+  });
+
   test("?installation of an installation not connected to the team is a 404 page", async () => {
     const page = await picker(bob);
     expect(page.status).toBe(404);

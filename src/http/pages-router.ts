@@ -189,6 +189,9 @@ export function createPagesRouter(auth: AuthServices): Router {
         if (verb === "unlink") await auth.links.unlink(actor, teamId, body.installation_id);
         else if (body.repositories === "all") await auth.links.link(actor, teamId, body.installation_id);
         else {
+          // A second post of the form (a double click, a stale tab) must not empty a scope chosen since.
+          const linked = (await auth.links.list(actor, teamId)).some((l) => l.installationId === body.installation_id);
+          if (linked) return res.redirect(303, pickerUrl(teamId, body.installation_id));
           await auth.links.link(actor, teamId, body.installation_id, []);
           return res.redirect(303, pickerUrl(teamId, body.installation_id, { notice: "connected" }));
         }

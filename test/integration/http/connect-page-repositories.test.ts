@@ -3,6 +3,7 @@ import { Browser, formFields, Page } from "../../helpers/browser";
 import { createTestDatabase, databaseKinds, TestDatabase } from "../../helpers/databases";
 import { E2E, startE2E } from "../../helpers/e2e";
 import { addReachedRepositories } from "../../helpers/reached-repositories";
+import { addInstallationRepositories } from "../../../src/repositories/installation-repositories";
 import { ALICE, BOB } from "../../helpers/users";
 
 const ACME = { id: 9001, login: "acme" }; // Bob is an org admin, Alice a plain org member
@@ -95,6 +96,18 @@ describe.each(databaseKinds())("the connect page's repository picker on %s", (ki
     expect(page.text).toContain("Showing 50 of 60 repositories; 10 more are hidden: search to find them.");
     // By full name: repo-1, repo-10 … repo-19, repo-2, …
     expect(boxes(page).slice(0, 3).map(([id]) => id)).toEqual([1, 10, 11]);
+  });
+
+  test("an installation with 3,000 repositories: the picker lists 50 and says 2,950 are hidden; a search reaches one of the hidden", async () => {
+    await reaches(1);
+    const many = Array.from({ length: 2999 }, (_, i) => ({ id: 1000 + i, fullName: `acme/svc-${String(i).padStart(4, "0")}`, private: true }));
+    await addInstallationRepositories(e2e.db, acmeId, many);
+    await link("all");
+    const page = await picker(bob);
+    expect(boxes(page)).toHaveLength(50);
+    expect(page.text).toContain("Showing 50 of 3,000 repositories; 2,950 more are hidden: search to find them.");
+    const found = await picker(bob, "svc-2998");
+    expect(boxes(found)).toEqual([[3998, false]]);
   });
 
   test("a search narrows the list on the server and says how many match; a search matching nothing says so", async () => {
@@ -202,6 +215,11 @@ describe.each(databaseKinds())("the connect page's repository picker on %s", (ki
       [3, false],
     ]);
     await save(bob, landed, [1, 3]);
+    expect(await scopeOf()).toEqual([1, 3]);
+
+    // The same form posted again (a double click, a stale tab) opens the picker and leaves the scope alone.
+    const again = await bob.submit(e2e.url(connectPath("/link")), { ...fields, repositories: "selected" });
+    expect(again.url).toBe(e2e.url(connectPath(`?installation=${acmeId}#repositories-${acmeId}`)));
     expect(await scopeOf()).toEqual([1, 3]);
   });
 

@@ -247,7 +247,7 @@ function createAuthServices(inputs: ServiceInputs, cipher: TokenCipher, events: 
     teams,
     links,
     setup: createSetup({ db, now, links, teams, states, github }),
-    linkRepositories: createLinkRepositoryChoices({ db, teams, links, github }),
+    linkRepositories: createLinkRepositoryChoices({ db, now, teams, links, github, events }),
     createRepository: createRepositoryCreator({ db, teams, github, now, events }),
     commitFiles: createFileCommitter({ db, teams, github }),
     issueToken: createScopedTokens({ db, now, teams, github }),

@@ -6,7 +6,9 @@ import { InstallationRepositoryMatches, searchInstallationRepositories } from ".
 import { RepositoryScope, scopesOfTeam } from "../../repositories/link-scopes";
 import type { GithubAccess } from "../github-access/github-access";
 import { reconcileRepositoryList, RepositoryListChanges } from "../installations/reconcile-repositories";
+import type { EventRecorder } from "../events/platform-events";
 import type { LinkedInstallation, Links } from "./links";
+import { createScopeLosses } from "./scope-losses";
 import type { Actor, Teams } from "./teams";
 
 /** How many repositories one list shows; a search reaches the others. */
@@ -36,7 +38,19 @@ export function pickedScope(before: RepositoryScope, pick: ScopePick): Repositor
  * link's scope, and turns ticks into a scope change through links.changeScope, so the page and
  * PATCH /api/teams/:teamId/installations/:installationId follow the same rules.
  */
-export function createLinkRepositoryChoices({ db, teams, links, github }: { db: Knex; teams: Teams; links: Links; github: GithubAccess }) {
+export interface LinkRepositoryChoicesDeps {
+  db: Knex;
+  now: () => Date;
+  teams: Teams;
+  links: Links;
+  github: GithubAccess;
+  events: EventRecorder;
+}
+
+export function createLinkRepositoryChoices({ db, now, teams, links, github, events }: LinkRepositoryChoicesDeps) {
+  // What GitHub no longer lists leaves the scopes as a reconcile's removal does: audited as the system's.
+  const removingFromScopes = createScopeLosses({ events, now, actor: "system" });
+
   async function scopeOf(teamId: number, installationId: number): Promise<RepositoryScope> {
     const scope = (await scopesOfTeam(db, teamId, installationId)).get(installationId);
     if (scope === undefined) throw new AppError("not_found", `Installation ${installationId} is not linked to team ${teamId}`);
@@ -69,7 +83,7 @@ export function createLinkRepositoryChoices({ db, teams, links, github }: { db: 
         throw new AppError("installation_suspended", `The installation on ${installation.account.login} is suspended; GitHub lists its repositories again once an owner unsuspends it`);
       }
       const listed = await github.asInstallation(installationId, listReachableRepositories);
-      const changes = await reconcileRepositoryList(db, installationId, installation.account.login, listed);
+      const changes = await reconcileRepositoryList(db, installationId, installation.account.login, listed, removingFromScopes);
       if (!changes) throw new AppError("not_found", `Installation ${installationId} was uninstalled`);
       return changes;
     },

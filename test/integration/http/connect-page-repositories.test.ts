@@ -257,6 +257,8 @@ describe.each(databaseKinds())("the connect page's repository picker on %s", (ki
       [3, false],
     ]);
     expect(await scopeOf()).toEqual([1]);
+    // Told like any repository leaving the installation: audited as the system's change.
+    expect((await e2e.db("audit_events").where({ action: "team.installation.scope_changed" })).map((e) => e.actor_type)).toEqual(["system"]);
 
     const member = await alice("member");
     const csrf = formFields((await member.goto(e2e.url("/"))).text, "/teams").csrf;

@@ -26,6 +26,7 @@ import { createScopedTokens } from "./services/github-access/scoped-tokens";
 import { createKeyRotation } from "./services/identity/key-rotation";
 import { createGithubAccess } from "./services/github-access/github-access";
 import { createHousekeeping } from "./services/housekeeping";
+import { createLinkRepositoryChoices } from "./services/teams/link-repository-choices";
 import { createLinks } from "./services/teams/links";
 import { createMarketplaceEvents } from "./services/installations/marketplace-events";
 import { describeUser } from "./services/identity/me";
@@ -195,7 +196,7 @@ function createServices(inputs: ServiceInputs) {
     installationEvents: createInstallationEvents({ ledger, now, events }),
     marketplaceEvents: createMarketplaceEvents({ ledger, now }),
     teamEvents,
-    repositoryEvents: createRepositoryEvents({ ledger, now, teamEvents }),
+    repositoryEvents: createRepositoryEvents({ ledger, now, events, teamEvents }),
     apiKeys: createApiKeys({ db, now }),
     housekeeping: createHousekeeping({ db, now, eventRetentionMs: inputs.config.eventRetentionMs }),
     keyRotation: cipher ? createKeyRotation({ db, cipher }) : undefined,
@@ -252,6 +253,7 @@ function createAuthServices(inputs: ServiceInputs, cipher: TokenCipher, events: 
     links,
     subscriptions: createSubscriptions({ db, now, teams }),
     setup: createSetup({ db, now, links, teams, states, github }),
+    linkRepositories: createLinkRepositoryChoices({ db, now, teams, links, github, events }),
     createRepository: createRepositoryCreator({ db, teams, github, now, events }),
     commitFiles: createFileCommitter({ db, teams, github }),
     issueToken: createScopedTokens({ db, now, teams, github }),

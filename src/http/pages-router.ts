@@ -2,11 +2,11 @@ import express, { NextFunction, Request, RequestHandler, Response, Router } from
 import { z } from "zod";
 import type { AuthServices } from "../deps";
 import { AppError, ReauthorizationRequired } from "../errors";
-import { freeText } from "../free-text";
 import type { ReachableInstallation } from "../services/teams/links";
 import { readSessionCookie } from "./session-cookie";
-import { id, teamName } from "./schemas";
-import { connectPage } from "./views/connect-page";
+import { connectQuery, linkForm, installationForm, pickForm, pickerUrl, scopeForm, setupQuery, teamForm } from "./page-forms";
+import { id } from "./schemas";
+import { connectPage, ConnectPageModel } from "./views/connect-page";
 import { homePage, signedOutPage } from "./views/home-page";
 import { errorPage } from "./views/layout";
 import { pickTeamPage, requestSentPage } from "./views/setup-page";
@@ -19,20 +19,6 @@ interface PageSession {
 }
 
 const loginUrl = (returnTo: string) => `/auth/login?return_to=${encodeURIComponent(returnTo)}`;
-
-const setupQuery = z.object({
-  installation_id: id.optional(),
-  setup_action: z.enum(["install", "update", "request"]).default("install"),
-  state: freeText().min(1).max(512).optional(),
-});
-const installationForm = z.object({ csrf: z.string(), installation_id: id });
-const pickForm = z.object({
-  csrf: z.string(),
-  installation_id: id,
-  team_id: z.union([id, z.literal("")]).optional(),
-  new_team_name: freeText().trim().max(100).optional(),
-});
-const teamForm = z.object({ csrf: z.string(), name: teamName });
 
 function parse<T extends z.ZodType>(schema: T, value: unknown): z.infer<T> {
   const result = schema.safeParse(value);
@@ -85,9 +71,18 @@ export function createPagesRouter(auth: AuthServices): Router {
         const status = error instanceof AppError ? error.status : 500;
         const message = error instanceof AppError ? error.message : "Something went wrong; the error has been logged.";
         if (!(error instanceof AppError)) throw error;
-        res.status(status).type("html").send(errorPage(status, message, s));
+        res.status(status).type("html").send(errorPage(status, message, s, backFrom(req)));
       }
     };
+
+  /** Where an error page's Back button leads: the team's connect page (at the picker a form came from), else home. */
+  function backFrom(req: Request): string {
+    const teamId = id.safeParse(req.params.teamId);
+    if (!teamId.success) return "/";
+    const installation = id.safeParse((req.body as Record<string, unknown> | undefined)?.installation_id ?? req.query.installation);
+    const picker = /\/repositories(\/refresh)?$/.test(req.path) || req.method === "GET";
+    return installation.success && picker ? pickerUrl(teamId.data, installation.data) : `/teams/${teamId.data}/connect`;
+  }
 
   router.get("/", async (req, res) => {
     const s = await optionalSession(req);
@@ -113,6 +108,7 @@ export function createPagesRouter(auth: AuthServices): Router {
     "/teams/:teamId/connect",
     page(async (req, res, s) => {
       const teamId = parse(z.object({ teamId: id }), req.params).teamId;
+      const query = parse(connectQuery, req.query);
       const actor = { kind: "user" as const, userId: s.userId };
       const team = await auth.teams.access(actor, teamId, "member");
       const me = await auth.describeUser(s.userId);
@@ -127,7 +123,14 @@ export function createPagesRouter(auth: AuthServices): Router {
         if (!(error instanceof ReauthorizationRequired)) throw error;
         reauthorize = loginUrl(req.originalUrl);
       }
-      res.type("html").send(connectPage({ team, user: s, csrf: s.csrf, linked, reachable, installUrl, reauthorize, canManage }));
+      let picker: ConnectPageModel["picker"];
+      const opened = linked.find((l) => l.installationId === query.installation);
+      if (query.installation !== undefined && !opened) throw new AppError("not_found", `Installation ${query.installation} is not connected to this team`);
+      if (opened && canManage) {
+        const choices = await auth.linkRepositories.list(actor, teamId, opened.installationId, { q: query.q || undefined });
+        picker = { login: opened.account.login, q: query.q, choices, notice: query.notice };
+      }
+      res.type("html").send(connectPage({ team, user: s, csrf: s.csrf, linked, reachable, installUrl, reauthorize, canManage, picker }));
     }),
   );
 
@@ -137,14 +140,44 @@ export function createPagesRouter(auth: AuthServices): Router {
       form,
       page(async (req, res, s) => {
         const teamId = parse(z.object({ teamId: id }), req.params).teamId;
-        const body = formOf(installationForm, req, s);
+        const body = formOf(linkForm, req, s);
         const actor = { kind: "user" as const, userId: s.userId };
-        if (verb === "link") await auth.links.link(actor, teamId, body.installation_id);
-        else await auth.links.unlink(actor, teamId, body.installation_id);
+        if (verb === "unlink") await auth.links.unlink(actor, teamId, body.installation_id);
+        else if (body.repositories === "all") await auth.links.link(actor, teamId, body.installation_id);
+        else {
+          // A second post of the form (a double click, a stale tab) must not empty a scope chosen since.
+          const linked = (await auth.links.list(actor, teamId)).some((l) => l.installationId === body.installation_id);
+          if (linked) return res.redirect(303, pickerUrl(teamId, body.installation_id));
+          await auth.links.link(actor, teamId, body.installation_id, []);
+          return res.redirect(303, pickerUrl(teamId, body.installation_id, { notice: "connected" }));
+        }
         res.redirect(303, `/teams/${teamId}/connect`);
       }),
     );
   }
+
+  router.post(
+    "/teams/:teamId/connect/repositories",
+    form,
+    page(async (req, res, s) => {
+      const teamId = parse(z.object({ teamId: id }), req.params).teamId;
+      const body = formOf(scopeForm, req, s);
+      const pick = body.scope === "all" ? { all: true as const } : { all: false as const, shown: body.shown, checked: body.repository };
+      await auth.linkRepositories.pick({ kind: "user", userId: s.userId }, teamId, body.installation_id, pick);
+      res.redirect(303, pickerUrl(teamId, body.installation_id, { q: body.q, notice: "saved" }));
+    }),
+  );
+
+  router.post(
+    "/teams/:teamId/connect/repositories/refresh",
+    form,
+    page(async (req, res, s) => {
+      const teamId = parse(z.object({ teamId: id }), req.params).teamId;
+      const body = formOf(installationForm, req, s);
+      await auth.linkRepositories.refresh({ kind: "user", userId: s.userId }, teamId, body.installation_id);
+      res.redirect(303, pickerUrl(teamId, body.installation_id, { notice: "refreshed" }));
+    }),
+  );
 
   router.get(
     "/setup",
@@ -172,8 +205,9 @@ export function createPagesRouter(auth: AuthServices): Router {
       const body = formOf(pickForm, req, s);
       const choice = body.team_id ? { teamId: body.team_id } : body.new_team_name ? { newTeamName: body.new_team_name } : undefined;
       if (!choice) throw new AppError("invalid_input", "Choose a team or name a new one");
-      const { redirectTo } = await auth.setup.linkToPickedTeam(s.userId, body.installation_id, choice);
-      res.redirect(303, redirectTo);
+      const none = body.repositories === "selected";
+      const { teamId, redirectTo } = await auth.setup.linkToPickedTeam(s.userId, body.installation_id, choice, none ? [] : "all");
+      res.redirect(303, none ? pickerUrl(teamId, body.installation_id, { notice: "connected" }) : redirectTo);
     }),
   );
 

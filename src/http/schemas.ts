@@ -43,6 +43,14 @@ const filePath = freeText()
   .max(MAX_PATH_LENGTH)
   .refine((p) => !p.startsWith("/") && !p.split("/").some((s) => s === "" || s === "." || s === ".." || s === ".git"), "must be a relative path inside the repository");
 
+// "owner/name", each part a GitHub name: a template repository to generate from.
+const repositoryFullName = freeText()
+  .max(201)
+  .refine((v) => {
+    const parts = v.split("/");
+    return parts.length === 2 && parts.every((p) => githubName.safeParse(p).success);
+  }, "must be owner/name, each a GitHub name (letters, digits, . _ -)");
+
 export const repositoryParams = z.object({ teamId: id, owner: githubName, repo: githubName });
 
 export const createRepositoryBody = z
@@ -52,8 +60,12 @@ export const createRepositoryBody = z
     private: z.boolean().optional(),
     description: freeText({ multiline: true }).max(350).optional(),
     autoInit: z.boolean().optional(),
+    template: repositoryFullName.optional(),
+    includeAllBranches: z.boolean().optional(),
   })
-  .strict();
+  .strict()
+  .refine((b) => !(b.template !== undefined && b.autoInit === true), { path: ["autoInit"], message: "conflicts with template: the template gives the first commit" })
+  .refine((b) => b.includeAllBranches === undefined || b.template !== undefined, { path: ["includeAllBranches"], message: "applies only with template" });
 
 export const commitBody = z
   .object({

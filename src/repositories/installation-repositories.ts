@@ -29,8 +29,9 @@ export interface StoredRepository {
 
 const TABLE = "installation_repositories";
 const TOMBSTONES = "repository_tombstones";
+const DEPARTURES = "repository_departures";
 
-function mapRow(row: Record<string, unknown>): StoredRepository {
+export function mapRow(row: Record<string, unknown>): StoredRepository {
   const fullName = row.full_name as string;
   const [owner, name] = splitFullName(fullName);
   return {
@@ -115,6 +116,24 @@ export async function clearRepositoryTombstones(db: Db, repositoryIds: number[])
   return cleared;
 }
 
+/** Transferred out of the installation's account: a late event must not add it back there. */
+export async function recordDeparture(db: Db, installationId: number, repositoryId: number, departedAt: Date): Promise<void> {
+  await db(DEPARTURES).insert({ installation_id: installationId, repository_id: repositoryId, departed_at: dbTime(departedAt) }).onConflict(["installation_id", "repository_id"]).ignore();
+}
+
+export async function hasDeparted(db: Db, installationId: number, repositoryId: number): Promise<boolean> {
+  return Boolean(await db(DEPARTURES).where({ installation_id: installationId, repository_id: repositoryId }).first());
+}
+
+/** GitHub says now that the installation reaches these (transferred back, or listed): no longer departed. */
+export async function clearDepartures(db: Db, installationId: number, repositoryIds: number[]): Promise<number> {
+  let cleared = 0;
+  for (let i = 0; i < repositoryIds.length; i += 500) {
+    cleared += await db(DEPARTURES).where({ installation_id: installationId }).whereIn("repository_id", repositoryIds.slice(i, i + 500)).delete();
+  }
+  return cleared;
+}
+
 export interface RepositoryOfInstallation {
   installationId: number;
   repository: InstallationRepository;
@@ -135,7 +154,8 @@ const ADDED = [
 
 /**
  * Inserts or updates in place (never delete and re-add: link scopes reference the rows). A
- * tombstoned repository is left out, so a late delivery does not bring a deleted one back.
+ * tombstoned repository is left out, and one departed from that installation (transferred away),
+ * so a late delivery does not bring either back.
  */
 export function addRepositoriesStatement(dialect: Dialect, entries: RepositoryOfInstallation[]): JsonStatement {
   const names = ADDED.map(([c]) => c).join(", ");
@@ -144,6 +164,7 @@ export function addRepositoriesStatement(dialect: Dialect, entries: RepositoryOf
     sql:
       `INSERT INTO ${TABLE} (${names}) SELECT ${names} FROM (${selectJsonRows(dialect, ADDED)}) AS added ` +
       `WHERE NOT EXISTS (SELECT 1 FROM ${TOMBSTONES} t WHERE t.repository_id = added.repository_id) ` +
+      `AND NOT EXISTS (SELECT 1 FROM ${DEPARTURES} d WHERE d.installation_id = added.installation_id AND d.repository_id = added.repository_id) ` +
       `ON CONFLICT (installation_id, repository_id) DO UPDATE SET owner = excluded.owner, name = excluded.name, ` +
       `full_name = excluded.full_name, private = excluded.private, ${kept("archived")}, ${kept("default_branch")}`,
     json: entries.map(({ installationId, repository }) => {

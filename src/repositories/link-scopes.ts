@@ -1,4 +1,5 @@
-import { Db } from "../db/knex";
+import { Db, Dialect } from "../db/knex";
+import { JsonStatement } from "../db/json-statements";
 import { toNumber } from "./rows";
 
 /** Which repositories of its installation a link covers: every one (now and later), or these ids. */
@@ -53,4 +54,39 @@ export async function repositoryIdsOutside(db: Db, installationId: number, ids: 
     for (const id of found) known.add(toNumber(id));
   }
   return unique.filter((id) => !known.has(id)).sort((a, b) => a - b);
+}
+
+/** Repositories leaving an installation (every installation, without one). */
+export interface LeavingRepositories {
+  installationId?: number;
+  repositoryIds: number[];
+}
+
+/** The links whose list holds any of the leaving repositories, each once, in (team, installation) order. */
+export async function linksListing(db: Db, leaving: LeavingRepositories): Promise<Array<{ teamId: number; installationId: number }>> {
+  const found = new Map<string, { teamId: number; installationId: number }>();
+  for (let i = 0; i < leaving.repositoryIds.length; i += 500) {
+    const query = db(LISTED).whereIn("repository_id", leaving.repositoryIds.slice(i, i + 500)).distinct("team_id", "installation_id");
+    if (leaving.installationId !== undefined) query.where({ installation_id: leaving.installationId });
+    for (const row of await query) {
+      const link = { teamId: toNumber(row.team_id), installationId: toNumber(row.installation_id) };
+      found.set(`${link.teamId}:${link.installationId}`, link);
+    }
+  }
+  return [...found.values()].sort((a, b) => a.teamId - b.teamId || a.installationId - b.installationId);
+}
+
+/**
+ * A condition for a batch's planned writes (db/commit-if-holds.ts): no link lists any of these
+ * (installation, repository) pairs. When one does, its removal changes a team's scope, which is
+ * told to the team: the batch then goes the way that can (knex, in services).
+ */
+export function noneListedCondition(dialect: Dialect, pairs: Array<{ installationId: number; repositoryId: number }>): JsonStatement {
+  const sql =
+    dialect === "postgres"
+      ? `SELECT NOT EXISTS (SELECT 1 FROM jsonb_to_recordset({json}::jsonb) AS r(installation_id bigint, repository_id bigint) ` +
+        `CROSS JOIN LATERAL (SELECT 1 FROM ${LISTED} t WHERE t.installation_id = r.installation_id AND t.repository_id = r.repository_id LIMIT 1) hit)`
+      : `SELECT NOT EXISTS (SELECT 1 FROM json_each({json}) j JOIN ${LISTED} t ` +
+        `ON t.installation_id = j.value->>'installation_id' AND t.repository_id = j.value->>'repository_id')`;
+  return { sql, json: pairs.map((p) => ({ installation_id: p.installationId, repository_id: p.repositoryId })) };
 }

@@ -27,10 +27,13 @@ export function registerRepositoryWebhooks(app: WebhookApp, events: RepositoryEv
     const payload = context.payload as { installation?: { id: number }; repository: GithubRepository };
     // A repository event without an installation is not one this app's installations received.
     if (!payload.installation) return logOutcome(context, "ignored: no installation");
-    const outcome = await events.changed(deliveryOf(context), payload.installation.id, {
-      repository: toRepository(payload.repository),
-      ownerId: payload.repository.owner.id,
-    }, githubEventOf(context));
+    const outcome = await events.changed(
+      deliveryOf(context),
+      payload.installation.id,
+      { repository: toRepository(payload.repository), ownerId: payload.repository.owner.id },
+      (context.payload as { action?: string }).action,
+      githubEventOf(context),
+    );
     logOutcome(context, outcome);
   });
 }

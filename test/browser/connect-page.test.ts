@@ -3,6 +3,7 @@ import type { Browser, BrowserContext, Locator, Page } from "playwright-core";
 import { describeWithChromium, launchChromium } from "../helpers/chromium";
 import { createTestDatabase, TestDatabase } from "../helpers/databases";
 import { E2E, startE2E } from "../helpers/e2e";
+import { addReachedRepositories } from "../helpers/reached-repositories";
 import { BOB } from "../helpers/users";
 
 /**
@@ -11,6 +12,7 @@ import { BOB } from "../helpers/users";
  * Postgres. Without Chromium the file is skipped with a warning, unless CI=true, where it fails.
  */
 const SCREENSHOT = join(__dirname, "..", "..", "test-results", "connect-page.png");
+const PICKER_SCREENSHOT = join(__dirname, "..", "..", "test-results", "connect-page-repositories.png");
 const ACME = { id: 9001, login: "acme" };
 const GLOBEX = { id: 9002, login: "globex" };
 /** A 1×1 PNG: what the avatar CDN answers (the fake's avatar URLs point at a host that does not exist). */
@@ -185,6 +187,58 @@ describeWithChromium("the connect page in Chromium", () => {
     await visible(page.getByRole("link", { name: "Sign in with GitHub" }));
     expect((await context.cookies(e2e.baseUrl)).find((c) => c.name === "octoplex_session")).toBeUndefined();
     expect(await e2e.db("sessions").where({ github_user_id: BOB.id }).whereNull("revoked_at")).toEqual([]);
+
+    expect(problems).toEqual([]);
+  });
+
+  test("connect some repositories of acme: pick two in the picker, save, reload and see them ticked; a search narrows the list", async () => {
+    const { github } = e2e;
+    const acme = github.world.addOrg(ACME);
+    github.world.setMembership(acme, BOB, "admin");
+    const installation = github.world.install(acme, { repositorySelection: "selected" });
+    const [api, , web] = await addReachedRepositories(e2e, installation.id, ["api", "docs", "web", "infra", "mobile"].map((name) => ({ name })));
+    github.signInAs(BOB);
+
+    await signInFromHome();
+    const teamId = await createTeamFromHome("Apps");
+    const available = page.getByRole("region", { name: "Available to connect" });
+    expect(await submitWith(available.getByRole("button", { name: "Connect some repositories of acme" }), `/teams/${teamId}/connect/link`)).toBe(303);
+
+    // Linked with none yet; the picker is open with every repository unticked.
+    const picker = page.getByRole("region", { name: "Repositories of acme" });
+    await visible(picker);
+    expect(await picker.getByRole("status").innerText()).toContain("Connected with no repositories yet");
+    const list = picker.getByRole("list", { name: "Repositories of acme" });
+    const acmeCard = page.getByRole("list", { name: "Linked installations" }).getByRole("listitem").filter({ hasText: "acme" });
+    expect(await list.getByRole("checkbox").count()).toBe(5);
+    expect(await list.getByRole("checkbox", { checked: true }).count()).toBe(0);
+    expect(await acmeCard.innerText()).toContain("This team: No repositories yet");
+    await expectWellFormed();
+
+    await list.getByRole("checkbox", { name: "acme/api" }).check();
+    await list.getByRole("checkbox", { name: "acme/web" }).check();
+    expect(await submitWith(picker.getByRole("button", { name: "Save ticked repositories" }), `/teams/${teamId}/connect/repositories`)).toBe(303);
+    await visible(picker.getByRole("status").filter({ hasText: "Saved." }));
+    const scope = async () => (await e2e.db("team_installation_repositories").where({ team_id: teamId }).orderBy("repository_id").pluck("repository_id")).map(Number);
+    expect(await scope()).toEqual([api.id, web.id]);
+
+    // A reload (a GET of the page the save led to) shows exactly those two ticked.
+    await page.reload();
+    await visible(picker);
+    const ticked = async () => list.getByRole("checkbox", { checked: true }).evaluateAll((boxes) => boxes.map((b) => (b.parentElement?.textContent ?? "").trim()));
+    expect(await ticked()).toEqual(["acme/api private", "acme/web private"]);
+    expect(await acmeCard.innerText()).toContain("This team: 2 repositories");
+    await expectWellFormed();
+    await page.screenshot({ path: PICKER_SCREENSHOT, fullPage: true });
+
+    // The search is a GET the server answers with the narrowed list; the tick survives it.
+    await picker.getByLabel("Search acme's repositories").fill("we");
+    await picker.getByRole("button", { name: "Search", exact: true }).click();
+    await visible(picker.getByText("1 match for “we” among 5 repositories, all shown."));
+    expect(new URL(page.url()).searchParams.get("q")).toBe("we");
+    expect(await list.getByRole("checkbox").count()).toBe(1);
+    expect(await ticked()).toEqual(["acme/web private"]);
+    await expectWellFormed();
 
     expect(problems).toEqual([]);
   });

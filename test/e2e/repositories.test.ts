@@ -1,5 +1,6 @@
 import type { Browser } from "../helpers/browser";
 import { createGithubGit, FakeGit } from "../fakes/github-git";
+import { installationApiRoutes, tokenMints } from "../fakes/github-installation-api";
 import { describeEachE2E } from "../helpers/e2e";
 import { BOB } from "../helpers/users";
 
@@ -23,18 +24,19 @@ describeEachE2E("Repositories and commits", ({ e2e }) => {
   beforeAll(() => {
     git = createGithubGit(e2e().github);
     e2e().github.addRoutes(git.routes);
+    e2e().github.addRoutes(installationApiRoutes(e2e().github));
   });
   beforeEach(() => git.reset());
 
-  /** Bob, an admin of acme, signed in, with a team linked to the app's installation on acme. */
-  async function arrange(): Promise<{ bob: Browser; teamId: number; installationId: number }> {
+  /** Bob, an admin of acme, signed in, with a team linked to the app's installation on acme (with `repositories` as scope). */
+  async function arrange(repositories: "all" | number[] = "all"): Promise<{ bob: Browser; teamId: number; installationId: number }> {
     const { github, url } = e2e();
-    const acme = github.world.addOrg(ACME);
+    const acme = github.world.org(ACME.login) ?? github.world.addOrg(ACME);
     github.world.setMembership(acme, BOB, "admin");
     const { id: installationId } = github.world.install(acme, { id: nextInstallationId++ });
     const bob = await e2e().signIn(BOB);
     const team = (await bob.json("POST", url("/api/teams"), { name: "Widgets team" })).body as { id: number };
-    const linked = await bob.json("POST", url(`/api/teams/${team.id}/installations`), { installationId });
+    const linked = await bob.json("POST", url(`/api/teams/${team.id}/installations`), { installationId, repositories });
     expect(linked.status).toBe(201);
     return { bob, teamId: team.id, installationId };
   }
@@ -141,5 +143,103 @@ describeEachE2E("Repositories and commits", ({ e2e }) => {
 
     expect(again.status).toBe(409);
     expect(again.body).toMatchObject({ error: { code: "conflict" } });
+  });
+
+  describe("from a template", () => {
+    const STARTER_FILES = { "README.md": "# Starter\n", "src/index.ts": "export {};\n" };
+    const create = (bob: Browser, teamId: number, body: object) => bob.json("POST", e2e().url(`/api/teams/${teamId}/repositories`), body);
+    const generateCalls = () => e2e().github.requests.filter((r) => r.method === "POST" && r.path.endsWith("/generate")).map((r) => r.path);
+
+    /** acme/starter (a private template with main and next), and globex's public and private templates. */
+    function templates() {
+      const { world } = e2e().github;
+      const acme = world.addOrg(ACME);
+      const globex = world.addOrg({ id: 9002, login: "globex" });
+      const starter = git.addRepository(acme, "starter", { isTemplate: true, branches: { main: STARTER_FILES, next: { "NEXT.md": "next\n" } } });
+      const plain = git.addRepository(acme, "plain", { branches: { main: { "a.txt": "a\n" } } });
+      git.addRepository(globex, "public-starter", { private: false, isTemplate: true, branches: { main: { "p.txt": "p\n" } } });
+      git.addRepository(globex, "secret-starter", { isTemplate: true, branches: { main: { "s.txt": "s\n" } } });
+      return { starter, plain };
+    }
+
+    test("an organization's template in the team's scope: 201, generated as the installation with the template's files, joining the list scope", async () => {
+      const { starter } = templates();
+      const { bob, teamId, installationId } = await arrange([starter.id]);
+
+      const res = await create(bob, teamId, { installationId, name: "widgets", template: "acme/starter" });
+
+      expect(res.status).toBe(201);
+      expect(res.body).toEqual({ fullName: "acme/widgets", htmlUrl: `${e2e().github.url}/acme/widgets`, defaultBranch: "main" });
+      const repo = git.repo("acme", "widgets")!;
+      expect([...repo.refs.keys()]).toEqual(["main"]);
+      expect(Object.fromEntries(Object.entries(git.filesAt(repo.refs.get("main")!)).map(([p, b]) => [p, b.toString()]))).toEqual(STARTER_FILES);
+      expect(generateCalls()).toEqual(["/api/v3/repos/acme/starter/generate"]);
+      expect(tokenMints(e2e().github, installationId)).toBeGreaterThan(0);
+      const listed = await bob.json("GET", e2e().url(`/api/teams/${teamId}/repositories`));
+      expect((listed.body as { repositories: Array<{ fullName: string }> }).repositories.map((r) => r.fullName).sort()).toEqual(["acme/starter", "acme/widgets"]);
+    });
+
+    test("includeAllBranches copies every branch of the template", async () => {
+      templates();
+      const { bob, teamId, installationId } = await arrange();
+
+      const res = await create(bob, teamId, { installationId, name: "widgets", template: "acme/starter", includeAllBranches: true });
+
+      expect(res.status).toBe(201);
+      expect([...git.repo("acme", "widgets")!.refs.keys()].sort()).toEqual(["main", "next"]);
+    });
+
+    test("a public template of another account, outside the team's scope: 201", async () => {
+      const { starter } = templates();
+      const { bob, teamId, installationId } = await arrange([starter.id]);
+
+      const res = await create(bob, teamId, { installationId, name: "service", template: "globex/public-starter" });
+
+      expect(res.status).toBe(201);
+      expect(Object.keys(git.filesAt(git.repo("acme", "service")!.refs.get("main")!))).toEqual(["p.txt"]);
+    });
+
+    test.each([
+      ["a private template of the installation left out of the team's list scope", "acme/starter"],
+      ["a private template of another account", "globex/secret-starter"],
+    ])("%s: 403 forbidden naming it, GitHub's generate not called, nothing created", async (_what, template) => {
+      const { plain } = templates();
+      const { bob, teamId, installationId } = await arrange([plain.id]);
+
+      const res = await create(bob, teamId, { installationId, name: "widgets", template });
+
+      expect(res.status).toBe(403);
+      expect(res.body).toMatchObject({ error: { code: "forbidden", message: expect.stringContaining(template) } });
+      expect(generateCalls()).toEqual([]);
+      expect(git.repo("acme", "widgets")).toBeUndefined();
+    });
+
+    test("a repository that is not a template: 400 saying so, nothing created", async () => {
+      templates();
+      const { bob, teamId, installationId } = await arrange();
+
+      const res = await create(bob, teamId, { installationId, name: "widgets", template: "acme/plain" });
+
+      expect(res.status).toBe(400);
+      expect(res.body).toMatchObject({ error: { code: "invalid_input", message: expect.stringContaining("acme/plain is not a template repository") } });
+      expect(generateCalls()).toEqual([]);
+    });
+
+    test("on Bob's personal account: generated with Bob's user token from his own template, no installation token minted", async () => {
+      const { github, url } = e2e();
+      const account = github.world.addUser(BOB);
+      git.addRepository(account, "dotfiles", { isTemplate: true, branches: { main: { ".bashrc": "alias ll='ls -l'\n" } } });
+      const { id: installationId } = github.world.install(account, { id: nextInstallationId++ });
+      const bob = await e2e().signIn(BOB);
+      const teamId = ((await bob.json("POST", url("/api/teams"), { name: "Bob's own" })).body as { id: number }).id;
+      expect((await bob.json("POST", url(`/api/teams/${teamId}/installations`), { installationId })).status).toBe(201);
+      const mintsBefore = tokenMints(github, installationId);
+
+      const res = await create(bob, teamId, { installationId, name: "laptop", template: `${BOB.login}/dotfiles` });
+
+      expect(res.status).toBe(201);
+      expect(git.repo(BOB.login, "laptop")!.owner).toEqual({ id: BOB.id, login: BOB.login, type: "User" });
+      expect(tokenMints(github, installationId)).toBe(mintsBefore);
+    });
   });
 });

@@ -100,6 +100,8 @@ export interface FakeGithub {
   revokeGrant(userId: number): void;
   /** The installation a ghs_ token was issued for. */
   installationOfToken(token: string): number | undefined;
+  /** The user a user access token belongs to, while it is valid. */
+  userOfToken(token: string): TestUser | undefined;
   /** What a down-scoped ghs_ token was limited to (undefined: the installation's whole reach). */
   limitsOfInstallationToken(token: string): TokenLimits | undefined;
   /** An `installation` webhook payload for the installation as the world has it now. */
@@ -292,6 +294,7 @@ export async function startFakeGithub(options: FakeGithubOptions = {}): Promise<
     clearFailures: () => void failures.splice(0),
     revokeGrant,
     installationOfToken: (token) => installationTokens.get(token),
+    userOfToken: (token) => accessTokens.get(token),
     limitsOfInstallationToken: (token) => installationTokenLimits.get(token),
     installationEvent(action, installation) {
       const sender = signedIn ?? OCTOCAT;

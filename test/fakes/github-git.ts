@@ -7,9 +7,17 @@
  *   git.repo("acme", "widgets")!.refs.get("main");     // a branch's head
  *   git.filesAt(sha);                                  // path → bytes of a commit's tree
  *
- * Every route needs an installation token (ghs_) the fake handed out, of an installation on the owner:
+ *   git.addRepository(acme, "starter", { isTemplate: true, branches: { main: { "README.md": "# Starter\n" } } });
+ *
+ * Every route needs a token the fake handed out, checked as GitHub checks it (github-callers.ts): an
+ * installation token reaches its account's repositories (a down-scoped one only its repository_ids:
+ * 404 elsewhere) and writes only with contents: write (403 otherwise); creating needs
+ * administration: write; a user's token acts on their own account and their orgs'; anyone reads a public repository.
  *   POST  /orgs/:org/repos                  { name, private, description, auto_init } — auto_init: a first commit with README.md;
  *                                           the repository joins the world (and a "selected" installation, as on GitHub)
+ *   POST  /repos/:owner/:repo/generate      { owner, name, description, private, include_all_branches } from a template the
+ *                                           token can read (404 otherwise; 422 not a template): the default branch's
+ *                                           files (every branch's with include_all_branches), each as one root commit
  *   GET   /repos/:owner/:repo               default_branch, size (0 while empty)
  *   GET   …/git/ref/heads/:branch           404 unknown; 409 "Git Repository is empty." without commits
  *   GET   …/git/commits/:sha                POST …/git/blobs, …/git/trees (base_tree), …/git/commits, …/git/refs
@@ -21,7 +29,8 @@
  */
 import { createHash } from "node:crypto";
 import { badCredentials, bearer, json, notFound, Reply, Route, RouteContext } from "./fake-http";
-import type { FakeAccount, FakeGithub } from "./fake-github";
+import type { FakeAccount } from "./fake-github";
+import { accessTo, Caller, callerOf, FakeGithubCallers, mayAdminister, notAccessible } from "./github-callers";
 
 export interface GitCommit {
   sha: string;
@@ -44,17 +53,29 @@ export const signsCommit = (token: string | undefined, body: Record<string, unkn
   Boolean(token?.startsWith("ghs_")) && body.author === undefined && body.committer === undefined;
 
 export interface GitRepo {
+  id: number;
   owner: FakeAccount;
   name: string;
   private: boolean;
   description: string | null;
+  isTemplate: boolean;
   defaultBranch: string;
   /** Branch name (no refs/heads/) → head commit sha. Empty: a repository without commits. */
   refs: Map<string, string>;
 }
 
+export interface NewGitRepo {
+  private?: boolean;
+  isTemplate?: boolean;
+  defaultBranch?: string;
+  /** Branch → path → text: one commit per branch holding those files. */
+  branches?: Record<string, Record<string, string>>;
+}
+
 export interface FakeGit {
   routes: Route[];
+  /** A repository with files, known to the world too (an installation on its owner reaches it). */
+  addRepository(owner: FakeAccount, name: string, options?: NewGitRepo): GitRepo;
   repo(owner: string, name: string): GitRepo | undefined;
   commit(sha: string): GitCommit | undefined;
   /** Path → bytes of every file in the commit's tree. */
@@ -73,7 +94,7 @@ const sha1 = (data: string | Buffer) => createHash("sha1").update(data).digest("
 const invalid = (message: string) => json(422, { message, documentation_url: "https://docs.github.com/rest" });
 const EMPTY = json(409, { message: "Git Repository is empty.", documentation_url: "https://docs.github.com/rest" });
 
-export function createGithubGit(github: Pick<FakeGithub, "installationOfToken" | "world" | "url">): FakeGit {
+export function createGithubGit(github: FakeGithubCallers & { url: string }): FakeGit {
   const repos = new Map<string, GitRepo>(); // "owner/name", lowercase
   const blobs = new Map<string, Buffer>();
   const trees = new Map<string, Map<string, string>>(); // path → blob sha
@@ -102,11 +123,13 @@ export function createGithubGit(github: Pick<FakeGithub, "installationOfToken" |
 
   const htmlUrl = (repo: GitRepo, ...rest: string[]) => [`${github.url}/${repo.owner.login}/${repo.name}`, ...rest].join("/");
   const repoJson = (repo: GitRepo) => ({
-    id: Number.parseInt(sha1(`${repo.owner.login}/${repo.name}`).slice(0, 8), 16),
+    id: repo.id,
     name: repo.name,
     full_name: `${repo.owner.login}/${repo.name}`,
     owner: github.world.accountJson(repo.owner),
     private: repo.private,
+    visibility: repo.private ? "private" : "public",
+    is_template: repo.isTemplate,
     description: repo.description,
     html_url: htmlUrl(repo),
     default_branch: repo.defaultBranch,
@@ -121,22 +144,50 @@ export function createGithubGit(github: Pick<FakeGithub, "installationOfToken" |
     verification: verificationJson(c.signed, c.sha),
   });
 
-  /** The installation of the request's token: on `owner`, or the request is refused. */
-  const account = (ctx: RouteContext, owner: string): FakeAccount | Reply => {
-    const token = bearer(ctx.req);
-    const id = token?.startsWith("ghs_") ? github.installationOfToken(token) : undefined;
-    const installation = id === undefined ? undefined : github.world.installation(id);
-    if (!installation) return badCredentials();
-    return installation.account.login.toLowerCase() === owner.toLowerCase() ? installation.account : notFound();
-  };
+  /**
+   * A new repository on `owner`, in the world too; one an installation makes joins a "selected"
+   * installation's repositories, as on GitHub. Undefined: the name is taken.
+   */
+  function newRepository(owner: FakeAccount, name: string, fields: { private: boolean; description: string | null; isTemplate?: boolean }, by?: Caller): GitRepo | undefined {
+    const key = `${owner.login}/${name}`.toLowerCase();
+    if (repos.has(key)) return undefined;
+    const id = Number.parseInt(sha1(`${owner.login}/${name}`).slice(0, 8), 16);
+    const repo: GitRepo = { id, owner, name, ...fields, isTemplate: fields.isTemplate ?? false, defaultBranch: "main", refs: new Map() };
+    repos.set(key, repo);
+    if (!github.world.repository(id)) github.world.addRepository(owner, { id, name, private: repo.private, defaultBranch: repo.defaultBranch });
+    if (by?.kind === "installation" && by.installation.repositorySelection === "selected") {
+      github.world.selectRepositories(by.installation.id, [...by.installation.selectedRepositoryIds, id]);
+    }
+    return repo;
+  }
+
+  /** The account a repository is made on, when the caller may (404 when not theirs, 403 without administration: write). */
+  function creatorOn(ctx: RouteContext, login: string): { caller: Caller; owner: FakeAccount } | Reply {
+    const caller = callerOf(github, ctx.req);
+    if (!caller) return badCredentials();
+    const user = caller.kind === "user" && caller.user.login.toLowerCase() === login.toLowerCase() ? caller.user : undefined;
+    const owner: FakeAccount | undefined = user ? { id: user.id, login: user.login, type: "User" } : github.world.org(login);
+    if (!owner) return notFound();
+    const may = mayAdminister(github, caller, owner);
+    if (may === null) return notFound();
+    return may ? { caller, owner } : notAccessible();
+  }
+
+  /**
+   * A route on a repository: GitHub answers 404 when the token does not reach it (another
+   * account's private repository, or outside a down-scoped token's repositories) and 403 when it
+   * reaches it without `contents: write` for a write.
+   */
   const route = (method: string, path: string, handler: (repo: GitRepo, ctx: RouteContext, body: Json) => Reply): Route => [
     method,
     new RegExp(`^${API}${REPO}${path}$`),
     async (ctx) => {
-      const owner = account(ctx, ctx.params[0]);
-      if ("status" in owner) return owner;
+      const caller = callerOf(github, ctx.req);
+      if (!caller) return badCredentials();
       const repo = repos.get(`${ctx.params[0]}/${ctx.params[1]}`.toLowerCase());
-      if (!repo) return notFound();
+      const access = repo ? accessTo(github, caller, repo, "contents") : "none";
+      if (!repo || access === "none") return notFound();
+      if (method !== "GET" && access !== "write") return notAccessible();
       return handler(repo, { ...ctx, params: ctx.params.slice(2) }, method === "GET" ? {} : ((await ctx.body()) as Json));
     },
   ];
@@ -149,32 +200,43 @@ export function createGithubGit(github: Pick<FakeGithub, "installationOfToken" |
       "POST",
       new RegExp(`^${API}/orgs/([^/]+)/repos$`),
       async (ctx) => {
-        const owner = account(ctx, ctx.params[0]);
-        if ("status" in owner) return owner;
+        const creator = creatorOn(ctx, ctx.params[0]);
+        if ("status" in creator) return creator;
         const body = (await ctx.body()) as Json;
         const name = String(body.name ?? "");
         if (!/^[A-Za-z0-9._-]+$/.test(name)) return invalid("Repository creation failed: name is invalid");
-        const key = `${owner.login}/${name}`.toLowerCase();
-        if (repos.has(key)) return invalid("Repository creation failed: name already exists on this account");
-        const repo: GitRepo = {
-          owner,
-          name,
-          private: body.private !== false,
-          description: typeof body.description === "string" ? body.description : null,
-          defaultBranch: "main",
-          refs: new Map(),
-        };
-        repos.set(key, repo);
-        // GitHub adds a repository an installation token creates to a "selected" installation.
-        const id = repoJson(repo).id;
-        if (!github.world.repository(id)) github.world.addRepository(owner, { id, name, private: repo.private, defaultBranch: repo.defaultBranch });
-        const installation = github.world.installation(github.installationOfToken(bearer(ctx.req)!)!)!;
-        if (installation.repositorySelection === "selected") {
-          github.world.selectRepositories(installation.id, [...installation.selectedRepositoryIds, id]);
-        }
+        const description = typeof body.description === "string" ? body.description : null;
+        const repo = newRepository(creator.owner, name, { private: body.private !== false, description }, creator.caller);
+        if (!repo) return invalid("Repository creation failed: name already exists on this account");
         if (body.auto_init === true) {
           const readme = addBlob(Buffer.from(`# ${name}\n`));
           repo.refs.set("main", addCommit(addTree(new Map([["README.md", readme]])), [], "Initial commit").sha);
+        }
+        return json(201, repoJson(repo));
+      },
+    ],
+    // A template's files, a new history: each copied branch is one root commit with the template's tree.
+    [
+      "POST",
+      new RegExp(`^${API}${REPO}/generate$`),
+      async (ctx) => {
+        const caller = callerOf(github, ctx.req);
+        if (!caller) return badCredentials();
+        const template = repos.get(`${ctx.params[0]}/${ctx.params[1]}`.toLowerCase());
+        if (!template || accessTo(github, caller, template, "contents") === "none") return notFound();
+        const body = (await ctx.body()) as Json;
+        const creator = creatorOn(ctx, String(body.owner ?? ""));
+        if ("status" in creator) return creator;
+        if (!template.isTemplate) return invalid(`${template.owner.login}/${template.name} is not a template repository`);
+        const name = String(body.name ?? "");
+        if (!/^[A-Za-z0-9._-]+$/.test(name)) return invalid("Repository creation failed: name is invalid");
+        const description = typeof body.description === "string" ? body.description : null;
+        const repo = newRepository(creator.owner, name, { private: body.private === true, description }, creator.caller);
+        if (!repo) return invalid("Repository creation failed: name already exists on this account");
+        repo.defaultBranch = template.defaultBranch;
+        for (const [branch, head] of template.refs) {
+          if (body.include_all_branches !== true && branch !== template.defaultBranch) continue;
+          repo.refs.set(branch, addCommit(commits.get(head)!.tree, [], "Initial commit").sha);
         }
         return json(201, repoJson(repo));
       },
@@ -251,6 +313,16 @@ export function createGithubGit(github: Pick<FakeGithub, "installationOfToken" |
 
   const git: FakeGit = {
     routes,
+    addRepository(owner, name, options = {}) {
+      const repo = newRepository(owner, name, { private: options.private ?? true, description: null, isTemplate: options.isTemplate });
+      if (!repo) throw new Error(`the fake GitHub has ${owner.login}/${name} already`);
+      repo.defaultBranch = options.defaultBranch ?? Object.keys(options.branches ?? {})[0] ?? "main";
+      for (const [branch, files] of Object.entries(options.branches ?? {})) {
+        const tree = addTree(new Map(Object.entries(files).map(([path, text]) => [path, addBlob(Buffer.from(text))])));
+        repo.refs.set(branch, addCommit(tree, [], `${branch}: first commit`).sha);
+      }
+      return repo;
+    },
     repo: (owner, name) => repos.get(`${owner}/${name}`.toLowerCase()),
     commit: (sha) => commits.get(sha),
     filesAt(commitSha) {

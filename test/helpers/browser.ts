@@ -66,8 +66,8 @@ export interface Browser {
   request(url: string, init?: RequestInit): Promise<Hop & { url: string }>;
   /** A navigation: follows redirects (303, and 301/302 after a POST, turn into GET; 307/308 keep the method). */
   goto(url: string, init?: RequestInit): Promise<Page>;
-  /** Posts a form (application/x-www-form-urlencoded) and follows the redirects. */
-  submit(url: string, fields: Record<string, string>): Promise<Page>;
+  /** Posts a form (application/x-www-form-urlencoded; pairs for a name sent more than once, as checkboxes are) and follows the redirects. */
+  submit(url: string, fields: Record<string, string> | Array<[string, string]>): Promise<Page>;
   /** A JSON API call (body serialized when given) with the jar's cookies. */
   json(method: string, url: string, body?: unknown, headers?: Record<string, string>): Promise<Hop>;
   /** The cookies the jar holds for an origin (or any URL on it), whatever their Path. */

@@ -79,6 +79,7 @@ export const TABLES = [
   "teams",
   "installation_repositories",
   "repository_tombstones",
+  "repository_departures",
   "installation_tombstones",
   "installations",
 ];

@@ -28,7 +28,20 @@ form.inline { margin: 0; }
 .empty { color: var(--muted); padding: 12px; border: 1px dashed var(--line); border-radius: 8px; }
 .notice { padding: 12px; border-radius: 8px; border: 1px solid var(--danger); margin: 16px 0; }
 label { display: block; margin: 12px 0 4px; font-weight: 600; }
-input[type=text], select { font: inherit; padding: 6px 8px; border-radius: 6px; border: 1px solid var(--line); background: var(--bg); color: var(--fg); width: 100%; max-width: 360px; }
+.notice.ok { border-color: var(--accent); }
+.picker { margin-top: 16px; padding: 16px; border: 1px solid var(--line); border-radius: 8px; }
+.picker h2 { margin-top: 0; }
+.picker .meta { color: var(--muted); font-size: .875rem; }
+form.search { display: flex; flex-wrap: wrap; gap: 8px; align-items: center; }
+form.search label { flex-basis: 100%; margin: 0; }
+ul.repositories { list-style: none; padding: 0; margin: 12px 0; border-top: 1px solid var(--line); }
+ul.repositories li { border-bottom: 1px solid var(--line); }
+label.choice { display: flex; gap: 8px; align-items: center; margin: 0; padding: 6px 0; font-weight: 400; cursor: pointer; }
+fieldset { border: 0; padding: 0; margin: 12px 0; }
+legend { font-weight: 600; padding: 0; margin-bottom: 4px; }
+.actions { display: flex; flex-wrap: wrap; gap: 8px; }
+.scope-line { display: flex; flex-wrap: wrap; gap: 8px; align-items: baseline; }
+input[type=text], input[type=search], select { font: inherit; padding: 6px 8px; border-radius: 6px; border: 1px solid var(--line); background: var(--bg); color: var(--fg); width: 100%; max-width: 360px; }
 `;
 
 /** The CSP source that lets the one inline <style> apply: its hash, not 'unsafe-inline'. */
@@ -53,12 +66,12 @@ ${body}
 `.toString();
 }
 
-export function errorPage(status: number, message: string, user?: { login: string }): string {
+export function errorPage(status: number, message: string, user?: { login: string }, back = "/"): string {
   return layout(
     "Something went wrong",
     html`<h1>${status === 403 ? "Not allowed" : status === 404 ? "Not found" : "Something went wrong"}</h1>
 <p class="lead" role="alert">${message}</p>
-<p><a class="button" href="/">Back</a></p>`,
+<p><a class="button" href="${back}">Back</a></p>`,
     user,
   );
 }

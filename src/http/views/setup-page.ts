@@ -20,6 +20,10 @@ ${m.teams.length
   : html`<input type="hidden" name="team_id" value="">`}
 <label for="new_team_name">${m.teams.length ? "Or name a new team" : "Name your new team"}</label>
 <input type="text" id="new_team_name" name="new_team_name" maxlength="100" autocomplete="off">
+<fieldset><legend>Repositories the team may use</legend>
+<label class="choice"><input type="radio" name="repositories" value="all" checked> All that the app reaches on ${a.login}, now and later</label>
+<label class="choice"><input type="radio" name="repositories" value="selected"> Only the ones I choose next</label>
+</fieldset>
 <p><button type="submit" class="primary">Connect</button></p>
 </form>`,
     m.user,

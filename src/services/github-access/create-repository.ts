@@ -5,6 +5,7 @@ import type { Installation } from "../../repositories/installations";
 import type { EventRecorder } from "../events/platform-events";
 import { createLinkScopes } from "../teams/link-scopes";
 import type { GithubAccess } from "./github-access";
+import { AsCreator, checkTemplate, generateFromTemplate } from "./repository-template";
 import { linkedInstallation } from "../teams/team-installation";
 import type { Actor, Teams } from "../teams/teams";
 
@@ -14,6 +15,10 @@ export interface NewRepository {
   private?: boolean;
   description?: string;
   autoInit?: boolean;
+  /** "owner/name" of a template repository to generate the new one from. */
+  template?: string;
+  /** With a template: every branch of it, not only the default one. */
+  includeAllBranches?: boolean;
 }
 
 export interface CreatedRepository {
@@ -73,23 +78,38 @@ export function createRepositoryCreator({ db, teams, github, now, events }: Repo
   return async function createRepository(actor: Actor, teamId: number, input: NewRepository): Promise<CreatedRepository> {
     await teams.access(actor, teamId, "member");
     const installation = await linkedInstallation(db, teamId, input.installationId);
-    const body = { name: input.name, private: input.private ?? true, description: input.description, auto_init: input.autoInit ?? false };
-    try {
-      if (installation.account.type === "Organization") {
-        const { data } = await github.asInstallation(installation.id, (o) =>
-          o.request("POST /orgs/{org}/repos", { org: installation.account.login, ...body }),
-        );
-        await joinScope(actor, teamId, installation, data, true);
-        return { fullName: data.full_name, htmlUrl: data.html_url, defaultBranch: data.default_branch ?? "main" };
-      }
+    const organization = installation.account.type === "Organization";
+    if (!organization) {
       if (actor.userId === null) {
         throw new AppError("user_required", "A personal repository is created as its owner: send X-Octoplex-User");
       }
       if (actor.userId !== installation.account.id) {
         throw new AppError("forbidden", `Only ${installation.account.login} may create repositories on their personal account`);
       }
-      const { data } = await github.asUser(actor.userId, (o) => o.request("POST /user/repos", body));
-      await joinScope(actor, teamId, installation, data, false);
+    }
+    const userId = actor.userId;
+    const as: AsCreator = (work) => (organization ? github.asInstallation(installation.id, work) : github.asUser(userId!, work));
+    const isPrivate = input.private ?? true;
+    try {
+      let data: GithubRepository & { html_url: string };
+      if (input.template) {
+        await checkTemplate(db, teamId, input.template, as);
+        data = await generateFromTemplate(as, {
+          template: input.template,
+          includeAllBranches: input.includeAllBranches ?? false,
+          owner: installation.account.login,
+          name: input.name,
+          description: input.description,
+          private: isPrivate,
+        });
+      } else {
+        const body = { name: input.name, private: isPrivate, description: input.description, auto_init: input.autoInit ?? false };
+        data = organization
+          ? (await as((o) => o.request("POST /orgs/{org}/repos", { org: installation.account.login, ...body }))).data
+          : (await as((o) => o.request("POST /user/repos", body))).data;
+      }
+      // GitHub adds what the installation itself made to a "selected" installation; a user's, not.
+      await joinScope(actor, teamId, installation, data, organization);
       return { fullName: data.full_name, htmlUrl: data.html_url, defaultBranch: data.default_branch ?? "main" };
     } catch (error) {
       throw explain(error, input.name);

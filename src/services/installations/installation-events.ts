@@ -14,6 +14,8 @@ import {
   removeInstallation,
 } from "./installation-state";
 import type { EventRecorder } from "../events/platform-events";
+import { noneListedCondition } from "../../repositories/link-scopes";
+import { createScopeLosses } from "../teams/scope-losses";
 
 export interface InstallationEventsDeps {
   ledger: DeliveryLedger;
@@ -23,13 +25,16 @@ export interface InstallationEventsDeps {
 
 /** What GitHub's installation-level webhooks mean for our tables. Transport-free: no Probot here. */
 export function createInstallationEvents({ ledger, now, events }: InstallationEventsDeps) {
+  const removingFromScopes = createScopeLosses({ events, now });
   const github = { type: "github" as const, id: null };
 
   // The deliveries that only say what an installation is now (the bulk of GitHub's traffic) are
   // applied together, a few statements per batch of deliveries rather than a few per delivery.
   const changes: BatchStep<InstallationChange> = {
     async apply(trx, items) {
-      const stored = await applyInstallationChanges(trx, items, now());
+      // A repository removed from the installation leaves the teams' list scopes: they are told.
+      const leaving = items.filter((i) => i.removedIds.length > 0).map((i) => ({ installationId: i.snapshot.id, repositoryIds: i.removedIds }));
+      const stored = await removingFromScopes(trx, leaving, () => applyInstallationChanges(trx, items, now()));
       return stored.map((s) => (s ? "applied" : "ignored"));
     },
     plan(dialect, entries) {
@@ -37,10 +42,10 @@ export function createInstallationEvents({ ledger, now, events }: InstallationEv
       if (entries.some((e) => e.delivery.installationId !== e.item.snapshot.id)) return undefined;
       const writes = planInstallationWrites(entries.map((e) => e.item));
       if (!touchesRowsOnce(writes)) return undefined;
-      return {
-        conditions: [noneDeletedCondition(dialect, [...new Set(entries.map((e) => e.item.snapshot.id))])],
-        writes: installationWriteStatements(dialect, writes, now()),
-      };
+      const conditions = [noneDeletedCondition(dialect, [...new Set(entries.map((e) => e.item.snapshot.id))])];
+      // A removal that changes a team's scope is told to the team, which only apply() does.
+      if (writes.removed.length > 0) conditions.push(noneListedCondition(dialect, writes.removed));
+      return { conditions, writes: installationWriteStatements(dialect, writes, now()) };
     },
   };
   const change = (snapshot: InstallationSnapshot, added: InstallationRepository[] = [], removedIds: number[] = []) => ({

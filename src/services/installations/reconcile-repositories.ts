@@ -2,6 +2,7 @@ import type { Knex } from "knex";
 import { GithubRepository, toRepository } from "../../github/installation-snapshot";
 import {
   addInstallationRepositories,
+  clearDepartures,
   clearRepositoryTombstones,
   InstallationRepository,
   listInstallationRepositories,
@@ -10,6 +11,7 @@ import {
   toStored,
 } from "../../repositories/installation-repositories";
 import { isTombstoned } from "../../repositories/installations";
+import type { RemovingFromScopes } from "../teams/scope-losses";
 
 /** What a reconcile changed in one installation's repository list. */
 export interface RepositoryListChanges {
@@ -23,14 +25,15 @@ export interface RepositoryListChanges {
 /**
  * Makes the stored list of an installation's repositories what GitHub lists now: missing ones
  * added (a tombstone is cleared, as GitHub's own answer says the repository exists), gone ones
- * removed, changed ones updated in place (link scopes hang on the rows). Undefined when the
- * installation was deleted meanwhile.
+ * removed (teams whose list scope held one are told), changed ones updated in place (link
+ * scopes hang on the rows). Undefined when the installation was deleted meanwhile.
  */
 export async function reconcileRepositoryList(
   db: Knex,
   installationId: number,
   login: string,
   listed: GithubRepository[],
+  removingFromScopes: RemovingFromScopes,
 ): Promise<RepositoryListChanges | undefined> {
   const remote = listed.map(toRepository);
   return db.transaction(async (trx) => {
@@ -44,8 +47,10 @@ export async function reconcileRepositoryList(
       const changes = before ? differences(before, r) : [];
       return changes.length > 0 ? [{ repository: r, changes }] : [];
     });
-    await removeInstallationRepositories(trx, installationId, removed.map((r) => r.id));
+    const removedIds = removed.map((r) => r.id);
+    await removingFromScopes(trx, [{ installationId, repositoryIds: removedIds }], () => removeInstallationRepositories(trx, installationId, removedIds));
     await clearRepositoryTombstones(trx, added.map((r) => r.id));
+    await clearDepartures(trx, installationId, added.map((r) => r.id));
     await addInstallationRepositories(trx, installationId, [...added, ...updated.map((u) => u.repository)]);
     return {
       installationId,

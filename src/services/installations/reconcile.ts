@@ -4,6 +4,7 @@ import { Installation, InstallationSnapshot, isTombstoned, listInstallations } f
 import { Actor, applySnapshot, recordSuspension, removeInstallation } from "./installation-state";
 import type { EventRecorder } from "../events/platform-events";
 import { hasRepositoryChanges, reconcileRepositoryList, RepositoryListChanges } from "./reconcile-repositories";
+import { createScopeLosses } from "../teams/scope-losses";
 
 const SYSTEM: Actor = { type: "system", id: null };
 
@@ -35,6 +36,7 @@ export interface ReconcileDeps {
 
 /** Makes the database agree with GitHub's list of the app's installations. */
 export function createReconcileService({ db, now, listGithubInstallations, events, listGithubRepositories }: ReconcileDeps) {
+  const removingFromScopes = createScopeLosses({ events, now, actor: "system" });
   async function reconcileRepositories(snapshot: InstallationSnapshot, report: ReconcileReport): Promise<void> {
     // GitHub hands a suspended installation no token: its list waits for the unsuspend.
     if (!listGithubRepositories || snapshot.suspendedAt) return;
@@ -46,7 +48,7 @@ export function createReconcileService({ db, now, listGithubInstallations, event
       report.repositoryFailures.push({ id: snapshot.id, login, message: (error as Error).message });
       return;
     }
-    const changes = await reconcileRepositoryList(db, snapshot.id, login, listed);
+    const changes = await reconcileRepositoryList(db, snapshot.id, login, listed, removingFromScopes);
     if (changes && hasRepositoryChanges(changes)) report.repositories.push(changes);
   }
 

@@ -1,18 +1,24 @@
 import {
   addInstallationRepositories,
+  clearDepartures,
   deleteRepository,
+  hasDeparted,
   InstallationRepository,
   isRepositoryTombstoned,
+  recordDeparture,
   removeInstallationRepositories,
   updateRepositoryEverywhere,
 } from "../../repositories/installation-repositories";
 import { findInstallation } from "../../repositories/installations";
 import type { Delivery, DeliveryLedger, Outcome } from "../events/delivery-ledger";
+import type { EventRecorder } from "../events/platform-events";
 import type { GithubEvent, TeamEvents } from "../events/team-events";
+import { createScopeLosses } from "../teams/scope-losses";
 
 export interface RepositoryEventsDeps {
   ledger: DeliveryLedger;
   now: () => Date;
+  events: EventRecorder;
   /** The `repository` event is also routed to the teams that subscribe to it, in the same transaction. */
   teamEvents: Pick<TeamEvents, "fanOutIn">;
 }
@@ -28,20 +34,20 @@ export interface RepositoryChange {
  * no installation_repositories event when a repository appears in, or leaves, an installation on
  * every repository: these events are how such lists stay true.
  */
-export function createRepositoryEvents({ ledger, now, teamEvents }: RepositoryEventsDeps) {
+export function createRepositoryEvents({ ledger, now, events, teamEvents }: RepositoryEventsDeps) {
+  const removingFromScopes = createScopeLosses({ events, now });
   // One delivery is recorded once: its routing happens in the transaction of its own work, and
   // first, so that the teams whose scope lists the repository still receive what happened to it
-  // (a deletion takes it out of every scope).
+  // (a deletion or a transfer takes it out of their scopes).
   const routeFirst = async (trx: Parameters<typeof teamEvents.fanOutIn>[0], routed: GithubEvent | undefined) => {
     if (routed) await teamEvents.fanOutIn(trx, routed);
   };
-
   return {
-    /** Deleted on GitHub: gone from every installation, for good (ids are never reused). */
+    /** Deleted on GitHub: gone from every installation and every team's scope, for good (ids are never reused). */
     deleted(delivery: Delivery, repositoryId: number, routed?: GithubEvent) {
       return ledger(delivery, async (trx) => {
         await routeFirst(trx, routed);
-        await deleteRepository(trx, repositoryId, now());
+        await removingFromScopes(trx, [{ repositoryIds: [repositoryId] }], () => deleteRepository(trx, repositoryId, now()));
       });
     },
 
@@ -49,9 +55,11 @@ export function createRepositoryEvents({ ledger, now, teamEvents }: RepositoryEv
      * created, renamed, archived, unarchived, privatized, publicized, edited, transferred: the
      * repository as it is now, for the installation the delivery is for. It is stored where it is
      * already, and added to that installation when it reaches every repository of the owner; a
-     * repository transferred to another account leaves it.
+     * repository transferred to another account leaves it (and every team's scope there), and is
+     * remembered as departed: a late event for the old account does not bring it back, until
+     * GitHub says it was transferred back.
      */
-    changed(delivery: Delivery, installationId: number, { repository, ownerId }: RepositoryChange, routed?: GithubEvent) {
+    changed(delivery: Delivery, installationId: number, { repository, ownerId }: RepositoryChange, action?: string, routed?: GithubEvent) {
       return ledger(delivery, async (trx): Promise<Outcome> => {
         await routeFirst(trx, routed);
         // A late delivery about a deleted repository must not bring it back.
@@ -60,10 +68,15 @@ export function createRepositoryEvents({ ledger, now, teamEvents }: RepositoryEv
         if (!installation) return "ignored";
         const owned = installation.account.id === ownerId;
         if (!owned) {
-          await removeInstallationRepositories(trx, installationId, [repository.id]);
+          await removingFromScopes(trx, [{ installationId, repositoryIds: [repository.id] }], () =>
+            removeInstallationRepositories(trx, installationId, [repository.id]),
+          );
+          await recordDeparture(trx, installationId, repository.id, now());
           await updateRepositoryEverywhere(trx, repository);
           return "applied";
         }
+        if (action === "transferred") await clearDepartures(trx, installationId, [repository.id]);
+        else if (await hasDeparted(trx, installationId, repository.id)) return "ignored";
         await updateRepositoryEverywhere(trx, repository);
         if (installation.repositorySelection === "all") await addInstallationRepositories(trx, installationId, [repository]);
         return "applied";

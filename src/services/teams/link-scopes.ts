@@ -4,7 +4,7 @@ import { AppError } from "../../errors";
 import { listReachableRepositories } from "../../github/installation-repositories";
 import { toRepository } from "../../github/installation-snapshot";
 import { appendAuditEvents } from "../../repositories/audit-events";
-import { addInstallationRepositories, InstallationRepository } from "../../repositories/installation-repositories";
+import { addInstallationRepositories, clearDepartures, InstallationRepository } from "../../repositories/installation-repositories";
 import { findInstallation } from "../../repositories/installations";
 import { RepositoryScope, repositoryIdsOutside, scopesOfTeam, writeScope } from "../../repositories/link-scopes";
 import type { GithubAccess } from "../github-access/github-access";
@@ -63,7 +63,10 @@ export function createLinkScopes({ db, now, github, events }: LinkScopesDeps) {
   }
 
   async function storeFetched(trx: Knex.Transaction, installationId: number, checked: CheckedScope): Promise<void> {
-    if (checked.fetched) await addInstallationRepositories(trx, installationId, checked.fetched);
+    if (!checked.fetched) return;
+    // GitHub's answer now: a repository it lists is the installation's again, whatever left before.
+    await clearDepartures(trx, installationId, checked.fetched.map((r) => r.id));
+    await addInstallationRepositories(trx, installationId, checked.fetched);
   }
 
   /** Stores the scope in the caller's transaction, audited and sent to the platform when it changed. */

@@ -53,6 +53,14 @@ export interface LinkProof {
   fetched: GithubInstallation | null;
 }
 
+/** The linking proof failed while adding repositories: say that adding is what needs it. */
+function rephraseForWidening(error: unknown): never {
+  if (error instanceof AppError && error.code === "forbidden") {
+    throw new AppError("forbidden", `Adding repositories (or all of them) to a team needs the same proof as connecting the account: ${error.message}`);
+  }
+  throw error;
+}
+
 function userOf(actor: Actor): number {
   if (actor.userId === null) {
     throw new AppError("user_required", "This acts as a GitHub user: send X-Octoplex-User with their GitHub user id");
@@ -165,7 +173,7 @@ export function createLinks({ db, now, teams, github, states, webBaseUrl, appSlu
     const before = await scopes.current(db, teamId, installationId);
     if (before === null) throw notLinked();
     const proved = widens(before, repositories);
-    if (proved) await prove(userOf(actor), installationId);
+    if (proved) await prove(userOf(actor), installationId).catch(rephraseForWidening);
     const checked = await scopes.check(installationId, repositories);
     await db.transaction(async (trx) => {
       const locked = await scopes.current(trx, teamId, installationId, true);
@@ -195,6 +203,8 @@ export function createLinks({ db, now, teams, github, states, webBaseUrl, appSlu
     writeLink,
     link,
     changeScope,
+    /** A scope's repositories are the installation's (GitHub asked when the database lacks some), for writeLink. */
+    checkScope: scopes.check,
 
     async list(actor: Actor, teamId: number): Promise<LinkedInstallation[]> {
       await teams.access(actor, teamId, "member");

@@ -3,6 +3,7 @@ import { AppError } from "../../errors";
 import { getAppInstallation } from "../../github/app-installations";
 import { toInstallationSnapshot } from "../../github/installation-snapshot";
 import type { InstallationSnapshot } from "../../repositories/installations";
+import type { RepositoryScope } from "../../repositories/link-scopes";
 import { listTeamsOfUser, Membership } from "../../repositories/teams";
 import type { GithubAccess } from "../github-access/github-access";
 import { applySnapshot } from "../installations/installation-state";
@@ -66,17 +67,20 @@ export function createSetup(deps: { db: Knex; now: () => Date; links: Links; tea
     },
 
     /** The person's choice on the pick-a-team page: an existing team they administer, or a new one. */
-    async linkToPickedTeam(userId: number, installationId: number, choice: { teamId: number } | { newTeamName: string }) {
+    async linkToPickedTeam(userId: number, installationId: number, choice: { teamId: number } | { newTeamName: string }, repositories: RepositoryScope = "all") {
       const user = { kind: "user" as const, userId };
+      // "all" is the default a new link gets; passed on, it would also widen a list on an existing link.
+      const scope = repositories === "all" ? undefined : repositories;
       if ("teamId" in choice) {
-        await links.link(user, choice.teamId, installationId);
+        await links.link(user, choice.teamId, installationId, scope);
         return { teamId: choice.teamId, redirectTo: `/teams/${choice.teamId}/connect` };
       }
       // All or nothing: GitHub proves the link first, then the team, its admin and the link are one write.
       const proof = await links.prove(userId, installationId);
+      const checked = scope === undefined ? undefined : await links.checkScope(installationId, scope);
       const teamId = await db.transaction(async (trx) => {
         const team = await teams.createIn(trx, user, choice.newTeamName);
-        await links.writeLink(trx, proof, team.id, user);
+        await links.writeLink(trx, proof, team.id, user, checked);
         return team.id;
       });
       return { teamId, redirectTo: `/teams/${teamId}/connect` };

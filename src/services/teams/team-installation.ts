@@ -3,6 +3,8 @@ import { AppError } from "../../errors";
 import { listInstallationRepositories } from "../../repositories/installation-repositories";
 import { findInstallation, Installation } from "../../repositories/installations";
 import { listLinks } from "../../repositories/links";
+import { scopesOfTeam } from "../../repositories/link-scopes";
+import { teamScopeHolds } from "../../repositories/repository-scope";
 
 /**
  * The installation a team may act through: linked to the team (404 otherwise, as for any other
@@ -30,6 +32,22 @@ export async function installationForRepository(db: Knex, teamId: number, owner:
     return installation;
   }
   throw new AppError("not_found", `${owner}/${repo} is not in a GitHub installation linked to team ${teamId}`);
+}
+
+/**
+ * Whether `owner/repo` lies in the team's repository scope: a stored repository of a linked,
+ * active installation that the link covers, or one not stored yet on the account of an
+ * installation reaching every repository through an "all" link (GitHub's webhook may be late).
+ */
+export async function repositoryInTeamScope(db: Knex, teamId: number, owner: string, repo: string): Promise<boolean> {
+  if (await teamScopeHolds(db, teamId, `${owner}/${repo}`)) return true;
+  for (const [installationId, scope] of await scopesOfTeam(db, teamId)) {
+    if (scope !== "all") continue;
+    const installation = await findInstallation(db, installationId);
+    if (!installation || installation.suspendedAt || installation.repositorySelection !== "all") continue;
+    if (installation.account.login.toLowerCase() === owner.toLowerCase()) return true;
+  }
+  return false;
 }
 
 function assertActive(installation: Installation): void {

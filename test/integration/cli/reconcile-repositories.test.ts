@@ -1,10 +1,12 @@
-import { listInstallationRepositories } from "../../../src/repositories/installation-repositories";
+import { listInstallationRepositories, recordDeparture } from "../../../src/repositories/installation-repositories";
+import { scopesOfTeam, writeScope } from "../../../src/repositories/link-scopes";
 import { FakeGithub, startFakeGithub } from "../../fakes/fake-github";
 import { installationApiRoutes } from "../../fakes/github-installation-api";
 import type { FakeRepository } from "../../fakes/github-world";
 import { useMigratedCliTarget } from "../../helpers/cli";
 import { githubEnv } from "../../helpers/config";
 import { databaseKinds } from "../../helpers/databases";
+import { NOW, seedLinks, seedTeams } from "../../helpers/factories";
 
 /** What the database should hold for the repositories GitHub lists, in full-name order. */
 const asStored = (repositories: FakeRepository[]) =>
@@ -73,5 +75,32 @@ describe.each(databaseKinds())("octoplex reconcile against the fake GitHub's rep
 
     const third = await reconcile();
     expect(third.out).toEqual(["Nothing to change: 2 installation(s) already match GitHub"]);
+  });
+
+  test("a repository GitHub no longer lists leaves a team's list scope, audited as the system's change; one GitHub lists again is no longer departed", async () => {
+    const globex = github.world.addOrg({ id: 9002, login: "globex" });
+    const selected = github.world.install(globex, { repositorySelection: "selected" });
+    const [docs, web] = ["docs", "web"].map((name) => github.world.addRepository(globex, { name }));
+    github.world.selectRepositories(selected.id, [docs.id, web.id]);
+    expect((await reconcile()).exitCode).toBe(0);
+    const [team] = await seedTeams(cli().db, 1, "reconciled");
+    await seedLinks(cli().db, selected.id, [team]);
+    await writeScope(cli().db, team.id, selected.id, [docs.id, web.id]);
+    github.world.selectRepositories(selected.id, [docs.id]);
+
+    expect((await reconcile()).exitCode).toBe(0);
+
+    expect((await scopesOfTeam(cli().db, team.id)).get(selected.id)).toEqual([docs.id]);
+    const audit = await cli().db("audit_events").where({ action: "team.installation.scope_changed" });
+    expect(audit.map((e) => [Number(e.team_id), e.actor_type, typeof e.data === "string" ? JSON.parse(e.data) : e.data])).toEqual([
+      [team.id, "system", { before: [docs.id, web.id], after: [docs.id], removed: [web.id] }],
+    ]);
+
+    // Transferred away once (a departure), listed by GitHub now: stored again.
+    await recordDeparture(cli().db, selected.id, web.id, NOW);
+    github.world.selectRepositories(selected.id, [docs.id, web.id]);
+    expect((await reconcile()).exitCode).toBe(0);
+    expect((await listInstallationRepositories(cli().db, selected.id)).map((r) => r.name)).toEqual(["docs", "web"]);
+    expect(await cli().db("repository_departures")).toEqual([]);
   });
 });

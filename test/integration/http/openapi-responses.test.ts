@@ -56,6 +56,8 @@ const REQUIRED_SAMPLE = [
   "GET /api/teams/{teamId}/repositories 404",
   "POST /api/teams/{teamId}/repositories 201",
   "POST /api/teams/{teamId}/repositories 409",
+  "POST /api/teams/{teamId}/repositories 403",
+  "POST /api/teams/{teamId}/repositories 400",
   "POST /api/teams/{teamId}/repositories/{owner}/{repo}/commits 201",
   "POST /api/teams/{teamId}/repositories/{owner}/{repo}/commits 404",
   "POST /api/teams/{teamId}/tokens 201",
@@ -222,6 +224,24 @@ describeEachE2E("answers match openapi.yaml", ({ e2e }) => {
     const commit = await call("POST", `${repositories}/acme/widgets/commits`, { as: bob, body: { branch: "feature/docs", message: "Add the guide", files } });
     expect(commit.status).toBe(201);
     expect(errorOf(await call("POST", `${repositories}/globex/widgets/commits`, { as: bob, body: { branch: "x", message: "m", files } })).code).toBe("not_found");
+  });
+
+  test("POST /api/teams/:teamId/repositories from a template: 201, a private one outside the scope 403 with details.outside, not a template 400", async () => {
+    const { bob, teamId, acmeId } = await arrange();
+    const acme = e2e().github.world.org(ACME.login)!;
+    git.addRepository(acme, "starter", { isTemplate: true, branches: { main: { "README.md": "# Starter\n" } } });
+    git.addRepository(acme, "plain", { branches: { main: { "a.txt": "a\n" } } });
+    git.addRepository(e2e().github.world.org(GLOBEX.login)!, "secret", { isTemplate: true, branches: { main: { "s.txt": "s\n" } } });
+    expect((await call("POST", `/api/teams/${teamId}/installations`, { as: bob, body: { installationId: acmeId } })).status).toBe(201);
+    const repositories = `/api/teams/${teamId}/repositories`;
+
+    const created = await call("POST", repositories, { as: bob, body: { installationId: acmeId, name: "widgets", template: "acme/starter", includeAllBranches: true } });
+    expect(created.status).toBe(201);
+    const outside = await call("POST", repositories, { as: bob, body: { installationId: acmeId, name: "w2", template: "globex/secret" } });
+    expect(outside.status).toBe(403);
+    expect(errorOf(outside)).toEqual(expect.objectContaining({ details: { outside: { repositories: ["globex/secret"] } } }));
+    const plain = await call("POST", repositories, { as: bob, body: { installationId: acmeId, name: "w3", template: "acme/plain" } });
+    expect(errorOf(plain)).toEqual(expect.objectContaining({ code: "invalid_input", details: [expect.objectContaining({ path: "template" })] }));
   });
 
   test("POST /api/teams/:teamId/tokens 201 (no-store), permissions beyond the installation's 403 with details.outside, no installationId 400", async () => {

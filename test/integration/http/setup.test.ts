@@ -131,6 +131,23 @@ describeEachE2E("GitHub's setup URL and the install callback", ({ e2e }) => {
       expect((await linksOf(fresh.id)).length).toBe(1);
     });
 
+    test.each([
+      ["an existing team", "existing"],
+      ["a new team", "new"],
+    ])("choosing 'Only the ones I choose next' links %s with no repositories and opens the link's repository picker", async (_name, which) => {
+      e2e().github.setInstallTarget(e2e().github.world.org("acme")!);
+      const pick = await bob.goto(marketplaceInstall());
+      expect(pick.text).toContain('<input type="radio" name="repositories" value="all" checked>');
+      const team = which === "existing" ? { team_id: String(teamId), new_team_name: "" } : { team_id: "", new_team_name: "Picky team" };
+      const done = await bob.submit(e2e().url("/setup/link"), { ...formFields(pick.text, "/setup/link"), ...team, repositories: "selected" });
+      const [acme] = e2e().github.world.installations().filter((i) => i.account.login === "acme");
+      const linkedTeam = which === "existing" ? teamId : Number(/^\/teams\/(\d+)\/connect$/.exec(path(done))?.[1]);
+      expect(done.url).toBe(e2e().url(`/teams/${linkedTeam}/connect?installation=${acme.id}&notice=connected#repositories-${acme.id}`));
+      expect(done.text).toContain("Connected with no repositories yet");
+      const linked = (await bob.json("GET", e2e().url(`/api/teams/${linkedTeam}/installations`))).body as Array<{ installationId: number; repositories: unknown }>;
+      expect(linked).toEqual([expect.objectContaining({ installationId: acme.id, repositories: [] })]);
+    });
+
     test("someone not signed in to Octoplex signs in first and comes back to the setup page", async () => {
       e2e().github.signInAs(BOB);
       e2e().github.setInstallTarget(e2e().github.world.org("acme")!);

@@ -113,6 +113,32 @@ describeEachServer("repository webhooks over HTTP", ({ server, db }) => {
     ]);
   });
 
+  test("a repository transferred away stays away from the old installation after late repository.edited and installation_repositories.added", async () => {
+    await install(813, "all", [repository(11, "acme/api"), repository(12, "acme/web")]);
+    await send("repository", repositoryEvent("transferred", 813, { ...api, owner: OTHER }, { owner: { from: { organization: ORG } } }));
+    expect(await db()("repository_departures").select("installation_id", "repository_id")).toEqual([{ installation_id: expect.anything(), repository_id: expect.anything() }]);
+
+    // Sent before the transfer, delivered after it: the repository as acme's.
+    await send("repository", repositoryEvent("edited", 813, { ...api, defaultBranch: "develop" }));
+    await send("installation_repositories", installationRepositoriesEvent("added", { id: 813 }, { added: [repository(11, "acme/api")] }));
+
+    expect((await stored(813)).map((r) => r.fullName)).toEqual(["acme/web"]);
+  });
+
+  test("a repository transferred away and back is the installation's again", async () => {
+    await install(814, "all", [repository(11, "acme/api")]);
+    const from = (organization: AccountFixture) => ({ owner: { from: { organization } } });
+    await send("repository", repositoryEvent("transferred", 814, { ...api, owner: OTHER }, from(ORG)));
+    expect(await stored(814)).toEqual([]);
+
+    await send("repository", repositoryEvent("transferred", 814, api, from(OTHER)));
+
+    expect((await stored(814)).map((r) => r.fullName)).toEqual(["acme/api"]);
+    expect(await countRows(db(), "repository_departures")).toBe(0);
+    await send("repository", repositoryEvent("renamed", 814, { ...api, name: "api-v2" }));
+    expect((await stored(814)).map((r) => r.fullName)).toEqual(["acme/api-v2"]);
+  });
+
   test("a repository event for an unknown installation stores nothing", async () => {
     await send("repository", repositoryEvent("created", 899, api));
     expect(await countRows(db(), "installation_repositories")).toBe(0);

@@ -3,7 +3,10 @@ import type { Browser, BrowserContext, Locator, Page } from "playwright-core";
 import { describeWithChromium, launchChromium } from "../helpers/chromium";
 import { createTestDatabase, TestDatabase } from "../helpers/databases";
 import { E2E, startE2E } from "../helpers/e2e";
+import { runAlone } from "../helpers/run-alone";
 import { BOB } from "../helpers/users";
+
+runAlone();
 
 /**
  * The connect page in a real browser (Debian's Chromium through playwright-core), against the real

@@ -9,10 +9,13 @@ import { createTestDatabase, databaseKinds, TestDatabase } from "../helpers/data
 import { countRows, NOW, seedTeams } from "../helpers/factories";
 import { Answer, answer, apiRequest, isSuccess } from "../helpers/fault-requests";
 import { OctoplexProcess, startOctoplexProcess } from "../helpers/octoplex-process";
+import { runAlone } from "../helpers/run-alone";
 import { postWebhook } from "../helpers/test-server";
 import type { TestUser } from "../helpers/github-oauth";
 import { seedSignedInUser } from "../helpers/users";
 import { startWorkerHost, WorkerHost } from "../helpers/worker-host";
+
+runAlone();
 
 const REQUESTS_PER_KIND = 100;
 const ADMINS = 10;

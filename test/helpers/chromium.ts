@@ -22,6 +22,12 @@ export const CHROMIUM_ARGS = [
   "--disable-background-networking",
   "--disable-component-update",
   "--disable-sync",
+  // Fewer processes (the suite's peak memory, scripts/peak-rss.js): no zygotes (the sandbox is off
+  // anyway), the GPU thread in the browser process, one renderer at a time.
+  "--no-zygote",
+  "--in-process-gpu",
+  "--renderer-process-limit=1",
+  "--disable-site-isolation-trials",
 ];
 
 export function chromiumLaunchOptions(): LaunchOptions {

@@ -14,6 +14,6 @@ module.exports = {
   // worker whose heap grew past the limit is replaced after its file, and because the files that
   // start processes of their own take turns (test/helpers/run-alone.ts), spread over the run.
   maxWorkers: 2,
-  workerIdleMemoryLimit: "300MB",
+  workerIdleMemoryLimit: "200MB",
   testSequencer: "<rootDir>/scripts/jest-sequencer.js",
 };

@@ -4,7 +4,10 @@ import { describeWithChromium, launchChromium } from "../helpers/chromium";
 import { createTestDatabase, TestDatabase } from "../helpers/databases";
 import { E2E, startE2E } from "../helpers/e2e";
 import { addReachedRepositories } from "../helpers/reached-repositories";
+import { runAlone } from "../helpers/run-alone";
 import { BOB } from "../helpers/users";
+
+runAlone();
 
 /**
  * The connect page in a real browser (Debian's Chromium through playwright-core), against the real

@@ -5,9 +5,9 @@
 import { ChildProcess, spawn } from "node:child_process";
 import { resolve } from "node:path";
 import { createInterface } from "node:readline";
+import { tsChildArgs } from "../helpers/ts-child";
 
 const ROOT = resolve(__dirname, "../..");
-const REGISTER_TS = resolve(ROOT, "scripts/register-ts.js");
 
 /** One line of a worker's stdout. */
 export type WorkerMessage<Result> = { type: "ready"; pid: number } | ({ type: "result" } & Result);
@@ -73,7 +73,7 @@ interface Worker {
 }
 
 function startWorker({ name, script, config }: WorkerPoolOptions): Worker {
-  const child: ChildProcess = spawn(process.execPath, ["-r", REGISTER_TS, script, JSON.stringify(config)], {
+  const child: ChildProcess = spawn(process.execPath, tsChildArgs(script, JSON.stringify(config)), {
     cwd: ROOT,
     stdio: ["pipe", "pipe", "pipe"],
   });

@@ -10,9 +10,12 @@ import { testConfig, testEnv } from "../helpers/config";
 import { Answer, answer, apiRequest, isSuccess, sleep } from "../helpers/fault-requests";
 import { OctoplexProcess, startOctoplexProcess } from "../helpers/octoplex-process";
 import { describeWithPrivatePostgres, PrivatePostgres, startPrivatePostgres } from "../helpers/private-postgres";
+import { runAlone } from "../helpers/run-alone";
 import { signedInMember } from "../helpers/team-access";
 import { postWebhook } from "../helpers/test-server";
 import { ALICE } from "../helpers/users";
+
+runAlone();
 
 /** Every request while the database is down must be answered within this: a verdict, never a hang. */
 const ANSWER_WITHIN_MS = 5_000;

@@ -14,10 +14,13 @@ import { OctoplexProcess, startOctoplexProcess } from "../helpers/octoplex-proce
 import { expectInOrderPerKey } from "../helpers/outbox";
 import { platformEnv, startPlatformReceiver, waitUntil } from "../helpers/platform-receiver";
 import { subscribedTeam } from "../helpers/team-events";
+import { runAlone } from "../helpers/run-alone";
 import { postWebhook } from "../helpers/test-server";
 import type { TestUser } from "../helpers/github-oauth";
 import { seedSignedInUser } from "../helpers/users";
 import { startWorkerHost, WorkerHost } from "../helpers/worker-host";
+
+runAlone();
 
 const REQUESTS_PER_KIND = 100;
 const ADMINS = 10;

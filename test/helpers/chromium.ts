@@ -22,6 +22,14 @@ export const CHROMIUM_ARGS = [
   "--disable-background-networking",
   "--disable-component-update",
   "--disable-sync",
+  // Fewer processes (the suite's peak memory, `npm run bench:suite-memory`): no zygotes (the sandbox
+  // is off anyway), the GPU and network service in the browser process, one renderer at a time.
+  // Chromium reads only the last --enable-features, so this one repeats the two Playwright sets.
+  "--no-zygote",
+  "--in-process-gpu",
+  "--renderer-process-limit=1",
+  "--disable-site-isolation-trials",
+  "--enable-features=NetworkServiceInProcess2,CDPScreenshotNewSurface,SkipListAccountsWithoutGaiaCookies",
 ];
 
 export function chromiumLaunchOptions(): LaunchOptions {

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { Client } from "pg";
 import { LOG_DIR_ENV } from "./log-capture";
 import { ADMIN_POSTGRES_URL, POSTGRES_AVAILABLE_ENV } from "./postgres-url";
+import { RUN_ALONE_LOCK_ENV } from "./run-alone";
 
 /**
  * Decides once whether the Postgres suite runs. In CI (CI=true) an unreachable Postgres is a
@@ -12,6 +13,8 @@ import { ADMIN_POSTGRES_URL, POSTGRES_AVAILABLE_ENV } from "./postgres-url";
 export default async function globalSetup(): Promise<void> {
   const logDir = mkdtempSync(join(tmpdir(), "octoplex-test-logs-"));
   process.env[LOG_DIR_ENV] = logDir;
+  // Beside the log directory, not in it (the teardown scans every file there); gone once released.
+  process.env[RUN_ALONE_LOCK_ENV] = `${logDir}.run-alone.lock`;
 
   const client = new Client({ connectionString: ADMIN_POSTGRES_URL, connectionTimeoutMillis: 3000 });
   try {

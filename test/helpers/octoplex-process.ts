@@ -11,10 +11,10 @@ import { ChildProcess, spawn } from "node:child_process";
 import { resolve } from "node:path";
 import { createInterface } from "node:readline";
 import type { OctoplexChildConfig } from "../fakes/octoplex-child";
+import { tsChildArgs } from "./ts-child";
 
 const ROOT = resolve(__dirname, "../..");
 const CHILD = resolve(ROOT, "test/fakes/octoplex-child.ts");
-const REGISTER_TS = resolve(ROOT, "scripts/register-ts.js");
 
 export interface OctoplexProcess {
   pid: number;
@@ -34,7 +34,7 @@ export interface OctoplexProcess {
 /** Starts Octoplex in a child process; `env` is what its startOctoplex parses (the log capture comes from the inherited environment). */
 export async function startOctoplexProcess(env: NodeJS.ProcessEnv, options: { cwd: string; port?: number }): Promise<OctoplexProcess> {
   const config: OctoplexChildConfig = { env, cwd: options.cwd, port: options.port };
-  const child: ChildProcess = spawn(process.execPath, ["-r", REGISTER_TS, CHILD, JSON.stringify(config)], {
+  const child: ChildProcess = spawn(process.execPath, tsChildArgs(CHILD, JSON.stringify(config)), {
     cwd: ROOT,
     stdio: ["pipe", "pipe", "pipe"],
   });

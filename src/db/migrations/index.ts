@@ -18,7 +18,7 @@ interface Migration {
   down(knex: Knex): Promise<void>;
 }
 
-// Listed here rather than read from a directory, so the same migrations run from ts-jest,
+// Listed here rather than read from a directory, so the same migrations run from the tests,
 // from lib/ and from a single-file Lambda bundle.
 const migrations: Record<string, Migration> = {
   "20261125000000_initial_schema": initialSchema,

@@ -13,13 +13,17 @@ import { testEnv } from "../../helpers/config";
 import { createTestDatabase, databaseKinds, TestDatabase } from "../../helpers/databases";
 import { expectInOrderPerKey } from "../../helpers/outbox";
 import { platformEnv, startPlatformReceiver, waitUntil } from "../../helpers/platform-receiver";
+import { runAlone } from "../../helpers/run-alone";
 import { TestOctokit } from "../../helpers/test-octokit";
+import { tsChildArgs } from "../../helpers/ts-child";
+
+runAlone();
 
 const ROOT = resolve(__dirname, "../../..");
 
 /** Runs test/fakes/event-writer.ts until it has committed `commits` transactions, then SIGKILLs it. */
 async function writeEventsThenKill(config: EventWriterConfig, commits: number): Promise<{ reported: number }> {
-  const child = spawn(process.execPath, ["-r", "./scripts/register-ts.js", "test/fakes/event-writer.ts", JSON.stringify(config)], {
+  const child = spawn(process.execPath, tsChildArgs("test/fakes/event-writer.ts", JSON.stringify(config)), {
     cwd: ROOT,
     stdio: ["ignore", "pipe", "pipe"],
   });

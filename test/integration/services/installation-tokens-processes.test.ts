@@ -3,7 +3,10 @@ import { startTokenWorkers } from "../../fakes/token-workers";
 import { findSecretsInDatabase } from "../../helpers/database-scan";
 import { countRows } from "../../helpers/factories";
 import { databaseKinds } from "../../helpers/databases";
+import { runAlone } from "../../helpers/run-alone";
 import { useWorkerHost } from "../../helpers/worker-host";
+
+runAlone();
 
 const PROCESSES = 3;
 const CALLS_PER_PROCESS = 100;

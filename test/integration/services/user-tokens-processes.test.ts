@@ -3,8 +3,11 @@ import { findUserToken } from "../../../src/repositories/user-tokens";
 import { refreshContext } from "../../../src/services/identity/user-tokens";
 import { startRefreshWorkers } from "../../fakes/refresh-workers";
 import { databaseKinds } from "../../helpers/databases";
+import { runAlone } from "../../helpers/run-alone";
 import { ALICE, seedSignedInUser } from "../../helpers/users";
 import { useWorkerHost } from "../../helpers/worker-host";
+
+runAlone();
 
 const PROCESSES = 3;
 const CALLERS_PER_PROCESS = 50;

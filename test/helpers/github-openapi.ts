@@ -12,6 +12,7 @@ import Ajv2020, { ErrorObject, ValidateFunction } from "ajv/dist/2020";
  *   github.assertResponse({ method: "GET", path: "/repos/{owner}/{repo}", status: 200, body });          // throws on a mismatch
  *   github.assertWebhook("installation", payload);                                                      // by event and payload.action
  *
+ * Each description is read on the first check that needs it (the REST one holds about 40 MB in memory).
  * `path` is a template of the description or a concrete path (a query and the fake's GHES prefix /api/v3 are ignored).
  */
 
@@ -111,6 +112,19 @@ function describeErrors(errors: ErrorObject[] | null | undefined): string[] {
   return lines.length > 25 ? [...lines.slice(0, 25), `… and ${lines.length - 25} more`] : lines;
 }
 
+/**
+ * Where GitHub's description contradicts GitHub: GET /app/installations inlines `installation` with its
+ * account as allOf [simple-user, enterprise] (no account is both) where `installation` itself says anyOf.
+ */
+function corrected(document: Json & { paths: Record<string, Json> }): void {
+  const list = ((document.paths["/app/installations"]?.get as Json | undefined)?.responses as Json | undefined)?.["200"] as Json | undefined;
+  const media = (list?.content as Record<string, Json> | undefined)?.["application/json"];
+  const items = (media?.schema as Json | undefined)?.items as Json | undefined;
+  const account = (items?.properties as Json | undefined)?.account as Json | undefined;
+  if (!media || !JSON.stringify(account ?? {}).includes('"allOf"')) return;
+  media.schema = { type: "array", items: { $ref: `${REST_ID}#/components/schemas/installation` } };
+}
+
 interface Template {
   template: string;
   exact: RegExp;
@@ -133,18 +147,26 @@ function compileTemplates(paths: string[]): Template[] {
 export function createGithubOpenApi(files = { rest: REST_FILE, webhooks: WEBHOOKS_FILE }): GithubOpenApi {
   const covered = new Set<string>();
   const compiled = new Map<string, ValidateFunction>();
-  let loaded: { ajv: Ajv2020; rest: Json & { paths: Record<string, Json> }; templates: Template[]; webhooks: Record<string, Json> } | undefined;
+  const ajv = createAjv();
+  let rest: { paths: Record<string, Json>; templates: Template[]; document: Json } | undefined;
+  let webhooks: Record<string, Json> | undefined;
 
-  /** Both documents, read and registered on first use: ajv compiles a schema only when a check asks for it. */
+  /** The REST description, read and registered on first use: ajv compiles a schema only when a check asks for it. */
   function load() {
-    if (loaded) return loaded;
-    const rest = prepared(JSON.parse(readFileSync(files.rest, "utf8")), REST_ID, true) as Json & { paths: Record<string, Json> };
-    const hooks = prepared(JSON.parse(readFileSync(files.webhooks, "utf8")), WEBHOOKS_ID, false) as Json & { webhooks: Record<string, Json> };
-    const ajv = createAjv();
-    ajv.addSchema({ $id: REST_ID, components: rest.components });
-    ajv.addSchema({ $id: WEBHOOKS_ID, components: hooks.components });
-    loaded = { ajv, rest, templates: compileTemplates(Object.keys(rest.paths)), webhooks: hooks.webhooks };
-    return loaded;
+    if (rest) return rest;
+    const document = prepared(JSON.parse(readFileSync(files.rest, "utf8")), REST_ID, true) as Json & { paths: Record<string, Json> };
+    corrected(document);
+    ajv.addSchema({ $id: REST_ID, components: document.components });
+    rest = { paths: document.paths, templates: compileTemplates(Object.keys(document.paths)), document };
+    return rest;
+  }
+
+  function loadWebhooks() {
+    if (webhooks) return webhooks;
+    const document = prepared(JSON.parse(readFileSync(files.webhooks, "utf8")), WEBHOOKS_ID, false) as Json & { webhooks: Record<string, Json> };
+    ajv.addSchema({ $id: WEBHOOKS_ID, components: document.components });
+    webhooks = document.webhooks;
+    return webhooks;
   }
 
   /** The validator of the schema at `at` in a document, compiled once (with what it refers to, and nothing more). */
@@ -152,18 +174,18 @@ export function createGithubOpenApi(files = { rest: REST_FILE, webhooks: WEBHOOK
     const key = `${id}${pointer(at)}`;
     let validate = compiled.get(key);
     if (!validate) {
-      validate = load().ajv.compile(schema as Json);
+      validate = ajv.compile(schema as Json);
       compiled.set(key, validate);
     }
     return validate;
   }
 
   function findOperation(method: string, path: string): string | undefined {
-    const { rest, templates } = load();
+    const { paths, templates } = load();
     const verb = method.toLowerCase();
     const bare = path.split("?")[0].replace(/^\/api\/v3(?=\/)/, "");
-    if (rest.paths[bare]?.[verb] !== undefined) return bare;
-    const serving = (t: Template) => rest.paths[t.template][verb] !== undefined;
+    if (paths[bare]?.[verb] !== undefined) return bare;
+    const serving = (t: Template) => paths[t.template][verb] !== undefined;
     const byLiterals = (a: Template, b: Template) => b.literals - a.literals;
     const exact = templates.filter((t) => serving(t) && t.exact.test(bare)).sort(byLiterals)[0];
     return (exact ?? templates.filter((t) => serving(t) && t.greedy.test(bare)).sort(byLiterals)[0])?.template;
@@ -171,11 +193,11 @@ export function createGithubOpenApi(files = { rest: REST_FILE, webhooks: WEBHOOK
 
   /** A `#/components/responses/…` reference followed to the response it names. */
   function response(value: unknown): { value: Json; at: string[] } | undefined {
-    const { rest } = load();
+    const { document } = load();
     const ref = (value as Json | undefined)?.$ref;
     if (typeof ref !== "string") return undefined;
     const at = ref.slice(ref.indexOf("#/") + 2).split("/");
-    return { value: at.reduce<unknown>((node, k) => (node as Json)[k], rest) as Json, at };
+    return { value: at.reduce<unknown>((node, k) => (node as Json)[k], document) as Json, at };
   }
 
   function checkResponse(answer: GithubAnswer): GithubShapeCheck {
@@ -184,7 +206,7 @@ export function createGithubOpenApi(files = { rest: REST_FILE, webhooks: WEBHOOK
     if (!template) return { problems: [`GitHub's description has no ${method} operation for ${answer.path}`] };
     const operation = `${method} ${template}`;
     const where = `${operation} ${answer.status}`;
-    const responses = ((load().rest.paths[template][method.toLowerCase()] as Json).responses ?? {}) as Json;
+    const responses = ((load().paths[template][method.toLowerCase()] as Json).responses ?? {}) as Json;
     const key = String(answer.status);
     const problems: string[] = [];
     let described: { value: Json; at: string[] } | undefined;
@@ -215,7 +237,7 @@ export function createGithubOpenApi(files = { rest: REST_FILE, webhooks: WEBHOOK
     const action = (payload as Json | undefined)?.action;
     const name = `${event}${typeof action === "string" ? `-${action}` : ""}`.replace(/_/g, "-");
     const operation = `${event}${typeof action === "string" ? `.${action}` : ""}`;
-    const described = load().webhooks[name] as { post?: { requestBody?: { content?: Record<string, { schema?: unknown }> } } } | undefined;
+    const described = loadWebhooks()[name] as { post?: { requestBody?: { content?: Record<string, { schema?: unknown }> } } } | undefined;
     const schema = described?.post?.requestBody?.content?.["application/json"]?.schema;
     if (schema === undefined) return { operation, problems: [`@octokit/openapi-webhooks describes no webhook ${name}`] };
     const validate = validatorAt(WEBHOOKS_ID, ["webhooks", name, "post", "requestBody", "content", "application/json", "schema"], schema);

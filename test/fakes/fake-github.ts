@@ -31,7 +31,8 @@
 import { createServer, IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { randomBytes } from "node:crypto";
-import { githubError, githubUser } from "../fixtures/github-objects";
+import { githubError } from "../fixtures/github-answers";
+import { githubUser } from "../fixtures/github-objects";
 import { TEST_CLIENT_ID, TEST_CLIENT_SECRET } from "../helpers/config";
 import { newTokens, tokenBody, TestTokens, TestUser } from "../helpers/github-oauth";
 import { Body, json, notFound, parseBody, readBody, redirect, Reply, Route, send } from "./fake-http";

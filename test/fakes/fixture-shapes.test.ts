@@ -1,4 +1,5 @@
 import { nockUserInstallations } from "../faults/github-calls";
+import * as answers from "../fixtures/github-answers";
 import * as objects from "../fixtures/github-objects";
 import {
   authorizationRevokedEvent,
@@ -114,10 +115,10 @@ describe("the shared factories are GitHub's objects", () => {
     ],
     ["githubRepository: GET /repos/{owner}/{repo}", "GET", "/repos/{owner}/{repo}", 200, () => githubRepository({ id: 1, name: "api", defaultBranch: "trunk" })],
     ["githubApp: GET /app", "GET", "/app", 200, () => objects.githubApp()],
-    ["githubMembership: GET /user/memberships/orgs/{org}", "GET", "/user/memberships/orgs/{org}", 200, () => objects.githubMembership(ORG, USER, { role: "member", state: "pending" })],
+    ["githubMembership: GET /user/memberships/orgs/{org}", "GET", "/user/memberships/orgs/{org}", 200, () => answers.githubMembership(ORG, USER, { role: "member", state: "pending" })],
     ["githubPublicUser: GET /user", "GET", "/user", 200, () => objects.githubPublicUser({ ...ALICE, name: null })],
-    ["githubTokenAuthorization: POST /applications/{client_id}/token", "POST", "/applications/{client_id}/token", 200, () => objects.githubTokenAuthorization("ghu_x", ALICE, TEST_CLIENT_ID)],
-    ["githubError: a 404", "GET", "/repos/{owner}/{repo}", 404, () => objects.githubError("Not Found")],
+    ["githubTokenAuthorization: POST /applications/{client_id}/token", "POST", "/applications/{client_id}/token", 200, () => answers.githubTokenAuthorization("ghu_x", ALICE, TEST_CLIENT_ID)],
+    ["githubError: a 404", "GET", "/repos/{owner}/{repo}", 404, () => answers.githubError("Not Found")],
   ] as const)("%s", (_name, method, path, status, body) => {
     expect(githubOpenApi().checkResponse({ method, path, status, body: body() }).problems).toEqual([]);
   });

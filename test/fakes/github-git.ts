@@ -21,7 +21,8 @@
  */
 import { createHash } from "node:crypto";
 import { fileCommitJson, gitBlobJson, gitCommitJson, GitRepoUrls, gitRefJson, gitTreeJson, verificationJson } from "../fixtures/git-objects";
-import { githubError, githubRepository } from "../fixtures/github-objects";
+import { githubError } from "../fixtures/github-answers";
+import { githubRepository } from "../fixtures/github-objects";
 import { badCredentials, bearer, json, notFound, Reply, Route, RouteContext } from "./fake-http";
 import type { FakeAccount, FakeGithub } from "./fake-github";
 

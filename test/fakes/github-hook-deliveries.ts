@@ -10,7 +10,7 @@
 //   POST /api/v3/app/hook/deliveries/:id/attempts          202; sends that delivery's payload again (same guid,
 //                                                          X-GitHub-Delivery) and records the new attempt, redelivery: true
 import { createHmac, randomUUID } from "node:crypto";
-import { githubError } from "../fixtures/github-objects";
+import { githubError } from "../fixtures/github-answers";
 import { bearer, isJwt, json, notFound, Route } from "./fake-http";
 
 export interface HookDeliveryJson {

@@ -2,7 +2,8 @@
 // and as the OAuth client. Served by fake-github.ts from the world in github-world.ts.
 import { mintInstallationToken, requestedTokenFormat } from "../fixtures/tokens";
 import type { TestUser } from "../helpers/github-oauth";
-import { githubApp, githubError, githubInstallationToken, githubMembership, githubPublicUser, githubTokenAuthorization } from "../fixtures/github-objects";
+import { githubError, githubInstallationToken, githubMembership, githubTokenAuthorization } from "../fixtures/github-answers";
+import { githubApp, githubPublicUser } from "../fixtures/github-objects";
 import { badCredentials, basicAuth, bearer, isJwt, json, notFound, paginate, Reply, Route, RouteContext } from "./fake-http";
 import { GithubWorld, INSTALLATION_PERMISSIONS } from "./github-world";
 

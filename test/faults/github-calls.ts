@@ -1,5 +1,6 @@
 import nock from "nock";
 import type { InstallationSnapshot } from "../../src/repositories/installations";
+import * as answers from "../fixtures/github-answers";
 import * as objects from "../fixtures/github-objects";
 import { createdRepository } from "../fixtures/payloads";
 import { newInstallationToken } from "../fixtures/tokens";
@@ -68,7 +69,7 @@ const nockAdminMembership = (token: string, org: { id: number; login: string }, 
   nock(GITHUB_API)
     .get(`/user/memberships/orgs/${org.login}`)
     .matchHeader("authorization", tokenHeader(token))
-    .reply(200, objects.githubMembership(org, user, { role: "admin", state: "active" }));
+    .reply(200, answers.githubMembership(org, user, { role: "admin", state: "active" }));
 
 /** The calls, each acting on a user, installation and organization of its own, and the requests the tests send themselves. */
 export function githubCalls({ server, db }: ServerContext) {

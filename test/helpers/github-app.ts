@@ -1,5 +1,5 @@
 import nock from "nock";
-import { githubInstallationToken } from "../fixtures/github-objects";
+import { githubInstallationToken } from "../fixtures/github-answers";
 import { newInstallationToken } from "../fixtures/tokens";
 import { GITHUB_API } from "./github-oauth";
 

@@ -3,7 +3,8 @@ import nock from "nock";
 import { GITHUB_API } from "./github-oauth";
 import { signsCommit } from "../fakes/github-git";
 import { fileCommitJson, gitBlobJson, gitCommitJson, gitRefJson, gitTreeJson } from "../fixtures/git-objects";
-import { githubError, githubRepository } from "../fixtures/github-objects";
+import { githubError } from "../fixtures/github-answers";
+import { githubRepository } from "../fixtures/github-objects";
 
 /**
  * One GitHub repository, nocked, with just enough git behind it for a commit through the git data

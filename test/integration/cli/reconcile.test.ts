@@ -8,7 +8,7 @@ import { removeInstallation } from "../../../src/services/installations/installa
 import { noEvents } from "../../../src/services/events/platform-events";
 import { addInstallationRepositories, listInstallationRepositories } from "../../../src/repositories/installation-repositories";
 import { AccountFixture, githubInstallation, githubRepository, InstallationFixture, RepositoryFixture } from "../../fixtures/payloads";
-import { githubInstallationToken } from "../../fixtures/github-objects";
+import { githubInstallationToken } from "../../fixtures/github-answers";
 import { testPrivateKey } from "../../fixtures/keys";
 import { runCli, useMigratedCliTarget } from "../../helpers/cli";
 import { TEST_APP_ID } from "../../helpers/config";

@@ -1,7 +1,8 @@
 import nock from "nock";
 import { addInstallationRepositories } from "../../../src/repositories/installation-repositories";
 import { writeScope } from "../../../src/repositories/link-scopes";
-import { githubInstallationToken, githubRepository } from "../../fixtures/github-objects";
+import { githubInstallationToken } from "../../fixtures/github-answers";
+import { githubRepository } from "../../fixtures/github-objects";
 import { newInstallationToken } from "../../fixtures/tokens";
 import { isAppJwt, recordUnexpectedGithubCalls, UnexpectedGithubCalls } from "../../helpers/github-app";
 import { GITHUB_API } from "../../helpers/github-oauth";

@@ -18,7 +18,7 @@ import {
   setCookiesOf,
   webhookRequest,
 } from "../../fixtures/lambda-events";
-import { githubMembership } from "../../fixtures/github-objects";
+import { githubMembership } from "../../fixtures/github-answers";
 import { githubInstallation, installationEvent, ORG } from "../../fixtures/payloads";
 import { testConfig, TEST_CLIENT_ID } from "../../helpers/config";
 import { createTestDatabase, databaseKinds, TestDatabase, truncateAll } from "../../helpers/databases";

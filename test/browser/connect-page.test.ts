@@ -75,7 +75,7 @@ describeWithChromium("the connect page in Chromium", () => {
     await context.route("**/*", async (route) => {
       const url = new URL(route.request().url());
       if (url.hostname === "127.0.0.1" || url.hostname === "localhost") return route.continue();
-      if (url.hostname === "avatars.example") return route.fulfill({ status: 200, contentType: "image/png", body: PIXEL });
+      if (url.hostname === "avatars.githubusercontent.com") return route.fulfill({ status: 200, contentType: "image/png", body: PIXEL });
       problems.push(`request off the machine: ${route.request().method()} ${url.href}`);
       return route.abort();
     });

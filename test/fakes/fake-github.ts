@@ -31,6 +31,8 @@
 import { createServer, IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { randomBytes } from "node:crypto";
+import { githubError } from "../fixtures/github-answers";
+import { githubUser } from "../fixtures/github-objects";
 import { TEST_CLIENT_ID, TEST_CLIENT_SECRET } from "../helpers/config";
 import { newTokens, tokenBody, TestTokens, TestUser } from "../helpers/github-oauth";
 import { Body, json, notFound, parseBody, readBody, redirect, Reply, Route, send } from "./fake-http";
@@ -237,7 +239,7 @@ export async function startFakeGithub(options: FakeGithubOptions = {}): Promise<
     const failure = failures.find((f) => url.pathname.startsWith(f.prefix) && f.times > 0);
     if (failure) {
       failure.times--;
-      return json(failure.status, { message: failure.status >= 500 ? "Server Error" : "Injected failure" });
+      return json(failure.status, githubError(failure.status >= 500 ? "Server Error" : "Injected failure"));
     }
     // GET /user also at the root (api.github.com layout), as older callers ask it.
     const path = url.pathname === "/user" ? "/api/v3/user" : url.pathname;
@@ -302,7 +304,7 @@ export async function startFakeGithub(options: FakeGithubOptions = {}): Promise<
         action,
         installation: world.installationJson(installation),
         ...(action === "created" ? { repositories: [] } : {}),
-        sender: { id: sender.id, login: sender.login, type: "User" },
+        sender: githubUser(sender),
       };
     },
     reset() {

@@ -28,6 +28,9 @@
  * `verification` says verified; one with either is "unsigned" (GitHub's "Signature verification for bots").
  */
 import { createHash } from "node:crypto";
+import { fileCommitJson, gitBlobJson, gitCommitJson, GitRepoUrls, gitRefJson, gitTreeJson, verificationJson } from "../fixtures/git-objects";
+import { githubError } from "../fixtures/github-answers";
+import { githubRepository } from "../fixtures/github-objects";
 import { badCredentials, bearer, json, notFound, Reply, Route, RouteContext } from "./fake-http";
 import type { FakeAccount } from "./fake-github";
 import { accessTo, Caller, callerOf, FakeGithubCallers, mayAdminister, notAccessible } from "./github-callers";
@@ -41,12 +44,7 @@ export interface GitCommit {
   signed: boolean;
 }
 
-/** A commit's `verification`, as GitHub answers it for a commit it signed or one left unsigned. */
-export function verificationJson(signed: boolean, sha: string) {
-  return signed
-    ? { verified: true, reason: "valid", signature: `-----BEGIN PGP SIGNATURE-----\n${sha}\n-----END PGP SIGNATURE-----`, payload: `tree ${sha}\n`, verified_at: new Date().toISOString() }
-    : { verified: false, reason: "unsigned", signature: null, payload: null, verified_at: null };
-}
+export { verificationJson };
 
 /** Whether GitHub signs a commit so asked: by an installation (ghs_) token, without author or committer. */
 export const signsCommit = (token: string | undefined, body: Record<string, unknown>) =>
@@ -91,8 +89,8 @@ type TreeEntry = { path: string; sha?: string | null; content?: string };
 const API = "/api/v3";
 const REPO = "/repos/([^/]+)/([^/]+)";
 const sha1 = (data: string | Buffer) => createHash("sha1").update(data).digest("hex");
-const invalid = (message: string) => json(422, { message, documentation_url: "https://docs.github.com/rest" });
-const EMPTY = json(409, { message: "Git Repository is empty.", documentation_url: "https://docs.github.com/rest" });
+const invalid = (message: string) => json(422, githubError(message));
+const EMPTY = json(409, githubError("Git Repository is empty."));
 
 export function createGithubGit(github: FakeGithubCallers & { url: string }): FakeGit {
   const repos = new Map<string, GitRepo>(); // "owner/name", lowercase
@@ -121,28 +119,24 @@ export function createGithubGit(github: FakeGithubCallers & { url: string }): Fa
   const isAncestor = (ancestor: string, of: string): boolean =>
     of === ancestor || (commits.get(of)?.parents ?? []).some((p) => isAncestor(ancestor, p));
 
-  const htmlUrl = (repo: GitRepo, ...rest: string[]) => [`${github.url}/${repo.owner.login}/${repo.name}`, ...rest].join("/");
-  const repoJson = (repo: GitRepo) => ({
-    id: repo.id,
-    name: repo.name,
-    full_name: `${repo.owner.login}/${repo.name}`,
-    owner: github.world.accountJson(repo.owner),
-    private: repo.private,
-    visibility: repo.private ? "private" : "public",
-    is_template: repo.isTemplate,
-    description: repo.description,
-    html_url: htmlUrl(repo),
-    default_branch: repo.defaultBranch,
-    size: repo.refs.size === 0 ? 0 : 1,
-  });
-  const commitJson = (repo: GitRepo, c: GitCommit) => ({
-    sha: c.sha,
-    html_url: htmlUrl(repo, "commit", c.sha),
-    message: c.message,
-    tree: { sha: c.tree },
-    parents: c.parents.map((sha) => ({ sha, html_url: htmlUrl(repo, "commit", sha) })),
-    verification: verificationJson(c.signed, c.sha),
-  });
+  const hosts = () => ({ web: github.url, api: `${github.url}${API}` });
+  const urls = (repo: GitRepo): GitRepoUrls => ({ repoApi: `${hosts().api}/repos/${repo.owner.login}/${repo.name}`, repoWeb: `${github.url}/${repo.owner.login}/${repo.name}` });
+  const repoJson = (repo: GitRepo) =>
+    githubRepository(
+      {
+        id: repo.id,
+        owner: repo.owner,
+        name: repo.name,
+        private: repo.private,
+        isTemplate: repo.isTemplate,
+        description: repo.description,
+        defaultBranch: repo.defaultBranch,
+        size: repo.refs.size === 0 ? 0 : 1,
+      },
+      hosts(),
+    );
+  const commitJson = (repo: GitRepo, c: GitCommit) => gitCommitJson(urls(repo), c);
+  const refJson = (repo: GitRepo, branch: string, sha: string) => gitRefJson(urls(repo), `refs/heads/${branch}`, sha);
 
   /**
    * A new repository on `owner`, in the world too; one an installation makes joins a "selected"
@@ -244,18 +238,18 @@ export function createGithubGit(github: FakeGithubCallers & { url: string }): Fa
     route("GET", "", (repo) => json(200, repoJson(repo))),
     gitRoute("GET", "/ref/heads(?:/|%2F)(.+)", (repo, ctx) => {
       const sha = repo.refs.get(ctx.params[0]);
-      return sha ? json(200, { ref: `refs/heads/${ctx.params[0]}`, object: { sha, type: "commit" } }) : notFound();
+      return sha ? json(200, refJson(repo, ctx.params[0], sha)) : notFound();
     }),
     gitRoute("GET", "/commits/([0-9a-f]{40})", (repo, ctx) => {
       const commit = commits.get(ctx.params[0]);
       return commit ? json(200, commitJson(repo, commit)) : notFound();
     }),
-    gitRoute("POST", "/blobs", (_repo, _ctx, body) => {
+    gitRoute("POST", "/blobs", (repo, _ctx, body) => {
       if (typeof body.content !== "string") return invalid("content is missing");
       const sha = addBlob(Buffer.from(body.content, body.encoding === "base64" ? "base64" : "utf8"));
-      return json(201, { sha, url: `${github.url}${API}/git/blobs/${sha}` });
+      return json(201, gitBlobJson(urls(repo), sha));
     }),
-    gitRoute("POST", "/trees", (_repo, _ctx, body) => {
+    gitRoute("POST", "/trees", (repo, _ctx, body) => {
       const base = body.base_tree === undefined ? new Map<string, string>() : trees.get(String(body.base_tree));
       if (!base) return invalid("base_tree is not a valid tree");
       const files = new Map(base);
@@ -266,7 +260,7 @@ export function createGithubGit(github: FakeGithubCallers & { url: string }): Fa
         else return invalid(`tree.sha ${String(entry.sha)} is not a valid blob`);
       }
       const sha = addTree(files);
-      return json(201, { sha, tree: [...files].map(([path, blob]) => ({ path, mode: "100644", type: "blob", sha: blob })) });
+      return json(201, gitTreeJson(urls(repo), sha, [...files].map(([path, blob]) => ({ path, sha: blob }))));
     }),
     gitRoute("POST", "/commits", (repo, ctx, body) => {
       const parents = (body.parents ?? []) as string[];
@@ -281,7 +275,7 @@ export function createGithubGit(github: FakeGithubCallers & { url: string }): Fa
       if (repo.refs.has(branch)) return invalid("Reference already exists");
       if (!commits.has(String(body.sha))) return invalid("Object does not exist");
       repo.refs.set(branch, String(body.sha));
-      return json(201, { ref: body.ref, object: { sha: body.sha, type: "commit" } });
+      return json(201, refJson(repo, branch, String(body.sha)));
     }),
     gitRoute("PATCH", "/refs/heads(?:/|%2F)(.+)", (repo, ctx, body) => {
       const branch = ctx.params[0];
@@ -291,7 +285,7 @@ export function createGithubGit(github: FakeGithubCallers & { url: string }): Fa
       if (!commits.has(sha)) return invalid("Object does not exist");
       if (body.force !== true && !isAncestor(head, sha)) return invalid("Update is not a fast forward");
       repo.refs.set(branch, sha);
-      return json(200, { ref: `refs/heads/${branch}`, object: { sha, type: "commit" } });
+      return json(200, refJson(repo, branch, sha));
     }),
     route("PUT", "/contents/(.+)", (repo, ctx, body) => {
       const path = ctx.params[0];
@@ -307,7 +301,8 @@ export function createGithubGit(github: FakeGithubCallers & { url: string }): Fa
       const commit = addCommit(addTree(files), head ? [head] : [], String(body.message ?? ""), signsCommit(bearer(ctx.req), body));
       if (empty) repo.defaultBranch = branch; // the first push names the default branch
       repo.refs.set(branch, commit.sha);
-      return json(existed ? 200 : 201, { content: { path, sha: blob, html_url: htmlUrl(repo, "blob", branch, path) }, commit: commitJson(repo, commit) });
+      const file = { path, sha: blob, size: blobs.get(blob)!.length, branch };
+      return json(existed ? 200 : 201, fileCommitJson(urls(repo), file, commitJson(repo, commit)));
     }),
   ];
 

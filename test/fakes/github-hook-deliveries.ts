@@ -10,6 +10,7 @@
 //   POST /api/v3/app/hook/deliveries/:id/attempts          202; sends that delivery's payload again (same guid,
 //                                                          X-GitHub-Delivery) and records the new attempt, redelivery: true
 import { createHmac, randomUUID } from "node:crypto";
+import { githubError } from "../fixtures/github-answers";
 import { bearer, isJwt, json, notFound, Route } from "./fake-http";
 
 export interface HookDeliveryJson {
@@ -114,13 +115,13 @@ export function createHookDeliveries(target?: HookTarget): FakeHookDeliveries {
       "GET",
       PATH,
       (ctx) => {
-        if (!isJwt(bearer(ctx.req))) return json(401, { message: "A JSON web token could not be decoded" });
+        if (!isJwt(bearer(ctx.req))) return json(401, githubError("A JSON web token could not be decoded"));
         const perPage = Math.min(Math.max(Number(ctx.url.searchParams.get("per_page")) || 30, 1), 100);
         const all = listed();
         // The cursor names the first delivery of the page (GitHub's is opaque too).
         const cursor = ctx.url.searchParams.get("cursor");
         const start = cursor === null ? 0 : all.findIndex((d) => `v1_${d.id}` === cursor);
-        if (start < 0) return json(422, { message: "Invalid cursor" });
+        if (start < 0) return json(422, githubError("Invalid cursor"));
         const page = all.slice(start, start + perPage);
         const next = all[start + perPage];
         const headers: Record<string, string> = {};
@@ -137,7 +138,7 @@ export function createHookDeliveries(target?: HookTarget): FakeHookDeliveries {
       "POST",
       ATTEMPTS,
       async (ctx) => {
-        if (!isJwt(bearer(ctx.req))) return json(401, { message: "A JSON web token could not be decoded" });
+        if (!isJwt(bearer(ctx.req))) return json(401, githubError("A JSON web token could not be decoded"));
         const id = Number(ctx.params[0]);
         redeliveryRequests.push(id);
         const original = log.find((d) => d.id === id);

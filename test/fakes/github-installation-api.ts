@@ -8,6 +8,7 @@
 import type { IncomingMessage } from "node:http";
 import { badCredentials, bearer, json, notFound, paginate, Route } from "./fake-http";
 import type { FakeGithub } from "./fake-github";
+import { githubRepository } from "../fixtures/github-objects";
 
 const API = "/api/v3";
 const MINT = /^\/api\/v3\/app\/installations\/(\d+)\/access_tokens$/;
@@ -30,14 +31,8 @@ export function installationApiRoutes(github: Pick<FakeGithub, "installationOfTo
         const limited = github.limitsOfInstallationToken(bearer(ctx.req)!)?.repositoryIds;
         const known = github.world.repositoriesOf(installation.id).find((r) => r.name.toLowerCase() === repo.toLowerCase());
         if (limited && (!known || !limited.includes(known.id))) return notFound();
-        return json(200, {
-          id: known?.id ?? 1,
-          name: repo,
-          full_name: `${installation.account.login}/${repo}`,
-          owner: github.world.accountJson(installation.account),
-          private: true,
-          default_branch: "main",
-        });
+        // A repository the world does not hold is still answered (callers ask for ones they invent), in the same shape.
+        return json(200, known ? github.world.repositoryJson(known) : githubRepository({ id: 1, owner: installation.account, name: repo }));
       },
     ],
     [

@@ -2,6 +2,8 @@
 // and as the OAuth client. Served by fake-github.ts from the world in github-world.ts.
 import { mintInstallationToken, requestedTokenFormat } from "../fixtures/tokens";
 import type { TestUser } from "../helpers/github-oauth";
+import { githubError, githubInstallationToken, githubMembership, githubTokenAuthorization } from "../fixtures/github-answers";
+import { githubApp, githubPublicUser } from "../fixtures/github-objects";
 import { badCredentials, basicAuth, bearer, isJwt, json, notFound, paginate, Reply, Route, RouteContext } from "./fake-http";
 import { GithubWorld, INSTALLATION_PERMISSIONS } from "./github-world";
 
@@ -48,11 +50,8 @@ export function restRoutes(c: RestContext): Route[] {
     const auth = basicAuth(ctx.req);
     return auth?.user === c.clientId && auth.password === c.clientSecret && ctx.params[0] === c.clientId ? work() : notFound();
   };
-  const userJson = (user: TestUser) => ({
-    ...c.world.accountJson({ ...user, type: "User" }),
-    name: `${user.login} name`,
-    avatar_url: `https://avatars.example/${user.id}`,
-  });
+  const hosts = () => ({ web: c.origin, api: `${c.origin}${API}` });
+  const userJson = (user: TestUser) => githubPublicUser(user, hosts());
 
   return [
     route("GET", "/user", (ctx) => asUser(ctx, (user) => json(200, userJson(user)))),
@@ -70,18 +69,11 @@ export function restRoutes(c: RestContext): Route[] {
         const org = c.world.org(ctx.params[0]);
         const membership = org && c.world.membership(org.login, user.id);
         if (!org || !membership) return notFound();
-        return json(200, {
-          url: `${c.origin}${API}/orgs/${org.login}/memberships/${user.login}`,
-          state: membership.state,
-          role: membership.role,
-          organization_url: `${c.origin}${API}/orgs/${org.login}`,
-          organization: c.world.accountJson(org),
-          user: userJson(user),
-        });
+        return json(200, githubMembership(org, user, membership, hosts()));
       }),
     ),
 
-    route("GET", "/app", (ctx) => asApp(ctx, () => json(200, { id: 12345, slug: c.appSlug(), name: c.appSlug() }))),
+    route("GET", "/app", (ctx) => asApp(ctx, () => json(200, githubApp({ slug: c.appSlug() }, hosts())))),
 
     route("GET", "/app/installations", (ctx) =>
       asApp(ctx, () => {
@@ -101,29 +93,30 @@ export function restRoutes(c: RestContext): Route[] {
       asApp(ctx, async () => {
         const installation = c.world.installation(Number(ctx.params[0]));
         if (!installation) return notFound();
-        if (installation.suspended) return json(403, { message: "This installation has been suspended" });
+        if (installation.suspended) return json(403, githubError("This installation has been suspended"));
         // GitHub's current ghs_<app id>_<JWT> unless X-GitHub-Stateless-S2S-Token: disabled asks for the classic one.
         // As GitHub: a token may be limited to some of the installation's repositories and permissions, never widened.
         const asked = (await ctx.body()) as { repository_ids?: number[]; permissions?: Record<string, string> };
         const reached = c.world.repositoriesOf(installation.id);
-        if (asked.repository_ids && asked.repository_ids.length > 500) return json(422, { message: "Too many repositories (at most 500)" });
+        if (asked.repository_ids && asked.repository_ids.length > 500) return json(422, githubError("Too many repositories (at most 500)"));
         const strangers = (asked.repository_ids ?? []).filter((id) => !reached.some((r) => r.id === id));
-        if (strangers.length > 0) return json(422, { message: `There is at least one repository that does not exist or is not accessible to the parent installation.` });
+        if (strangers.length > 0) return json(422, githubError("There is at least one repository that does not exist or is not accessible to the parent installation."));
         const beyond = Object.entries(asked.permissions ?? {}).filter(([name, level]) => (RANK[INSTALLATION_PERMISSIONS[name]] ?? 0) < (RANK[level] ?? 9));
-        if (beyond.length > 0) return json(422, { message: `The permissions requested are not granted to this installation.` });
+        if (beyond.length > 0) return json(422, githubError("The permissions requested are not granted to this installation."));
         const format = requestedTokenFormat(ctx.req.headers["x-github-stateless-s2s-token"]);
         const token = mintInstallationToken(format, appIdOf(bearer(ctx.req)), installation.id);
         c.installationTokens.set(token, installation.id);
         const permissions = asked.permissions ?? INSTALLATION_PERMISSIONS;
         if (asked.repository_ids || asked.permissions) c.installationTokenLimits.set(token, { repositoryIds: asked.repository_ids, permissions });
         const covered = asked.repository_ids ? reached.filter((r) => asked.repository_ids!.includes(r.id)) : undefined;
-        return json(201, {
-          token,
-          expires_at: new Date(Date.now() + 3600_000).toISOString(),
-          permissions,
-          repository_selection: covered ? "selected" : installation.repositorySelection,
-          ...(covered ? { repositories: covered.map(c.world.repositoryJson) } : {}),
-        });
+        return json(
+          201,
+          githubInstallationToken(token, {
+            permissions,
+            repositorySelection: covered ? "selected" : installation.repositorySelection,
+            repositories: covered?.map(c.world.repositoryJson),
+          }),
+        );
       }),
     ),
 
@@ -132,7 +125,7 @@ export function restRoutes(c: RestContext): Route[] {
       asClient(ctx, async () => {
         const token = (await ctx.body()).access_token;
         const user = token === undefined ? undefined : c.userOfToken(token);
-        return user ? json(200, { token, user: userJson(user), app: { client_id: c.clientId } }) : notFound();
+        return user ? json(200, githubTokenAuthorization(token!, user, c.clientId, hosts())) : notFound();
       }),
     ),
     route("DELETE", "/applications/([^/]+)/token", (ctx) =>

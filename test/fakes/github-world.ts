@@ -13,6 +13,9 @@
  *   world.repositoriesOf(inst.id);                         // what GET /installation/repositories lists
  */
 import type { TestUser } from "../helpers/github-oauth";
+import { GITHUB_APP_ID, githubInstallation, githubRepository, githubUser, INSTALLATION_PERMISSIONS } from "../fixtures/github-objects";
+
+export { INSTALLATION_PERMISSIONS } from "../fixtures/github-objects";
 
 export type AccountType = "Organization" | "User";
 
@@ -67,9 +70,7 @@ export interface InstallOptions {
   suspended?: boolean;
 }
 
-export const FAKE_APP_ID = 12345;
-/** What every installation of the fake app was granted. */
-export const INSTALLATION_PERMISSIONS: Record<string, string> = { administration: "write", contents: "write", metadata: "read", members: "read" };
+export const FAKE_APP_ID = GITHUB_APP_ID;
 
 export interface GithubWorld {
   /** A user account (signing in does this implicitly). Returns it as an account to install on. */
@@ -184,33 +185,20 @@ export function createGithubWorld(appSlug: () => string): GithubWorld {
         return world.membership(i.account.login, userId)?.state === "active";
       });
     },
-    accountJson(account) {
-      return {
-        login: account.login,
-        id: account.id,
-        node_id: `N${account.id}`,
-        avatar_url: `https://avatars.example/u/${account.id}`,
-        type: account.type,
-        site_admin: false,
-      };
-    },
-    installationJson(i) {
-      return {
+    accountJson: (account) => githubUser(account),
+    installationJson: (i) =>
+      githubInstallation({
         id: i.id,
-        account: world.accountJson(i.account),
-        app_id: FAKE_APP_ID,
-        app_slug: appSlug(),
-        target_id: i.account.id,
-        target_type: i.account.type,
-        repository_selection: i.repositorySelection,
+        account: i.account,
+        appId: FAKE_APP_ID,
+        appSlug: appSlug(),
+        repositorySelection: i.repositorySelection,
         permissions: INSTALLATION_PERMISSIONS,
-        events: ["installation_target"],
-        created_at: i.createdAt,
-        updated_at: i.updatedAt,
-        suspended_at: i.suspended ? i.updatedAt : null,
-        suspended_by: i.suspended ? { login: "site-admin", id: 1, type: "User" } : null,
-      };
-    },
+        createdAt: i.createdAt,
+        updatedAt: i.updatedAt,
+        suspendedAt: i.suspended ? i.updatedAt : null,
+        suspendedBy: i.suspended ? { id: 1, login: "site-admin", type: "User" } : null,
+      }),
     addRepository(owner, options) {
       const id = options.id ?? nextRepositoryId++;
       if (repositories.has(id)) throw new Error(`repository ${id} exists already`);
@@ -247,29 +235,7 @@ export function createGithubWorld(appSlug: () => string): GithubWorld {
       const reached = installation.repositorySelection === "all" ? owned : owned.filter((r) => installation.selectedRepositoryIds.includes(r.id));
       return reached.sort(byId);
     },
-    repositoryJson(r) {
-      const fullName = `${r.owner.login}/${r.name}`;
-      return {
-        id: r.id,
-        node_id: `R_${r.id}`,
-        name: r.name,
-        full_name: fullName,
-        private: r.private,
-        owner: world.accountJson(r.owner),
-        html_url: `https://github.example/${fullName}`,
-        description: null,
-        fork: false,
-        url: `https://api.github.example/repos/${fullName}`,
-        created_at: "2026-11-01T10:00:00Z",
-        updated_at: "2026-11-01T10:00:00Z",
-        pushed_at: "2026-11-01T10:00:00Z",
-        archived: r.archived,
-        disabled: false,
-        visibility: r.private ? "private" : "public",
-        default_branch: r.defaultBranch,
-        permissions: { admin: false, maintain: false, push: true, triage: true, pull: true },
-      };
-    },
+    repositoryJson: (r) => githubRepository({ id: r.id, owner: r.owner, name: r.name, private: r.private, archived: r.archived, defaultBranch: r.defaultBranch }),
     reset() {
       repositories.clear();
       nextRepositoryId = 880001;

@@ -1,5 +1,7 @@
 import nock from "nock";
 import type { InstallationSnapshot } from "../../src/repositories/installations";
+import * as answers from "../fixtures/github-answers";
+import * as objects from "../fixtures/github-objects";
 import { createdRepository } from "../fixtures/payloads";
 import { newInstallationToken } from "../fixtures/tokens";
 import { LOGIN_STATE_COOKIE, SESSION_COOKIE } from "../../src/http/session-cookie";
@@ -55,25 +57,19 @@ function counted(scope: nock.Scope): () => number {
   return () => n;
 }
 
-const githubInstallation = (id: number, account: InstallationSnapshot["account"]) => ({
-  id,
-  account: { id: account.id, login: account.login, type: account.type, avatar_url: null },
-  target_type: account.type,
-  repository_selection: "all",
-  permissions: { administration: "write", contents: "write", metadata: "read" },
-  events: [],
-  suspended_at: null,
-  suspended_by: null,
-  updated_at: "2026-11-01T10:00:00Z",
-});
+const githubInstallation = (id: number, account: InstallationSnapshot["account"]) =>
+  objects.githubInstallation({ id, account: { id: account.id, login: account.login, type: account.type as "Organization" | "User" }, events: [] });
 
 /** GET /user/installations for the holder of `token`. */
 export const nockUserInstallations = (token: string, installations: unknown[]) =>
   nock(GITHUB_API).get("/user/installations").query(true).matchHeader("authorization", tokenHeader(token)).reply(200, { total_count: installations.length, installations });
 
 /** GET /user/memberships/orgs/:org: the holder of `token` is an active admin. */
-const nockAdminMembership = (token: string, org: string) =>
-  nock(GITHUB_API).get(`/user/memberships/orgs/${org}`).matchHeader("authorization", tokenHeader(token)).reply(200, { role: "admin", state: "active" });
+const nockAdminMembership = (token: string, org: { id: number; login: string }, user: TestUser) =>
+  nock(GITHUB_API)
+    .get(`/user/memberships/orgs/${org.login}`)
+    .matchHeader("authorization", tokenHeader(token))
+    .reply(200, answers.githubMembership(org, user, { role: "admin", state: "active" }));
 
 /** The calls, each acting on a user, installation and organization of its own, and the requests the tests send themselves. */
 export function githubCalls({ server, db }: ServerContext) {
@@ -99,7 +95,7 @@ export function githubCalls({ server, db }: ServerContext) {
   /** A new team with `user` (a new one unless given) signed in as its `role`. */
   async function teamMember(role: "admin" | "member", user = newUser()) {
     const [team] = await seedTeams(db(), 1, `team-${user.id}`);
-    return { teamId: team.id, member: await signedInMember(server().deps, user, team.id, role) };
+    return { teamId: team.id, user, member: await signedInMember(server().deps, user, team.id, role) };
   }
 
   /** A team with an organization's installation linked, and a new member. */
@@ -127,7 +123,7 @@ export function githubCalls({ server, db }: ServerContext) {
     const installationId = nextInstallationId();
     const account = orgOf(installationId);
     if (faulty !== "app") await seedInstallation(db(), installationId, { account, targetType: "Organization" });
-    const { teamId, member } = await teamMember("admin");
+    const { teamId, member, user } = await teamMember("admin");
     const token = member.tokens.token;
     const calls = {
       installations: { method: "GET", path: "/user/installations", authorization: tokenHeader(token) },
@@ -137,7 +133,7 @@ export function githubCalls({ server, db }: ServerContext) {
     const broken = nockFault(calls[faulty], fault, times);
     const scopes = {
       installations: nockUserInstallations(token, [githubInstallation(installationId, account)]),
-      membership: nockAdminMembership(token, account.login),
+      membership: nockAdminMembership(token, account, user),
       app: faulty === "app" ? nock(GITHUB_API).get(`/app/installations/${installationId}`).matchHeader("authorization", isAppJwt).reply(200, githubInstallation(installationId, account)) : undefined,
     };
     const retried = counted(scopes[faulty]!);

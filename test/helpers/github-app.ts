@@ -1,4 +1,5 @@
 import nock from "nock";
+import { githubInstallationToken } from "../fixtures/github-answers";
 import { newInstallationToken } from "../fixtures/tokens";
 import { GITHUB_API } from "./github-oauth";
 
@@ -40,15 +41,7 @@ export function nockInstallationToken(installationId: number, token = newInstall
     .times(options.times ?? 1)
     .reply(function () {
       authorizations.push(String(this.req.headers.authorization));
-      return [
-        201,
-        {
-          token,
-          expires_at: new Date(Date.now() + 3600_000).toISOString(),
-          permissions: { administration: "write", contents: "write", metadata: "read" },
-          repository_selection: "all",
-        },
-      ];
+      return [201, githubInstallationToken(token, { permissions: { administration: "write", contents: "write", metadata: "read" } })];
     });
   return { scope, token, authorizations };
 }

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import nock from "nock";
+import { githubPublicUser } from "../fixtures/github-objects";
 import { TEST_CLIENT_ID } from "./config";
 
 export const GITHUB_WEB = "https://github.com";
@@ -72,5 +73,5 @@ export function nockGetUser(token: string, user: TestUser): nock.Scope {
   return nock(GITHUB_API)
     .get("/user")
     .matchHeader("authorization", (v: string) => v === `token ${token}` || v === `bearer ${token}` || v === `Bearer ${token}`)
-    .reply(200, { id: user.id, login: user.login, name: `${user.login} name`, avatar_url: `https://avatars.example/${user.id}`, type: "User" });
+    .reply(200, githubPublicUser(user));
 }

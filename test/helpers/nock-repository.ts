@@ -1,7 +1,10 @@
 import { createHash } from "node:crypto";
 import nock from "nock";
 import { GITHUB_API } from "./github-oauth";
-import { signsCommit, verificationJson } from "../fakes/github-git";
+import { signsCommit } from "../fakes/github-git";
+import { fileCommitJson, gitBlobJson, gitCommitJson, gitRefJson, gitTreeJson } from "../fixtures/git-objects";
+import { githubError } from "../fixtures/github-answers";
+import { githubRepository } from "../fixtures/github-objects";
 
 /**
  * One GitHub repository, nocked, with just enough git behind it for a commit through the git data
@@ -108,18 +111,13 @@ export function nockRepository(options: RepositoryOptions): NockedRepository {
   }
 
   const isEmpty = () => refs.size === 0;
-  const emptyRepository = (): nock.ReplyFnResult => [409, { message: "Git Repository is empty.", documentation_url: "https://docs.github.com/rest/git" }];
-  const notFound = (): nock.ReplyFnResult => [404, { message: "Not Found", documentation_url: "https://docs.github.com/rest" }];
-  const unprocessable = (message: string): nock.ReplyFnResult => [422, { message, documentation_url: "https://docs.github.com/rest/git/refs" }];
-  const commitJson = (c: Commit) => ({
-    sha: c.sha,
-    html_url: `${htmlBase}/commit/${c.sha}`,
-    message: c.message,
-    tree: { sha: c.tree },
-    parents: c.parents.map((sha) => ({ sha })),
-    verification: verificationJson(c.signed, c.sha),
-  });
-  const refJson = (branch: string) => ({ ref: `refs/heads/${branch}`, object: { sha: refs.get(branch)!, type: "commit" } });
+  const urls = { repoApi: `${GITHUB_API}${base}`, repoWeb: htmlBase };
+  const emptyRepository = (): nock.ReplyFnResult => [409, githubError("Git Repository is empty.", "https://docs.github.com/rest/git")];
+  const notFound = (): nock.ReplyFnResult => [404, githubError("Not Found")];
+  const unprocessable = (message: string): nock.ReplyFnResult => [422, githubError(message, "https://docs.github.com/rest/git/refs")];
+  const commitJson = (c: Commit) => gitCommitJson(urls, c);
+  const refJson = (branch: string) => gitRefJson(urls, `refs/heads/${branch}`, refs.get(branch)!);
+  const repositoryId = Number.parseInt(sha1(`${owner}/${repo}`).slice(0, 8), 16);
 
   function record(method: string, uri: string, body: unknown): void {
     const path = decodeURIComponent(new URL(uri, GITHUB_API).pathname).slice(base.length);
@@ -136,7 +134,7 @@ export function nockRepository(options: RepositoryOptions): NockedRepository {
     .get(path(""))
     .reply((uri) => {
       record("GET", uri, undefined);
-      return [200, { full_name: `${owner}/${repo}`, name: repo, default_branch: defaultBranch, size: isEmpty() ? 0 : 42, html_url: htmlBase }];
+      return [200, githubRepository({ id: repositoryId, owner: { id: 424200, login: owner }, name: repo, defaultBranch, size: isEmpty() ? 0 : 42 })];
     })
     .get(path("/git/ref/(.+)"))
     .reply((uri) => {
@@ -157,7 +155,7 @@ export function nockRepository(options: RepositoryOptions): NockedRepository {
       record("POST", uri, body);
       if (isEmpty()) return emptyRepository();
       const content = Buffer.from(body.content, body.encoding === "base64" ? "base64" : "utf8");
-      return [201, { sha: addBlob(content), url: `${GITHUB_API}${base}/git/blobs` }];
+      return [201, gitBlobJson(urls, addBlob(content))];
     })
     .post(path("/git/trees"))
     .reply((uri, raw) => {
@@ -166,7 +164,7 @@ export function nockRepository(options: RepositoryOptions): NockedRepository {
       if (isEmpty()) return emptyRepository();
       if (body.base_tree && !trees.has(body.base_tree)) return unprocessable("Invalid tree info");
       for (const entry of body.tree as TreeEntry[]) if (!blobs.has(entry.sha)) return unprocessable(`Invalid tree info: ${entry.path}`);
-      return [201, { sha: addTree(body.tree, body.base_tree), tree: body.tree }];
+      return [201, gitTreeJson(urls, addTree(body.tree, body.base_tree), body.tree)];
     })
     .post(path("/git/commits"))
     .reply((uri, raw) => {
@@ -215,7 +213,7 @@ export function nockRepository(options: RepositoryOptions): NockedRepository {
       const commit = addCommit(tree, parent ? [parent] : [], body.message, undefined, signsCommit(token, body));
       if (isEmpty()) defaultBranch = branch;
       refs.set(branch, commit.sha);
-      return [201, { content: { path: filePath, sha: blob }, commit: commitJson(commit) }];
+      return [201, fileCommitJson(urls, { path: filePath, sha: blob, size: blobs.get(blob)!.length, branch }, commitJson(commit))];
     });
 
   return {

@@ -2,7 +2,8 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import nock from "nock";
 import { testPrivateKey } from "../fixtures/keys";
-import { installationEvent } from "../fixtures/payloads";
+import { githubApp } from "../fixtures/github-objects";
+import { createdRepository, installationEvent } from "../fixtures/payloads";
 import { request } from "../helpers/browser";
 import { TEST_CLIENT_ID, TEST_CLIENT_SECRET, TEST_KEY_K1, TEST_SESSION_SECRET, TEST_WEBHOOK_SECRET } from "../helpers/config";
 import { findSecretsInDatabase } from "../helpers/database-scan";
@@ -81,7 +82,7 @@ describeEachServer("secrets stay out of logs and the database", ({ server, db })
     remember("Bob's new refresh token", bobNew.refreshToken);
     nockRefresh(bob.tokens.refreshToken, bobNew);
     nock(GITHUB_API).get("/user/installations").query(true).matchHeader("authorization", tokenHeader(bobNew.token)).reply(200, { total_count: 0, installations: [] });
-    nock(GITHUB_API).get("/app").reply(200, { id: 12345, slug: "octoplex", name: "Octoplex" });
+    nock(GITHUB_API).get("/app").reply(200, githubApp({ name: "Octoplex" }));
     const available = await request(url(`/api/teams/${teamId}/installations/available`), { cookie: bob.cookie });
     expect(available.status).toBe(200);
     remember("install state", new URL((available.body as { installUrl: string }).installUrl).searchParams.get("state")!);
@@ -97,11 +98,7 @@ describeEachServer("secrets stay out of logs and the database", ({ server, db })
     // An installation token, then GitHub refusing a request that carried it (the error holds the request).
     const mint = nockInstallationToken(installation.id);
     remember("installation token", mint.token);
-    nock(GITHUB_API).post("/orgs/acme/repos").matchHeader("authorization", tokenHeader(mint.token)).reply(201, {
-      full_name: "acme/widgets",
-      html_url: "https://github.com/acme/widgets",
-      default_branch: "main",
-    });
+    nock(GITHUB_API).post("/orgs/acme/repos").matchHeader("authorization", tokenHeader(mint.token)).reply(201, createdRepository("acme", "widgets"));
     const create = (name: string) =>
       request(url(`/api/teams/${teamId}/repositories`), {
         method: "POST",

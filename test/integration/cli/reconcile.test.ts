@@ -8,6 +8,7 @@ import { removeInstallation } from "../../../src/services/installations/installa
 import { noEvents } from "../../../src/services/events/platform-events";
 import { addInstallationRepositories, listInstallationRepositories } from "../../../src/repositories/installation-repositories";
 import { AccountFixture, githubInstallation, githubRepository, InstallationFixture, RepositoryFixture } from "../../fixtures/payloads";
+import { githubInstallationToken } from "../../fixtures/github-answers";
 import { testPrivateKey } from "../../fixtures/keys";
 import { runCli, useMigratedCliTarget } from "../../helpers/cli";
 import { TEST_APP_ID } from "../../helpers/config";
@@ -69,7 +70,7 @@ function githubListsRepositories(installationId: number, pages: Array<GithubRepo
     .matchHeader("authorization", isAppJwt)
     .post(`/app/installations/${installationId}/access_tokens`)
     .optionally()
-    .reply(201, { token, expires_at: new Date(Date.now() + 3600_000).toISOString(), permissions: { metadata: "read" }, repository_selection: "all" });
+    .reply(201, githubInstallationToken(token, { permissions: { metadata: "read" } }));
   const scope = nock(API).matchHeader("authorization", `token ${token}`);
   const total = pages.reduce<number>((n, page) => n + (typeof page === "number" ? 0 : page.length), 0);
   pages.forEach((page, index) => {

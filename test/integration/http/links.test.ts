@@ -1,3 +1,4 @@
+import { githubUser } from "../../fixtures/github-objects";
 import type { Browser } from "../../helpers/browser";
 import { describeEachE2E } from "../../helpers/e2e";
 import { countRows } from "../../helpers/factories";
@@ -87,7 +88,7 @@ describeEachE2E("installation links", ({ e2e }) => {
     expect(hop.status).toBe(201);
     expect(hop.body).toEqual({
       installationId: ids.acme,
-      account: { id: ACME.id, login: "acme", type: "Organization", avatarUrl: `https://avatars.example/u/${ACME.id}` },
+      account: { id: ACME.id, login: "acme", type: "Organization", avatarUrl: githubUser(ACME).avatar_url },
       repositorySelection: "all",
       suspended: false,
       linkedAt: expect.any(String),

@@ -1,4 +1,6 @@
 import nock from "nock";
+import { githubUser } from "../../fixtures/github-objects";
+import { authorizationRevokedEvent } from "../../fixtures/payloads";
 import { TEST_CLIENT_ID, TEST_CLIENT_SECRET } from "../../helpers/config";
 import { cookiePair, errorCode, Hop, request } from "../../helpers/browser";
 import { countRows } from "../../helpers/factories";
@@ -66,7 +68,7 @@ describeEachServer("sign in with GitHub", ({ server, db }) => {
     const me = await request(url("/api/me"), { cookie });
     expect(me.status).toBe(200);
     expect(me.body).toEqual({
-      user: { id: ALICE.id, login: ALICE.login, name: "alice name", avatarUrl: `https://avatars.example/${ALICE.id}` },
+      user: { id: ALICE.id, login: ALICE.login, name: "alice name", avatarUrl: githubUser(ALICE).avatar_url },
       authorization: "active",
       teams: [],
     });
@@ -200,7 +202,7 @@ describeEachServer("sign in with GitHub", ({ server, db }) => {
 
   test("a github_app_authorization.revoked webhook ends the user's sessions", async () => {
     const { cookie } = await signIn();
-    const res = await server().sendWebhook("github_app_authorization", { action: "revoked", sender: { id: ALICE.id, login: ALICE.login } });
+    const res = await server().sendWebhook("github_app_authorization", authorizationRevokedEvent(ALICE.id));
     expect(res.status).toBe(200);
     expect((await request(url("/api/me"), { cookie })).status).toBe(401);
     expect(await countRows(db(), "user_tokens")).toBe(0);

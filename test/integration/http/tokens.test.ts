@@ -1,6 +1,8 @@
 import nock from "nock";
 import { addInstallationRepositories } from "../../../src/repositories/installation-repositories";
 import { writeScope } from "../../../src/repositories/link-scopes";
+import { githubInstallationToken } from "../../fixtures/github-answers";
+import { githubRepository } from "../../fixtures/github-objects";
 import { newInstallationToken } from "../../fixtures/tokens";
 import { isAppJwt, recordUnexpectedGithubCalls, UnexpectedGithubCalls } from "../../helpers/github-app";
 import { GITHUB_API } from "../../helpers/github-oauth";
@@ -18,7 +20,7 @@ interface Mint {
 }
 
 /** GitHub's POST /app/installations/:id/access_tokens as the app: records what the token was limited to. */
-function nockMint(installationId: number, repositories: Array<{ id: number; full_name: string }>, lifetimeMs = 3600_000): Mint {
+function nockMint(installationId: number, repositories: Array<{ id: number; fullName: string }>, lifetimeMs = 3600_000): Mint {
   const mint: Mint = { bodies: [], token: newInstallationToken(undefined, installationId) };
   nock(GITHUB_API)
     .post(`/app/installations/${installationId}/access_tokens`)
@@ -30,11 +32,12 @@ function nockMint(installationId: number, repositories: Array<{ id: number; full
       return [
         201,
         {
-          token: mint.token,
+          ...githubInstallationToken(mint.token, {
+            permissions: asked.permissions ?? PERMISSIONS,
+            repositorySelection: asked.repository_ids ? "selected" : "all",
+            repositories: covered.map((r) => githubRepository({ id: r.id, owner: { id: 9001, login: r.fullName.split("/")[0] }, name: r.fullName.split("/")[1] })),
+          }),
           expires_at: new Date(Date.now() + lifetimeMs).toISOString(),
-          permissions: asked.permissions ?? PERMISSIONS,
-          repository_selection: asked.repository_ids ? "selected" : "all",
-          repositories: covered,
         },
       ];
     });
@@ -72,7 +75,7 @@ describeEachServer("POST /api/teams/:teamId/tokens", ({ server }) => {
     await addInstallationRepositories(server().deps.db, installationId, [widgets, gadgets]);
     if (scope === "widgets") await writeScope(server().deps.db, teamId, installationId, [widgets.id]);
     const alice = await signedInMember(server().deps, ALICE, teamId);
-    const world = [widgets, gadgets].map((r) => ({ id: r.id, full_name: r.fullName }));
+    const world = [widgets, gadgets];
     return { installationId, teamId, alice, widgets, gadgets, world };
   }
 

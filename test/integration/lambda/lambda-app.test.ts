@@ -18,6 +18,7 @@ import {
   setCookiesOf,
   webhookRequest,
 } from "../../fixtures/lambda-events";
+import { githubMembership } from "../../fixtures/github-answers";
 import { githubInstallation, installationEvent, ORG, pushEvent } from "../../fixtures/payloads";
 import { testConfig, TEST_CLIENT_ID } from "../../helpers/config";
 import { createTestDatabase, databaseKinds, TestDatabase, truncateAll } from "../../helpers/databases";
@@ -156,7 +157,7 @@ describe(`the Lambda handler (createLambdaApp) on ${kind}`, () => {
         .matchHeader("authorization", `token ${alice.tokens.token}`)
         .reply(200, { total_count: 1, installations: [reachable] })
         .get(`/user/memberships/orgs/${ORG.login}`)
-        .reply(200, { role: "admin", state: "active", organization: { login: ORG.login, id: ORG.id } });
+        .reply(200, githubMembership(ORG, ALICE, { role: "admin", state: "active" }));
 
       const result = await http({ method: "GET", path: `/teams/${team.id}/connect`, cookies: [alice.cookie] });
 

@@ -1,7 +1,7 @@
 import nock from "nock";
 import { createTokenCipher } from "../../../src/crypto/token-cipher";
 import { createDeps } from "../../../src/deps";
-import { installationEvent } from "../../fixtures/payloads";
+import { githubRepository, installationEvent } from "../../fixtures/payloads";
 import { newClassicInstallationToken, newInstallationToken } from "../../fixtures/tokens";
 import { testConfig } from "../../helpers/config";
 import { findSecretsInDatabase } from "../../helpers/database-scan";
@@ -17,7 +17,7 @@ const ACME = { id: 9001, login: "acme", type: "Organization" as const };
 
 /** GET /repos/acme/widgets, answered only for `token`. */
 const nockRepoGet = (token: string, times = 1) =>
-  nock(GITHUB_API).get("/repos/acme/widgets").matchHeader("authorization", tokenHeader(token)).times(times).reply(200, { full_name: "acme/widgets" });
+  nock(GITHUB_API).get("/repos/acme/widgets").matchHeader("authorization", tokenHeader(token)).times(times).reply(200, githubRepository({ id: 1, name: "widgets" }));
 
 describeEachServer("installation tokens", ({ server, db }) => {
   // The server's token cache outlives a test's tables: every test acts on an installation of its own.

@@ -88,6 +88,11 @@ async function createdRepository(w: World, name = "site"): Promise<string> {
   return w.git.repo("acme", name)!.refs.get("main")!;
 }
 
+/** acme's "starter" with one commit on main: a template, or a plain repository. */
+function starter(w: World, isTemplate: boolean): void {
+  w.git.addRepository(w.github.world.org("acme")!, "starter", { isTemplate, branches: { main: { "README.md": "# Starter\n" } } });
+}
+
 const CALLS: Call[] = [
   ["GET /user", 200, (w) => asUser(w, "GET", "/user")],
   ["GET /user with a revoked token", 401, (w) => ask(w.github, "GET", "/user", "token ghu_revoked")],
@@ -125,6 +130,8 @@ const GIT_CALLS: Call[] = [
   ["POST /orgs/{org}/repos", 201, (w) => asInstallation(w, "POST", "/orgs/acme/repos", { name: "site", private: true, auto_init: false })],
   ["POST /orgs/{org}/repos taken", 422, async (w) => (await createdRepository(w), asInstallation(w, "POST", "/orgs/acme/repos", { name: "site" }))],
   ["GET /repos/{owner}/{repo}", 200, async (w) => (await createdRepository(w), asInstallation(w, "GET", "/repos/acme/site"))],
+  ["POST /repos/{template_owner}/{template_repo}/generate", 201, (w) => (starter(w, true), asInstallation(w, "POST", "/repos/acme/starter/generate", { owner: "acme", name: "site", private: true }))],
+  ["POST /repos/{template_owner}/{template_repo}/generate of a repository that is no template", 422, (w) => (starter(w, false), asInstallation(w, "POST", "/repos/acme/starter/generate", { owner: "acme", name: "site" }))],
   ["GET /repos/{owner}/{repo}/git/ref/{ref}", 200, async (w) => (await createdRepository(w), asInstallation(w, "GET", "/repos/acme/site/git/ref/heads%2Fmain"))],
   ["GET /repos/{owner}/{repo}/git/ref/{ref} of an empty repository", 409, async (w) => (await asInstallation(w, "POST", "/orgs/acme/repos", { name: "site" }), asInstallation(w, "GET", "/repos/acme/site/git/ref/heads%2Fmain"))],
   ["GET /repos/{owner}/{repo}/git/commits/{commit_sha}", 200, async (w) => asInstallation(w, "GET", `/repos/acme/site/git/commits/${await createdRepository(w)}`)],

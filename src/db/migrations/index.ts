@@ -10,6 +10,7 @@ import * as rateLimits from "./20261207010000_rate_limits";
 import * as apiKeyTeams from "./20261207020000_api_key_teams";
 import * as repositoryDetails from "./20261207040000_repository_details";
 import * as linkScopes from "./20261207050000_link_scopes";
+import * as outboxPendingByIdDropped from "./20261207063000_outbox_pending_by_id_dropped";
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -30,6 +31,7 @@ const migrations: Record<string, Migration> = {
   "20261207020000_api_key_teams": apiKeyTeams,
   "20261207040000_repository_details": repositoryDetails,
   "20261207050000_link_scopes": linkScopes,
+  "20261207063000_outbox_pending_by_id_dropped": outboxPendingByIdDropped,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

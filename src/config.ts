@@ -30,6 +30,8 @@ export interface Config {
   platformWebhook?: { url: string; secret: string };
   /** Per client address and minute: GET /auth/login calls, and requests with a wrong API key. */
   rateLimits: { signInsPerMinute: number; failedApiKeysPerMinute: number };
+  /** How long delivered platform events (and GitHub payloads only they used) are kept: EVENT_RETENTION. */
+  eventRetentionMs: number;
 }
 
 export type LogLevel = "trace" | "debug" | "info" | "warn" | "error" | "fatal" | "silent";
@@ -69,6 +71,14 @@ const keySpec = z.string().transform((value, ctx) => {
   return keys;
 });
 
+const DURATION_UNITS = { m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/** 30m, 12h, 7d: a whole number and a unit, at least a minute. */
+const duration = z
+  .string()
+  .regex(/^[1-9]\d{0,5}[mhd]$/, "must be a duration such as 30m, 12h or 7d")
+  .transform((v) => Number(v.slice(0, -1)) * DURATION_UNITS[v.slice(-1) as keyof typeof DURATION_UNITS]);
+
 const envSchema = z.object({
   APP_ID: optional(z.string().regex(/^\d+$/, "must be the numeric GitHub App id")),
   PRIVATE_KEY: optional(z.string()),
@@ -91,6 +101,7 @@ const envSchema = z.object({
   SESSION_SECRET: optional(z.string().min(32, "must be at least 32 characters")),
   RATE_LIMIT_SIGN_INS_PER_MINUTE: optional(z.coerce.number().int().min(1, "must be at least 1")),
   RATE_LIMIT_FAILED_API_KEYS_PER_MINUTE: optional(z.coerce.number().int().min(1, "must be at least 1")),
+  EVENT_RETENTION: optional(duration),
   PLATFORM_WEBHOOK_URL: optional(z.url({ protocol: /^https?$/, error: "must be an http(s) URL" })),
   PLATFORM_WEBHOOK_SECRET: optional(
     z
@@ -174,6 +185,7 @@ export function parseConfig(env: NodeJS.ProcessEnv, scope: ConfigScope = "server
       signInsPerMinute: e.RATE_LIMIT_SIGN_INS_PER_MINUTE ?? 30,
       failedApiKeysPerMinute: e.RATE_LIMIT_FAILED_API_KEYS_PER_MINUTE ?? 20,
     },
+    eventRetentionMs: e.EVENT_RETENTION ?? 7 * DURATION_UNITS.d,
   };
 }
 

@@ -34,9 +34,11 @@ import { createEventRecorder, EVENT_RETRY_FOR_MS, EventRecorder, noEvents } from
 import { createRateLimits } from "./services/identity/rate-limits";
 import { createReconcileService } from "./services/installations/reconcile";
 import { createRepositoryEvents } from "./services/installations/repository-events";
+import { createTeamEvents } from "./services/events/team-events";
 import { createSessions } from "./services/identity/sessions";
 import { createSetup } from "./services/teams/setup";
 import { createSignIn } from "./services/identity/sign-in";
+import { createSubscriptions } from "./services/teams/subscriptions";
 import { createTeams } from "./services/teams/teams";
 import { createUserTokens } from "./services/identity/user-tokens";
 
@@ -180,6 +182,8 @@ function createServices(inputs: ServiceInputs) {
   const { db, now, probot, cipher } = inputs;
   const ledger = createDeliveryLedger(db, now);
   const events = inputs.config.platformWebhook ? createEventRecorder({ now, retryForMs: EVENT_RETRY_FOR_MS }) : noEvents;
+  // Without a platform to send to, GitHub's events are not routed (as Octoplex's own are not recorded).
+  const teamEvents = createTeamEvents({ ledger, now, retryForMs: inputs.config.platformWebhook ? EVENT_RETRY_FOR_MS : undefined });
   return {
     events,
     dispatcher: inputs.config.platformWebhook
@@ -190,9 +194,10 @@ function createServices(inputs: ServiceInputs) {
     teamRepositories: createTeamRepositories(db),
     installationEvents: createInstallationEvents({ ledger, now, events }),
     marketplaceEvents: createMarketplaceEvents({ ledger, now }),
-    repositoryEvents: createRepositoryEvents({ ledger, now }),
+    teamEvents,
+    repositoryEvents: createRepositoryEvents({ ledger, now, teamEvents }),
     apiKeys: createApiKeys({ db, now }),
-    housekeeping: createHousekeeping({ db, now }),
+    housekeeping: createHousekeeping({ db, now, eventRetentionMs: inputs.config.eventRetentionMs }),
     keyRotation: cipher ? createKeyRotation({ db, cipher }) : undefined,
     reconcile: createReconcileService({
       db,
@@ -245,6 +250,7 @@ function createAuthServices(inputs: ServiceInputs, cipher: TokenCipher, events: 
   return {
     teams,
     links,
+    subscriptions: createSubscriptions({ db, now, teams }),
     setup: createSetup({ db, now, links, teams, states, github }),
     createRepository: createRepositoryCreator({ db, teams, github, now, events }),
     commitFiles: createFileCommitter({ db, teams, github }),

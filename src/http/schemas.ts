@@ -25,6 +25,8 @@ export const memberBody = z.object({ role: z.enum(["admin", "member"]) }).strict
 export const repositoryScope = z.union([z.literal("all"), z.array(id).max(5000)]);
 export const linkBody = z.object({ installationId: id, repositories: repositoryScope.optional() }).strict();
 export const scopeBody = z.object({ repositories: repositoryScope }).strict();
+// GitHub event type names; which are known is the service's to say (it lists them in its 400).
+export const subscriptionsBody = z.object({ events: z.array(freeText().min(1).max(100)).max(200) }).strict();
 
 // "." and ".." pass the character class but are dot segments: in GitHub's URL (/repos/{owner}/{repo}/…)
 // fetch resolves them, so the call would leave the linked account's repository for another path.

@@ -1,11 +1,12 @@
 import { Router } from "express";
 import type { AuditTrail } from "../services/teams/audit-trail";
 import type { Links } from "../services/teams/links";
+import type { Subscriptions } from "../services/teams/subscriptions";
 import type { TeamRepositories } from "../services/teams/team-repositories";
 import type { Teams } from "../services/teams/teams";
 import { actorOf } from "./actor";
 import { parseBody, parseParams, parseQuery } from "./validate";
-import { auditQuery, createTeamBody, installationParams, linkBody, memberBody, memberParams, scopeBody, teamParams, teamRepositoriesQuery } from "./schemas";
+import { auditQuery, createTeamBody, installationParams, linkBody, memberBody, memberParams, scopeBody, subscriptionsBody, teamParams, teamRepositoriesQuery } from "./schemas";
 
 /** /api/teams/…: teams, members and installation links. Mounted behind authenticate(). */
 export function createTeamsRouter({
@@ -13,11 +14,13 @@ export function createTeamsRouter({
   links,
   audit,
   teamRepositories,
+  subscriptions,
 }: {
   teams: Teams;
   links: Links;
   audit: AuditTrail;
   teamRepositories: TeamRepositories;
+  subscriptions: Subscriptions;
 }): Router {
   const router = Router();
 
@@ -57,6 +60,17 @@ export function createTeamsRouter({
   router.get("/api/teams/:teamId/repositories", async (req, res) => {
     const { teamId } = parseParams(teamParams, req);
     res.json(await teamRepositories(teams, actorOf(res), teamId, parseQuery(teamRepositoriesQuery, req)));
+  });
+
+  router.get("/api/teams/:teamId/subscriptions", async (req, res) => {
+    const { teamId } = parseParams(teamParams, req);
+    res.json(await subscriptions.get(actorOf(res), teamId));
+  });
+
+  router.put("/api/teams/:teamId/subscriptions", async (req, res) => {
+    const { teamId } = parseParams(teamParams, req);
+    const { events } = parseBody(subscriptionsBody, req);
+    res.json(await subscriptions.put(actorOf(res), teamId, events));
   });
 
   router.get("/api/teams/:teamId/installations", async (req, res) => {

@@ -19,11 +19,15 @@ export interface OutboxEvent {
   lastError: string | null;
   createdAt: Date;
   deliveredAt: Date | null;
+  /** A routed GitHub event's delivery, whose payload is stored once (github_event_payloads); null for Octoplex's own. */
+  githubDeliveryId: string | null;
+  /** The exact JSON to send, when it is not `payload` as is (attachBodies). */
+  body?: string;
 }
 
 const TABLE = "outbox_events";
 // The first key of the two-key advisory locks taken per ordering key ("outb").
-const OUTBOX_LOCK_SPACE = 0x6f757462;
+export const OUTBOX_LOCK_SPACE = 0x6f757462;
 /** A power of two, at most half the lock table's share of a connection. */
 export const ORDERING_LOCK_STRIPES = 32;
 
@@ -62,6 +66,7 @@ export function mapRow(row: Record<string, unknown>): OutboxEvent {
     lastError: (row.last_error as string | null) ?? null,
     createdAt: toDate(row.created_at),
     deliveredAt: toDateOrNull(row.delivered_at),
+    githubDeliveryId: (row.github_delivery_id as string | null) ?? null,
   };
 }
 
@@ -147,4 +152,41 @@ export async function requeueFailed(db: Db, ids: number[] | "all", now: Date, gi
   const query = db(TABLE).where({ status: "failed" });
   if (ids !== "all") query.whereIn("id", ids);
   return query.update({ status: "pending", next_attempt_at: dbTime(now), give_up_at: dbTime(giveUpAt), locked_until: null });
+}
+
+/**
+ * Sets `body` on the routed GitHub events among `events`: the envelope with GitHub's payload in
+ * `data.payload`, spliced in as text (a 25 MB payload is read once for all its teams, and never
+ * parsed). An event whose payload row is missing keeps no body and is sent as stored.
+ */
+export async function attachBodies(db: Db, events: OutboxEvent[]): Promise<void> {
+  const ids = [...new Set(events.flatMap((e) => (e.githubDeliveryId ? [e.githubDeliveryId] : [])))];
+  if (ids.length === 0) return;
+  const payloads = new Map<string, string>();
+  for (let i = 0; i < ids.length; i += 500) {
+    const rows = await db("github_event_payloads").whereIn("delivery_id", ids.slice(i, i + 500)).select("delivery_id", "payload");
+    for (const row of rows) payloads.set(row.delivery_id as string, row.payload as string);
+  }
+  for (const event of events) {
+    const payload = event.githubDeliveryId ? payloads.get(event.githubDeliveryId) : undefined;
+    // Written by github-event-outbox.ts: the envelope's data ends with `"payload":null}}`.
+    const envelope = JSON.stringify(event.payload);
+    if (payload !== undefined && envelope.endsWith(PAYLOAD_NULL)) event.body = `${envelope.slice(0, -PAYLOAD_NULL.length)}${payload}}}`;
+  }
+}
+
+const PAYLOAD_NULL = "null}}";
+
+/**
+ * Deletes delivered events delivered before `cutoff`, oldest first, in chunks (a short lock each);
+ * returns how many. Pending and failed events stay, whatever their age.
+ */
+export async function deleteDeliveredBefore(db: Db, cutoff: Date, chunk = 5000): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const oldest = db(TABLE).whereRaw("status = 'delivered'").andWhere("delivered_at", "<", dbTime(cutoff)).orderBy("delivered_at").limit(chunk).select("id");
+    const deleted = await db(TABLE).whereIn("id", oldest).delete();
+    total += deleted;
+    if (deleted < chunk) return total;
+  }
 }

@@ -1,4 +1,6 @@
 import type { Knex } from "knex";
+import { deleteUnreferencedPayloads } from "../repositories/github-event-outbox";
+import { deleteDeliveredBefore } from "../repositories/outbox";
 import { deleteExpiredOAuthStates } from "../repositories/oauth-states";
 import { deleteExpiredRateLimits } from "../repositories/rate-limits";
 import { deleteExpiredSessions } from "../repositories/sessions";
@@ -7,14 +9,25 @@ export interface PurgeReport {
   oauthStates: number;
   sessions: number;
   rateLimits: number;
+  /** Events delivered to the platform longer ago than EVENT_RETENTION. */
+  events: number;
+  /** GitHub payloads no event names any more. */
+  githubPayloads: number;
 }
 
 /**
  * Deletes rows nobody can use any more: expired sign-in and install states, expired sessions,
  * rate-limit windows that have ended. Anonymous callers create the first and last, so without
- * this the tables only grow.
+ * this the tables only grow. Also the outbox's history: events delivered longer ago than
+ * `eventRetentionMs`, then the GitHub payloads none of the remaining events names (failed and
+ * pending events keep theirs).
  */
-export function createHousekeeping({ db, now }: { db: Knex; now: () => Date }) {
+export function createHousekeeping({ db, now, eventRetentionMs }: { db: Knex; now: () => Date; eventRetentionMs: number }) {
+  async function purgeEvents(cutoff: Date): Promise<Pick<PurgeReport, "events" | "githubPayloads">> {
+    const events = await deleteDeliveredBefore(db, cutoff);
+    return { events, githubPayloads: await deleteUnreferencedPayloads(db, cutoff) };
+  }
+
   return {
     async purgeExpired(): Promise<PurgeReport> {
       const at = now();
@@ -22,6 +35,7 @@ export function createHousekeeping({ db, now }: { db: Knex; now: () => Date }) {
         oauthStates: await deleteExpiredOAuthStates(db, at),
         sessions: await deleteExpiredSessions(db, at),
         rateLimits: await deleteExpiredRateLimits(db, at),
+        ...(await purgeEvents(new Date(at.getTime() - eventRetentionMs))),
       };
     },
   };

@@ -2,6 +2,7 @@ import { GithubRepository, toRepository } from "../github/installation-snapshot"
 import type { RepositoryEvents } from "../services/installations/repository-events";
 import { deliveryOf, forAnotherApp, logOutcome } from "./delivery";
 import type { WebhookApp } from "./dispatcher";
+import { githubEventOf } from "./team-events";
 
 // Every action that leaves the repository in place, described as it is now.
 const CHANGED = [
@@ -18,7 +19,7 @@ const CHANGED = [
 export function registerRepositoryWebhooks(app: WebhookApp, events: RepositoryEvents, appId: number | undefined): void {
   app.on("repository.deleted", async (context) => {
     if (forAnotherApp(context, appId)) return;
-    logOutcome(context, await events.deleted(deliveryOf(context), context.payload.repository.id));
+    logOutcome(context, await events.deleted(deliveryOf(context), context.payload.repository.id, githubEventOf(context)));
   });
 
   app.on([...CHANGED], async (context) => {
@@ -29,7 +30,7 @@ export function registerRepositoryWebhooks(app: WebhookApp, events: RepositoryEv
     const outcome = await events.changed(deliveryOf(context), payload.installation.id, {
       repository: toRepository(payload.repository),
       ownerId: payload.repository.owner.id,
-    });
+    }, githubEventOf(context));
     logOutcome(context, outcome);
   });
 }

@@ -6,9 +6,14 @@ import { addTeamMember } from "../../src/repositories/teams";
 import type { FakeInstallation } from "../fakes/fake-github";
 import { githubEnv, testEnv } from "../helpers/config";
 import { createTestDatabase, databaseKinds, TestDatabase } from "../helpers/databases";
-import { countRows, NOW, seedTeams } from "../helpers/factories";
+import { countRows, NOW, seedInstallation, seedTeams } from "../helpers/factories";
+import { pushEvent } from "../fixtures/payloads";
+import { listOutboxEvents } from "../../src/repositories/outbox";
 import { Answer, answer, apiRequest, isSuccess } from "../helpers/fault-requests";
 import { OctoplexProcess, startOctoplexProcess } from "../helpers/octoplex-process";
+import { expectInOrderPerKey } from "../helpers/outbox";
+import { platformEnv, startPlatformReceiver, waitUntil } from "../helpers/platform-receiver";
+import { subscribedTeam } from "../helpers/team-events";
 import { postWebhook } from "../helpers/test-server";
 import type { TestUser } from "../helpers/github-oauth";
 import { seedSignedInUser } from "../helpers/users";
@@ -18,6 +23,8 @@ const REQUESTS_PER_KIND = 100;
 const ADMINS = 10;
 /** Octoplex is killed once this many links and this many deliveries were acknowledged. */
 const KILL_AFTER_EACH = 5;
+/** Routed pushes in the second case, each to three subscribed teams. */
+const PUSHES = 60;
 
 interface LinkRequest {
   kind: "link";
@@ -190,4 +197,62 @@ describe.each(databaseKinds())("a SIGKILLed Octoplex on %s", (kind) => {
     const counts = await Promise.all(["team_installations", "webhook_deliveries", "installations"].map((table) => countRows(deps.db, table)));
     expect(counts).toEqual([REQUESTS_PER_KIND, REQUESTS_PER_KIND, REQUESTS_PER_KIND]);
   }, 90_000);
+
+  test("killed while routed pushes are being acknowledged and their events dispatched: after a restart every push reaches each subscribed team exactly once (by webhook-id), in order per (team, repository)", async () => {
+    await octoplex?.stop();
+    const { deps } = host;
+    const receiver = await startPlatformReceiver({ delayMs: 5 });
+    try {
+      const installationId = 830_001;
+      await seedInstallation(deps.db, installationId);
+      const teamIds = [await subscribedTeam(deps.db, "sigkill-push-1", installationId), await subscribedTeam(deps.db, "sigkill-push-2", installationId), await subscribedTeam(deps.db, "sigkill-push-3", installationId)];
+      const repos = [{ id: 830_101, name: "api" }, { id: 830_102, name: "web" }];
+      const pushes = Array.from({ length: PUSHES }, (_, i) => ({ deliveryId: `sigkill-push-${kind}-${i}`, repo: repos[i % 2], after: i.toString(16).padStart(40, "0") }));
+      const send = (url: string, p: (typeof pushes)[number]) =>
+        answer((signal) => postWebhook(url, "push", pushEvent(installationId, p.repo, p.after), { deliveryId: p.deliveryId, signal }));
+      const withPlatform = { ...env, ...platformEnv(receiver) };
+
+      const first = await startOctoplexProcess(withPlatform, { cwd });
+      octoplex = first;
+      // Half acknowledged and being dispatched; then the rest at once, killed mid-way.
+      const early = await Promise.all(pushes.slice(0, PUSHES / 2).map((p) => send(first.url, p)));
+      expect(early.filter((a) => !isSuccess(a))).toEqual([]);
+      await waitUntil(() => receiver.accepted().length > 0, "the first events to reach the platform");
+      let acknowledged = 0;
+      let killing: Promise<void> | undefined;
+      const late = await Promise.all(
+        pushes.slice(PUSHES / 2).map(async (p) => {
+          const a = await send(first.url, p);
+          if (isSuccess(a) && ++acknowledged >= KILL_AFTER_EACH) killing ??= first.kill("SIGKILL");
+          return a;
+        }),
+      );
+      await (killing ?? first.kill("SIGKILL"));
+      expect(await first.exit).toEqual({ code: null, signal: "SIGKILL" });
+      const answers = [...early, ...late];
+      // Not everything had reached the platform: the kill interrupted dispatch as well.
+      expect(new Set(receiver.accepted().map((r) => r.webhookId)).size).toBeLessThan(PUSHES * teamIds.length);
+
+      // Restarted; GitHub redelivers what got no answer.
+      octoplex = await startOctoplexProcess(withPlatform, { cwd });
+      const unanswered = pushes.filter((_, i) => !isSuccess(answers[i]));
+      const retried = await Promise.all(unanswered.map((p) => send(octoplex!.url, p)));
+      expect(retried.filter((a) => !isSuccess(a))).toEqual([]);
+
+      // Claims of the killed process lapse after the dispatcher's timeout (10 s) and 5 s more.
+      const distinct = () => new Map(receiver.accepted().map((r) => [r.webhookId, r.body]));
+      await waitUntil(() => distinct().size >= PUSHES * teamIds.length, "every routed event to reach the platform", 60_000, 100);
+      expect(receiver.received.filter((r) => r.verified !== true)).toEqual([]);
+      const pairs = [...distinct().values()].map((b) => `${b.data.teamId as number}:${b.data.deliveryId as string}`).sort();
+      expect(pairs).toEqual(teamIds.flatMap((t) => pushes.map((p) => `${t}:${p.deliveryId}`)).sort());
+      const events = (await listOutboxEvents(deps.db)).filter((e) => e.type === "github.push");
+      expect(events).toHaveLength(PUSHES * teamIds.length);
+      expect(await countRows(deps.db, "github_event_payloads")).toBe(PUSHES);
+      expectInOrderPerKey(events, { received: receiver.received.filter((r) => r.body.type === "github.push") });
+    } finally {
+      await octoplex?.stop();
+      octoplex = undefined;
+      await receiver.close();
+    }
+  }, 120_000);
 });

@@ -58,6 +58,8 @@ export function databaseKinds(): DatabaseKind[] {
 // Every table of the schema, children first, so foreign keys never object.
 export const TABLES = [
   "outbox_events",
+  "github_event_payloads",
+  "team_subscriptions",
   "job_state",
   "installation_token_leases",
   "installation_tokens",

@@ -2,14 +2,20 @@ import type { Knex } from "knex";
 import { upsertGithubUser } from "../../src/repositories/github-users";
 import { insertOAuthState } from "../../src/repositories/oauth-states";
 import { countRateLimitHit } from "../../src/repositories/rate-limits";
+import { dbTime } from "../../src/repositories/rows";
 import { insertSession } from "../../src/repositories/sessions";
 import { ALICE } from "./users";
 
 const minutes = (at: Date, n: number) => new Date(at.getTime() + n * 60_000);
+/** The default EVENT_RETENTION. */
+const RETENTION_MINUTES = 7 * 24 * 60;
 
 /**
  * In each table housekeeping purges, one row that expired a minute before `at` and one that
- * expires a minute after it; `remaining` lists which are left, by the names given here.
+ * expires a minute after it; `remaining` lists which are left, by the names given here. Outbox
+ * events: delivered a minute beyond the default retention (7 days) and a minute within it, each
+ * naming a GitHub payload of its own; and a failed and a pending event older than both, which
+ * stay, the failed one keeping its payload.
  */
 export async function seedExpiringRows(db: Knex, at: Date): Promise<void> {
   await upsertGithubUser(db, { id: ALICE.id, login: ALICE.login, name: null, avatarUrl: null }, at);
@@ -18,15 +24,46 @@ export async function seedExpiringRows(db: Knex, at: Date): Promise<void> {
     await insertOAuthState(db, { stateHash: `${name}-state`, ...state });
     await insertSession(db, { idHash: `${name}-session`, githubUserId: ALICE.id, createdAt: minutes(expiresAt, -60), expiresAt });
     await countRateLimitHit(db, `${name}-window`, minutes(expiresAt, -1), expiresAt);
+    await seedEvent(db, `${name}-delivered`, "delivered", minutes(expiresAt, -RETENTION_MINUTES));
   }
+  await seedEvent(db, "old-failed", "failed", null, minutes(at, -2 * RETENTION_MINUTES));
+  await seedEvent(db, "old-pending", "pending", null, minutes(at, -2 * RETENTION_MINUTES), false);
 }
 
-export async function remainingExpiringRows(db: Knex): Promise<{ oauthStates: string[]; sessions: string[]; rateLimits: string[] }> {
+async function seedEvent(db: Knex, name: string, status: string, deliveredAt: Date | null, createdAt = deliveredAt!, withPayload = true): Promise<void> {
+  if (withPayload) {
+    await db("github_event_payloads").insert({ delivery_id: `${name}-delivery`, installation_id: 1, event: "push", payload: "{}", created_at: dbTime(createdAt) });
+  }
+  await db("outbox_events").insert({
+    message_id: `msg_${name}`,
+    type: "github.push",
+    ordering_key: "team:1:repo:1",
+    team_id: 1,
+    payload: JSON.stringify({ id: `msg_${name}`, type: "github.push", occurredAt: createdAt.toISOString(), data: { payload: null } }),
+    status,
+    attempts: 1,
+    next_attempt_at: dbTime(createdAt),
+    give_up_at: dbTime(createdAt),
+    created_at: dbTime(createdAt),
+    delivered_at: dbTime(deliveredAt),
+    github_delivery_id: withPayload ? `${name}-delivery` : null,
+  });
+}
+
+export async function remainingExpiringRows(db: Knex): Promise<Record<keyof typeof ONLY_LIVE_ROWS, string[]>> {
   return {
     oauthStates: (await db("oauth_states").pluck("state_hash")).sort(),
     sessions: (await db("sessions").pluck("id_hash")).sort(),
     rateLimits: (await db("rate_limits").pluck("bucket")).sort(),
+    events: (await db("outbox_events").pluck("message_id")).sort(),
+    githubPayloads: (await db("github_event_payloads").pluck("delivery_id")).sort(),
   };
 }
 
-export const ONLY_LIVE_ROWS = { oauthStates: ["live-state"], sessions: ["live-session"], rateLimits: ["live-window"] };
+export const ONLY_LIVE_ROWS = {
+  oauthStates: ["live-state"],
+  sessions: ["live-session"],
+  rateLimits: ["live-window"],
+  events: ["msg_live-delivered", "msg_old-failed", "msg_old-pending"],
+  githubPayloads: ["live-delivered-delivery", "old-failed-delivery"],
+};

@@ -106,6 +106,20 @@ export const ROUTES: Route[] = [
     allowed: 200,
   },
   {
+    key: "GET /api/teams/{teamId}/subscriptions",
+    role: "member",
+    nothing: "shows no subscription",
+    build: (i) => ({ path: `/api/teams/${seg(i.teamId)}/subscriptions` }),
+    allowed: 200,
+  },
+  {
+    key: "PUT /api/teams/{teamId}/subscriptions",
+    role: "admin",
+    nothing: "subscribes to nothing",
+    build: (i) => ({ path: `/api/teams/${seg(i.teamId)}/subscriptions`, body: { events: ["push"] } }),
+    allowed: 200,
+  },
+  {
     key: "GET /api/teams/{teamId}/installations",
     role: "member",
     nothing: "lists no installation",

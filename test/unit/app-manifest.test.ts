@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { load } from "js-yaml";
 import { ManifestCreation } from "probot/lib/manifest-creation.js";
+import { routableEventNames } from "../../src/github/routable-events";
 import { useOctoplexManifest } from "../../src/setup-manifest";
 
 const manifest = load(readFileSync(join(__dirname, "../../app.yml"), "utf8")) as Record<string, unknown>;
@@ -19,8 +20,17 @@ describe("app.yml", () => {
       contents: "write",
       metadata: "read",
       members: "read",
+      pull_requests: "read",
     });
     expect(manifest.default_events).toContain("installation_target");
+  });
+
+  test("subscribes the events a deploy platform's teams need, each a type teams may subscribe to", () => {
+    const routed = ["push", "pull_request", "release", "create", "delete", "repository"];
+    expect(manifest.default_events).toEqual(expect.arrayContaining(routed));
+    for (const event of manifest.default_events as string[]) {
+      if (event !== "installation_target") expect(routableEventNames()).toContain(event);
+    }
   });
 
   test("has no apostrophe in a value, which would break Probot's single-quoted setup form", () => {

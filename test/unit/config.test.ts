@@ -76,6 +76,15 @@ describe("parseConfig", () => {
     }
   });
 
+  test("EVENT_RETENTION says how long delivered events are kept (default 7d); a bad value is reported", () => {
+    expect(parseConfig(testEnv()).eventRetentionMs).toBe(7 * 24 * 3600_000);
+    expect(parseConfig(testEnv({ EVENT_RETENTION: "36h" })).eventRetentionMs).toBe(36 * 3600_000);
+    expect(parseConfig(testEnv({ EVENT_RETENTION: "30m" })).eventRetentionMs).toBe(30 * 60_000);
+    for (const bad of ["7", "0d", "1.5d", "7 days", "-1d", "10s"]) {
+      expect(problemsOf(testEnv({ EVENT_RETENTION: bad }))).toEqual([expect.stringMatching(/^EVENT_RETENTION must be a duration/)]);
+    }
+  });
+
   test("the private key is accepted with escaped newlines, base64-encoded, or from PRIVATE_KEY_PATH", () => {
     const pem = testPrivateKey().trim();
     expect(parseConfig(testEnv({ PRIVATE_KEY: pem.replace(/\n/g, "\\n") })).privateKey).toBe(pem);

@@ -10,6 +10,7 @@ import * as rateLimits from "./20261207010000_rate_limits";
 import * as apiKeyTeams from "./20261207020000_api_key_teams";
 import * as repositoryDetails from "./20261207040000_repository_details";
 import * as linkScopes from "./20261207050000_link_scopes";
+import * as teamEvents from "./20261207060000_team_events";
 import * as outboxPendingByIdDropped from "./20261207063000_outbox_pending_by_id_dropped";
 
 interface Migration {
@@ -31,6 +32,7 @@ const migrations: Record<string, Migration> = {
   "20261207020000_api_key_teams": apiKeyTeams,
   "20261207040000_repository_details": repositoryDetails,
   "20261207050000_link_scopes": linkScopes,
+  "20261207060000_team_events": teamEvents,
   "20261207063000_outbox_pending_by_id_dropped": outboxPendingByIdDropped,
 };
 

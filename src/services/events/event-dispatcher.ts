@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
 import type { Db } from "../../db/knex";
-import type { OutboxEvent } from "../../repositories/outbox";
+import { attachBodies, OutboxEvent } from "../../repositories/outbox";
 import { createPlatformSender } from "./platform-sender";
 import { claimOutboxEvents, DeliverableOptions, listDeliverable, markAttemptFailed, markDelivered, releaseClaims } from "../../repositories/outbox-dispatch";
 
@@ -46,7 +46,7 @@ export function createEventDispatcher(options: DispatcherOptions) {
   const concurrency = options.concurrency ?? 32;
   const batch: DeliverableOptions = { keys: 200, perTeam: 20, chain: 10, ...options.batch };
   const sender = createPlatformSender({ url, secret: options.secret, timeoutMs, connections: concurrency, now });
-  const send = (event: OutboxEvent) => sender.send(event.messageId, JSON.stringify(event.payload));
+  const send = (event: OutboxEvent) => sender.send(event.messageId, event.body ?? JSON.stringify(event.payload));
 
   function nextAttempt(event: OutboxEvent): Date | null {
     const delay = Math.min(cap, base * 2 ** event.attempts);
@@ -76,6 +76,8 @@ export function createEventDispatcher(options: DispatcherOptions) {
         return runnable.map((id) => claimed.get(id)!);
       })
       .filter((chain) => chain.length > 0);
+    // Routed GitHub events carry their delivery's payload, stored once and spliced in here.
+    await attachBodies(db, chains.flat());
 
     let next = 0;
     const worker = async () => {

@@ -4,7 +4,9 @@ import { markAttemptFailed, markDelivered } from "../../../src/repositories/outb
 import { createEventRecorder } from "../../../src/services/events/platform-events";
 import { createCliTarget, CliTarget } from "../../helpers/cli";
 import { databaseKinds, truncateAll } from "../../helpers/databases";
-import { minutesAfterNow, NOW } from "../../helpers/factories";
+import { minutesAfterNow, NOW, seedInstallation } from "../../helpers/factories";
+import { insertGithubEvents } from "../../../src/repositories/github-event-outbox";
+import { subscribedTeam } from "../../helpers/team-events";
 
 const CREATED = NOW.toISOString();
 
@@ -54,6 +56,26 @@ describe.each(databaseKinds())("octoplex events on %s", (kind) => {
     ]);
   });
 
+  test("events list shows a routed GitHub event by type and team; --json leaves out GitHub's payload, stored once for all its teams", async () => {
+    await seedInstallation(db(), 201);
+    const teamId = await subscribedTeam(db(), "pushes", 201);
+    const payload = JSON.stringify({ ref: "refs/heads/main", commits: [{ message: "x".repeat(200_000) }] });
+    await db().transaction((trx) =>
+      insertGithubEvents(trx, [{ deliveryId: "d-big", installationId: 201, event: "push", action: null, repository: { id: 11, fullName: "acme/api" }, payload }], NOW, minutesAfterNow(60)),
+    );
+
+    const table = await target.run(["events", "list"]);
+    expect(cells(table.out).at(-1)).toEqual([expect.any(String), "github.push", String(teamId), "pending", "0", CREATED, "-"]);
+    const listed = await target.run(["events", "list", "--json"]);
+    expect(listed.out.join("\n").length).toBeLessThan(10_000);
+    expect(json(listed.out).at(-1)).toMatchObject({
+      type: "github.push",
+      orderingKey: `team:${teamId}:repo:11`,
+      githubDeliveryId: "d-big",
+      payload: { type: "github.push", data: { teamId, installationId: 201, deliveryId: "d-big", event: "push", action: null, repository: { id: 11, fullName: "acme/api" }, payload: null } },
+    });
+  });
+
   test("events list --failed prints only the events that ran out of retries", async () => {
     const run = await target.run(["events", "list", "--failed"]);
 
@@ -94,6 +116,7 @@ describe.each(databaseKinds())("octoplex events on %s", (kind) => {
       lastError: "timed out after 10000 ms",
       createdAt: CREATED,
       deliveredAt: null,
+      githubDeliveryId: null,
     });
     expect(events[0].deliveredAt).toBe(minutesAfterNow(1).toISOString());
 

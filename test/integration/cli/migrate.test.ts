@@ -18,6 +18,7 @@ const ALL = [
   "20261207020000_api_key_teams",
   "20261207040000_repository_details",
   "20261207050000_link_scopes",
+  "20261207060000_team_events",
   "20261207063000_outbox_pending_by_id_dropped",
 ];
 

@@ -285,8 +285,10 @@ describe.each(databaseKinds())("delivering events to the platform on %s", (kind)
     await queueRepositoryEvents(2, 5, 20);
     await queueRepositoryEvents(3, 5, 20);
 
-    // A backoff longer than the test: a failed key's first event is not due again meanwhile.
-    const report = await dispatcher({ backoffBaseMs: 60_000, backoffCapMs: 60_000, batch: { keys: 20, perTeam: 10, chain: 4 } }).dispatchDue();
+    // A backoff longer than the test: a failed key's first event is not due again meanwhile (and
+    // a timeout that a loaded machine does not reach: a timed-out event would wait that long too).
+    const options = { timeoutMs: 10_000, backoffBaseMs: 60_000, backoffCapMs: 60_000, batch: { keys: 20, perTeam: 10, chain: 4 } };
+    const report = await dispatcher(options).dispatchDue();
 
     expect(report.delivered).toBe(200);
     const toTeam1 = receiver.received.filter((r) => r.body.data.teamId === 1);

@@ -39,7 +39,9 @@ const server = createServer((req, res) => {
 process.on("message", (command: ReceiverCommand) => {
   if ("secret" in command) {
     verifier = new Webhook(command.secret);
-    server.listen(0, "127.0.0.1", () => process.send!({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/events` }));
+    const ready = () => process.send!({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/events` });
+    if (server.listening) ready();
+    else server.listen(0, "127.0.0.1", ready);
   } else if ("failing" in command) {
     failing = new Set(command.failing);
     process.send!({ ok: true });

@@ -1,11 +1,22 @@
 import { Agent as HttpAgent, request as httpRequest } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
-import { Webhook } from "standardwebhooks";
+import { createHmac } from "node:crypto";
 
 export interface PlatformSender {
   /** POSTs one signed event; resolves once answered 2xx, rejects otherwise (a 3xx too). */
   send(messageId: string, body: string): Promise<void>;
   close(): void;
+}
+
+/**
+ * The Standard Webhooks signature, `v1,` and base64 of HMAC-SHA256 over `id.timestamp.body` keyed
+ * with the secret's bytes (base64 after `whsec_`). With node:crypto rather than the
+ * `standardwebhooks` package, whose pure-JavaScript SHA-256 took a third of the dispatcher's time;
+ * the tests verify these signatures with that package.
+ */
+function signer(secret: string): (messageId: string, timestamp: number, body: string) => string {
+  const key = Buffer.from(secret.startsWith("whsec_") ? secret.slice("whsec_".length) : secret, "base64");
+  return (messageId, timestamp, body) => `v1,${createHmac("sha256", key).update(`${messageId}.${timestamp}.`).update(body).digest("base64")}`;
 }
 
 /**
@@ -19,17 +30,17 @@ export function createPlatformSender(options: { url: string; secret: string; tim
   const https = url.protocol === "https:";
   const agent = new (https ? HttpsAgent : HttpAgent)({ keepAlive: true, maxSockets: options.connections, scheduling: "fifo" });
   const request = https ? httpsRequest : httpRequest;
-  const signer = new Webhook(options.secret);
+  const sign = signer(options.secret);
 
   return {
     send(messageId, body) {
-      const at = now();
+      const timestamp = Math.floor(now().getTime() / 1000);
       const headers = {
         "content-type": "application/json",
         "content-length": String(Buffer.byteLength(body)),
         "webhook-id": messageId,
-        "webhook-timestamp": String(Math.floor(at.getTime() / 1000)),
-        "webhook-signature": signer.sign(messageId, at, body),
+        "webhook-timestamp": String(timestamp),
+        "webhook-signature": sign(messageId, timestamp, body),
         "user-agent": "Octoplex",
       };
       return new Promise<void>((resolve, reject) => {

@@ -1,6 +1,6 @@
 // The baseline the webhook benchmarks measure Octoplex against: what `probot run` serves, Probot
 // 13's Server (express, pino-http) with an app that registers nothing; it verifies and acknowledges.
-import type { Server } from "node:http";
+import { createServer, Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import pino from "pino";
 import { Probot, Server as ProbotServer } from "probot";
@@ -12,11 +12,11 @@ export async function startProbotBaseline(): Promise<{ url: string; close(): Pro
   const server = new ProbotServer({
     Probot: Probot.defaults({ appId: TEST_APP_ID, privateKey: testPrivateKey(), secret: TEST_WEBHOOK_SECRET, log: silent() }),
     log: silent(),
-    port: 0,
-    host: "127.0.0.1",
   });
   await server.load(() => undefined);
-  const http = await server.start();
+  // What start() does, on a free port: start() reads port 0 as "unset" and takes 3000.
+  const http = createServer(server.expressApp);
+  await new Promise<void>((resolve, reject) => http.once("error", reject).listen(0, "127.0.0.1", resolve));
   return { url: `http://127.0.0.1:${(http.address() as AddressInfo).port}`, close: () => closeServer(http) };
 }
 

@@ -1,7 +1,7 @@
 // npm run bench
 //
 // Runs every benchmark in turn (bench:refresh, bench:tokens, bench:coldstart, bench:webhooks,
-// bench:scale), each as `npm run --silent <script>`, shows its output as it comes, and writes
+// bench:scale, bench:fanout), each as `npm run --silent <script>`, shows its output as it comes, and writes
 // bench/results.md: the machine (CPU, cores, RAM, Node, Postgres), the date, and each benchmark's
 // printed figures (stdout; stderr's progress lines are left out, its problems kept) with its exit
 // code and wall time. Exits 1 when any benchmark did.
@@ -14,7 +14,7 @@ import { performance } from "node:perf_hooks";
 import { Client } from "pg";
 import { ADMIN_POSTGRES_URL } from "../test/helpers/postgres-url";
 
-const SCRIPTS = ["bench:refresh", "bench:tokens", "bench:coldstart", "bench:webhooks", "bench:scale"];
+const SCRIPTS = ["bench:refresh", "bench:tokens", "bench:coldstart", "bench:webhooks", "bench:scale", "bench:fanout"];
 const ROOT = join(__dirname, "..");
 
 interface Run {

@@ -6,7 +6,7 @@
 import { createHmac, randomUUID } from "node:crypto";
 import { Agent, request } from "node:http";
 import { performance } from "node:perf_hooks";
-import { installationEvent, installationRepositoriesEvent, repository } from "../test/fixtures/payloads";
+import { installationEvent, installationRepositoriesEvent, pushEvent, repository } from "../test/fixtures/payloads";
 
 export interface LoadRequest {
   url: string;
@@ -19,6 +19,13 @@ export interface LoadRequest {
   rate: number;
   /** First installation id: each run uses ids of its own, so a run never replays another's. */
   firstInstallationId: number;
+  /**
+   * Instead of installation events: `push` deliveries for this installation, its repositories in
+   * turn (bench/fanout.ts); each push's `after` is its sequence number, zero-padded.
+   */
+  push?: { installationId: number; repositories: Array<{ id: number; name: string }> };
+  /** Note when each delivery was acknowledged (epoch ms, by X-GitHub-Delivery). */
+  recordAcks?: boolean;
 }
 
 export interface LoadResult {
@@ -28,6 +35,8 @@ export interface LoadResult {
   failures: Record<string, number>;
   elapsedMs: number;
   latenciesMs: number[];
+  /** With recordAcks: delivery id → when its 2xx answer arrived (Date.now()). */
+  acks?: Record<string, number>;
 }
 
 interface Delivery {
@@ -56,19 +65,30 @@ function makeDeliveries(count: number, firstId: number, secret: string): Deliver
   return out;
 }
 
+/** `push` deliveries over the installation's repositories in turn. */
+function makePushes(count: number, push: NonNullable<LoadRequest["push"]>, secret: string): Delivery[] {
+  const sign = (body: string) => `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`;
+  return Array.from({ length: count }, (_, i) => {
+    const body = JSON.stringify(pushEvent(push.installationId, push.repositories[i % push.repositories.length], String(i).padStart(40, "0")));
+    return { event: "push", body, signature: sign(body) };
+  });
+}
+
 async function run(req: LoadRequest): Promise<LoadResult> {
   const target = new URL("/api/github/webhooks", req.url);
   // FIFO: every kept-alive socket stays in use. With LIFO an idle one can reach the server's 5 s
   // keep-alive timeout and be closed just as it is picked again (ECONNRESET, a client artefact).
   const agent = new Agent({ keepAlive: true, maxSockets: req.mode === "max" ? req.connections : 64, scheduling: "fifo" });
   // Enough for 5,000 deliveries/s over the whole run; reused (with fresh delivery ids) beyond that.
-  const deliveries = makeDeliveries(req.mode === "max" ? Math.ceil((req.durationMs / 1000) * 5000) : Math.ceil((req.durationMs / 1000) * req.rate) + 1, req.firstInstallationId, req.secret);
-  const result: LoadResult = { sent: 0, ok: 0, failures: {}, elapsedMs: 0, latenciesMs: [] };
+  const count = req.mode === "max" ? Math.ceil((req.durationMs / 1000) * 5000) : Math.ceil((req.durationMs / 1000) * req.rate) + 1;
+  const deliveries = req.push ? makePushes(count, req.push, req.secret) : makeDeliveries(count, req.firstInstallationId, req.secret);
+  const result: LoadResult = { sent: 0, ok: 0, failures: {}, elapsedMs: 0, latenciesMs: [], ...(req.recordAcks ? { acks: {} } : {}) };
   const fail = (why: string) => (result.failures[why] = (result.failures[why] ?? 0) + 1);
 
   const send = (d: Delivery): Promise<void> =>
     new Promise((resolve) => {
       result.sent++;
+      const deliveryId = randomUUID();
       const r = request(
         target,
         {
@@ -79,15 +99,17 @@ async function run(req: LoadRequest): Promise<LoadResult> {
             "content-length": Buffer.byteLength(d.body),
             "user-agent": "GitHub-Hookshot/bench",
             "x-github-event": d.event,
-            "x-github-delivery": randomUUID(),
+            "x-github-delivery": deliveryId,
             "x-hub-signature-256": d.signature,
           },
         },
         (res) => {
           res.resume();
           res.on("end", () => {
-            if (res.statusCode && res.statusCode >= 200 && res.statusCode < 300) result.ok++;
-            else fail(`HTTP ${res.statusCode}`);
+            if (res.statusCode && res.statusCode >= 200 && res.statusCode < 300) {
+              result.ok++;
+              if (result.acks) result.acks[deliveryId] = Date.now();
+            } else fail(`HTTP ${res.statusCode}`);
             resolve();
           });
         },

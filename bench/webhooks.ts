@@ -20,14 +20,14 @@
 // requests; then latency at a steady `rate` deliveries/s. Prints the goals (≥ 0.8× bare, p99 < 25 ms
 // at 200/s); exits 1 when a delivery was not answered 2xx or Octoplex did not record every one.
 import { fork, ChildProcess } from "node:child_process";
-import { createServer, Server } from "node:http";
+import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { cpus } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import pino from "pino";
-import { createNodeMiddleware, Probot, Server as ProbotServer } from "probot";
+import { createNodeMiddleware, Probot } from "probot";
 import { migrateLatest } from "../src/db/migrate";
 import { createDeps, Deps } from "../src/deps";
 import { startServer, RunningServer } from "../src/server";
@@ -35,6 +35,7 @@ import { testPrivateKey } from "../test/fixtures/keys";
 import { TEST_APP_ID, TEST_WEBHOOK_SECRET, testConfig } from "../test/helpers/config";
 import type { DatabaseKind, TestDatabase } from "../test/helpers/databases";
 import { createBenchDatabase, reportProblems, runBench } from "./harness";
+import { closeServer, startProbotBaseline } from "./probot-baseline";
 import { cpuMeter, pidsNamed } from "./process-cpu";
 import { columns, formatMs, median, p50p99 } from "./stats";
 import type { LoadRequest, LoadResult } from "./webhook-load";
@@ -118,15 +119,7 @@ const silent = () => pino({ level: "silent" });
 
 /** What `probot run` serves: Probot's Server (express, pino-http) with an app that registers nothing. */
 async function startProbotServer(): Promise<Target> {
-  const server = new ProbotServer({
-    Probot: Probot.defaults({ appId: TEST_APP_ID, privateKey: testPrivateKey(), secret: TEST_WEBHOOK_SECRET, log: silent() }),
-    log: silent(),
-    port: 0,
-    host: "127.0.0.1",
-  });
-  await server.load(() => undefined);
-  const http = await server.start();
-  return { name: "bare Probot 13 Server (baseline)", url: `http://127.0.0.1:${(http.address() as AddressInfo).port}`, close: () => closeServer(http) };
+  return { name: "bare Probot 13 Server (baseline)", ...(await startProbotBaseline()) };
 }
 
 /** The least Probot can do: createNodeMiddleware on node:http, verify and acknowledge. */
@@ -141,11 +134,6 @@ async function startBareMiddleware(): Promise<Target> {
   );
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   return { name: "bare createNodeMiddleware on node:http", url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => closeServer(server) };
-}
-
-function closeServer(server: Server): Promise<void> {
-  server.closeAllConnections();
-  return new Promise((resolve) => server.close(() => resolve()));
 }
 
 async function startOctoplex(kind: DatabaseKind): Promise<Target> {

@@ -51,7 +51,7 @@ function teamMessageIdSql(db: Db): { sql: string; prefix: string } {
   return { sql: `? || ${hex8}`, prefix: `msg_${randomBytes(12).toString("hex")}` };
 }
 
-function mapRow(row: Record<string, unknown>): OutboxEvent {
+export function mapRow(row: Record<string, unknown>): OutboxEvent {
   return {
     id: toNumber(row.id),
     messageId: row.message_id as string,
@@ -139,52 +139,6 @@ export async function insertOutboxEventsForLinkedTeams(
      from m order by m.team_id`,
     [messageId.prefix, installationId, event.type, head, `${rest === "}" ? "" : ","}${rest}}`, dbTime(now), dbTime(giveUpAt), dbTime(now)],
   );
-}
-
-/**
- * The events due now that are first in line for their ordering key: an event waits while an
- * earlier one of the same team is still pending, so a team sees its events in order.
- */
-export async function listDeliverable(db: Db, now: Date, limit: number): Promise<OutboxEvent[]> {
-  // The status as a literal, as in the predicate of the indexes of pending events that serve both lookups.
-  // "First in line" as "the first pending id of its key", not "no earlier pending one": right
-  // after 10,000 events land, Postgres's statistics still say none is pending, and it planned
-  // NOT EXISTS as a scan of every pending event for each event (1 s a poll with 50,000 pending).
-  const rows = await db(TABLE)
-    .whereRaw("status = 'pending'")
-    .andWhere("next_attempt_at", "<=", dbTime(now))
-    .andWhere((q) => q.whereNull("locked_until").orWhere("locked_until", "<=", dbTime(now)))
-    .andWhereRaw(
-      `id = (select e.id from ${TABLE} as e where e.ordering_key = ${TABLE}.ordering_key and e.status = 'pending' order by e.ordering_key, e.id limit 1)`,
-    )
-    .orderBy("id")
-    .limit(limit);
-  return rows.map(mapRow);
-}
-
-/** Claims an event for one dispatcher (across processes) until `until`; false if another has it. */
-export async function claimOutboxEvent(db: Db, id: number, until: Date, now: Date): Promise<boolean> {
-  const claimed = await db(TABLE)
-    .where({ id, status: "pending" })
-    .andWhere((q) => q.whereNull("locked_until").orWhere("locked_until", "<=", dbTime(now)))
-    .update({ locked_until: dbTime(until) });
-  return claimed === 1;
-}
-
-export async function markDelivered(db: Db, id: number, now: Date): Promise<void> {
-  await db(TABLE).where({ id }).update({ status: "delivered", delivered_at: dbTime(now), locked_until: null, attempts: db.raw("attempts + 1"), last_error: null });
-}
-
-export async function markAttemptFailed(db: Db, id: number, error: string, next: Date | null): Promise<void> {
-  await db(TABLE)
-    .where({ id })
-    .update({
-      status: next ? "pending" : "failed",
-      next_attempt_at: next ? dbTime(next) : db.raw("next_attempt_at"),
-      locked_until: null,
-      attempts: db.raw("attempts + 1"),
-      last_error: error.slice(0, 1000),
-    });
 }
 
 export async function listOutboxEvents(db: Db, filter: { status?: OutboxStatus } = {}): Promise<OutboxEvent[]> {

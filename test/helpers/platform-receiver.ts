@@ -5,6 +5,7 @@
  *   const receiver = await startPlatformReceiver();
  *   startTestServer(database, platformEnv(receiver));   // PLATFORM_WEBHOOK_URL + PLATFORM_WEBHOOK_SECRET
  *   receiver.mode = "error";                            // answer 500 ("ok": 200, "hang": never answer)
+ *   receiver.failingTeams.add(7);                       // answer 500 to events whose data.teamId is 7, whatever the mode
  *   await receiver.down(); … await receiver.up();       // connection refused meanwhile, then the same URL again
  *   receiver.received                                   // every request, in arrival order, with the verification result
  */
@@ -46,6 +47,8 @@ export interface PlatformReceiver {
   mode: ReceiverMode;
   /** How long an answer takes ("ok" and "error"). */
   delayMs: number;
+  /** Teams whose events are answered 500 (by `data.teamId`), as if their endpoint failed. */
+  readonly failingTeams: Set<number>;
   readonly received: ReceivedRequest[];
   /** The requests answered 2xx, in arrival order. */
   accepted(): ReceivedRequest[];
@@ -98,7 +101,8 @@ export async function startPlatformReceiver(options: { secret?: string; mode?: R
       return;
     }
     if (receiver.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, receiver.delayMs));
-    entry.status = verified !== true ? 400 : receiver.mode === "ok" ? 200 : 500;
+    const failing = receiver.mode !== "ok" || receiver.failingTeams.has(Number(body.data?.teamId));
+    entry.status = verified !== true ? 400 : failing ? 500 : 200;
     release();
     res.writeHead(entry.status, { "content-type": "application/json" }).end(JSON.stringify(entry.status === 200 ? { ok: true } : { error: verified === true ? "down for maintenance" : verified }));
   }
@@ -127,6 +131,7 @@ export async function startPlatformReceiver(options: { secret?: string; mode?: R
     secret,
     mode: options.mode ?? "ok",
     delayMs: options.delayMs ?? 0,
+    failingTeams: new Set(),
     received,
     accepted: () => received.filter((r) => r.status !== null && r.status >= 200 && r.status < 300),
     get maxConcurrentPerId() {

@@ -12,6 +12,7 @@ import * as repositoryDetails from "./20261207040000_repository_details";
 import * as linkScopes from "./20261207050000_link_scopes";
 import * as repositoryDepartures from "./20261207063000_repository_departures";
 import * as teamEvents from "./20261207070000_team_events";
+import * as outboxPendingByIdDropped from "./20261207080000_outbox_pending_by_id_dropped";
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -34,6 +35,7 @@ const migrations: Record<string, Migration> = {
   "20261207050000_link_scopes": linkScopes,
   "20261207063000_repository_departures": repositoryDepartures,
   "20261207070000_team_events": teamEvents,
+  "20261207080000_outbox_pending_by_id_dropped": outboxPendingByIdDropped,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -1,10 +1,11 @@
-import type { Knex } from "knex";
 import type { Logger } from "pino";
-import { Webhook } from "standardwebhooks";
-import { attachBodies, claimOutboxEvent, listDeliverable, markAttemptFailed, markDelivered, OutboxEvent } from "../../repositories/outbox";
+import type { Db } from "../../db/knex";
+import { attachBodies, OutboxEvent } from "../../repositories/outbox";
+import { createPlatformSender } from "./platform-sender";
+import { claimOutboxEvents, DeliverableOptions, listDeliverable, markAttemptFailed, markDelivered, releaseClaims } from "../../repositories/outbox-dispatch";
 
 export interface DispatcherOptions {
-  db: Knex;
+  db: Db;
   now: () => Date;
   log: Logger;
   url: string;
@@ -15,6 +16,10 @@ export interface DispatcherOptions {
   backoffBaseMs?: number;
   backoffCapMs?: number;
   random?: () => number;
+  /** Requests in flight at once (over kept-alive connections). */
+  concurrency?: number;
+  /** Per pass: ordering keys taken, a team's keys at most, consecutive events of a key. */
+  batch?: Partial<DeliverableOptions>;
 }
 
 export interface DispatchReport {
@@ -24,9 +29,13 @@ export interface DispatchReport {
 }
 
 /**
- * Delivers the outbox to the platform at least once, in order per team: only the oldest pending
- * event of a team is eligible, and a claim (locked_until) keeps two dispatchers — two processes,
- * or a timer and a Lambda drain — from sending the same event at once.
+ * Delivers the outbox to the platform at least once, in order per ordering key: only the oldest
+ * pending event of a key is eligible, and a claim (locked_until) keeps two dispatchers — two
+ * processes, or a timer and a Lambda drain — from sending the same event at once.
+ *
+ * A pass costs a few statements whatever its size: one to choose (teams taking turns, see
+ * listDeliverable), one to claim, one to mark what was delivered; only failures are written one
+ * by one. A key's chosen events go one after another, each once the one before was accepted.
  */
 export function createEventDispatcher(options: DispatcherOptions) {
   const { db, now, log, url } = options;
@@ -34,7 +43,10 @@ export function createEventDispatcher(options: DispatcherOptions) {
   const base = options.backoffBaseMs ?? 2_000;
   const cap = options.backoffCapMs ?? 60 * 60 * 1000;
   const random = options.random ?? Math.random;
-  const signer = new Webhook(options.secret);
+  const concurrency = options.concurrency ?? 32;
+  const batch: DeliverableOptions = { keys: 200, perTeam: 20, chain: 10, ...options.batch };
+  const sender = createPlatformSender({ url, secret: options.secret, timeoutMs, connections: concurrency, now });
+  const send = (event: OutboxEvent) => sender.send(event.messageId, event.body ?? JSON.stringify(event.payload));
 
   function nextAttempt(event: OutboxEvent): Date | null {
     const delay = Math.min(cap, base * 2 ** event.attempts);
@@ -43,60 +55,75 @@ export function createEventDispatcher(options: DispatcherOptions) {
     return at > event.giveUpAt ? null : at;
   }
 
-  async function send(event: OutboxEvent): Promise<void> {
-    const body = event.body ?? JSON.stringify(event.payload);
-    const at = now();
-    const signature = signer.sign(event.messageId, at, body);
-    const res = await fetch(url, {
-      method: "POST",
-      headers: {
-        "content-type": "application/json",
-        "webhook-id": event.messageId,
-        "webhook-timestamp": String(Math.floor(at.getTime() / 1000)),
-        "webhook-signature": signature,
-        "user-agent": "Octoplex",
-      },
-      body,
-      // The signed body is for this URL only: a redirect would hand it to whatever address the
-      // answer names and count that as delivered. A 3xx is a failed attempt, retried as any other.
-      redirect: "manual",
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    await res.arrayBuffer().catch(() => undefined);
-    if (res.status >= 300 && res.status < 400) throw new Error(`HTTP ${res.status} (a redirect; redirects are not followed)`);
-    if (!res.ok) throw new Error(`HTTP ${res.status}`);
+  /** One batch: choose, claim, send, record. `keys` bounds the queues taken. */
+  async function pass(keys: number, report: DispatchReport): Promise<boolean> {
+    const chosen = await listDeliverable(db, now(), { ...batch, keys });
+    if (chosen.length === 0) return false;
+    // Long enough for the first attempt of every chain; a chain's next event is only sent while
+    // a whole attempt still fits in the claim, so a dispatcher that dies frees its events soon.
+    const until = new Date(now().getTime() + 2 * timeoutMs + 5_000);
+    const claimed = new Map((await claimOutboxEvents(db, chosen.flat(), until, now())).map((e) => [e.id, e]));
+    const unsent: number[] = [];
+    const delivered: number[] = [];
+    const failures: Array<{ event: OutboxEvent; reason: string }> = [];
+    // A chain is sent from its first event up to the first one this dispatcher did not claim (another
+    // took it meanwhile): a later event of the key must not overtake an earlier one.
+    const chains = chosen
+      .map((ids) => {
+        const gap = ids.findIndex((id) => !claimed.has(id));
+        const runnable = gap === -1 ? ids : ids.slice(0, gap);
+        unsent.push(...ids.slice(runnable.length).filter((id) => claimed.has(id)));
+        return runnable.map((id) => claimed.get(id)!);
+      })
+      .filter((chain) => chain.length > 0);
+    // Routed GitHub events carry their delivery's payload, stored once and spliced in here.
+    await attachBodies(db, chains.flat());
+
+    let next = 0;
+    const worker = async () => {
+      while (next < chains.length) {
+        const chain = chains[next++];
+        for (let i = 0; i < chain.length; i++) {
+          const event = chain[i];
+          if (i > 0 && now().getTime() + timeoutMs > until.getTime() - 1_000) {
+            unsent.push(...chain.slice(i).map((e) => e.id));
+            break;
+          }
+          try {
+            await send(event);
+            delivered.push(event.id);
+          } catch (error) {
+            failures.push({ event, reason: (error as Error).message });
+            unsent.push(...chain.slice(i + 1).map((e) => e.id));
+            break;
+          }
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, chains.length) }, worker));
+
+    await markDelivered(db, delivered, now());
+    report.delivered += delivered.length;
+    for (const { event, reason } of failures) {
+      const next = nextAttempt(event);
+      await markAttemptFailed(db, event.id, reason, next);
+      if (next) report.retrying++;
+      else report.failed++;
+      log.warn({ eventId: event.messageId, type: event.type, attempt: event.attempts + 1, reason, gaveUp: !next }, "platform event not delivered");
+    }
+    await releaseClaims(db, unsent, until);
+    return delivered.length > 0;
   }
 
   return {
-    /** One pass over what is due; call again (timer, schedule) for what comes due later. */
-    async dispatchDue(limit = 100): Promise<DispatchReport> {
+    /**
+     * Passes over what is due until one delivers nothing; call again (timer, schedule) for what
+     * comes due later. `keys`: ordering keys per pass (a Lambda drain after a request takes few).
+     */
+    async dispatchDue(keys = batch.keys): Promise<DispatchReport> {
       const report: DispatchReport = { delivered: 0, retrying: 0, failed: 0 };
-      for (;;) {
-        const due = await listDeliverable(db, now(), limit);
-        if (due.length === 0) return report;
-        await attachBodies(db, due);
-        let progressed = false;
-        // Different teams in parallel; one team's events strictly one after another.
-        await Promise.all(
-          due.map(async (event) => {
-            if (!(await claimOutboxEvent(db, event.id, new Date(now().getTime() + timeoutMs + 5_000), now()))) return;
-            try {
-              await send(event);
-              await markDelivered(db, event.id, now());
-              report.delivered++;
-              progressed = true;
-            } catch (error) {
-              const next = nextAttempt(event);
-              const reason = (error as Error).name === "TimeoutError" ? `timed out after ${timeoutMs} ms` : (error as Error).message;
-              await markAttemptFailed(db, event.id, reason, next);
-              if (next) report.retrying++;
-              else report.failed++;
-              log.warn({ eventId: event.messageId, type: event.type, attempt: event.attempts + 1, reason, gaveUp: !next }, "platform event not delivered");
-            }
-          }),
-        );
-        if (!progressed) return report;
-      }
+      while (await pass(keys, report));
+      return report;
     },
   };
 }

@@ -1,5 +1,6 @@
 import { migrateLatest } from "../../../src/db/migrate";
-import { listOutboxEvents, markAttemptFailed, markDelivered } from "../../../src/repositories/outbox";
+import { listOutboxEvents } from "../../../src/repositories/outbox";
+import { markAttemptFailed, markDelivered } from "../../../src/repositories/outbox-dispatch";
 import { createEventRecorder } from "../../../src/services/events/platform-events";
 import { createCliTarget, CliTarget } from "../../helpers/cli";
 import { databaseKinds, truncateAll } from "../../helpers/databases";
@@ -34,7 +35,7 @@ describe.each(databaseKinds())("octoplex events on %s", (kind) => {
     );
     const [delivered, failed, pending, retrying] = (await listOutboxEvents(db())).map((e) => e.id);
     ids = { delivered, failed, pending, retrying };
-    await markDelivered(db(), delivered, minutesAfterNow(1));
+    await markDelivered(db(), [delivered], minutesAfterNow(1));
     await markAttemptFailed(db(), failed, "HTTP 500", minutesAfterNow(5));
     await markAttemptFailed(db(), failed, "timed out after 10000 ms", null);
     await markAttemptFailed(db(), retrying, "fetch failed", minutesAfterNow(2));

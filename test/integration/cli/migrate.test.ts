@@ -20,6 +20,7 @@ const ALL = [
   "20261207050000_link_scopes",
   "20261207063000_repository_departures",
   "20261207070000_team_events",
+  "20261207080000_outbox_pending_by_id_dropped",
 ];
 
 describe.each(databaseKinds())("octoplex migrate on %s", (kind) => {

@@ -3,7 +3,7 @@ import pino from "pino";
 import { createKnex } from "../../../src/db/knex";
 import { migrateLatest } from "../../../src/db/migrate";
 import { startDispatchLoop } from "../../../src/jobs/dispatch-loop";
-import { listOutboxEvents } from "../../../src/repositories/outbox";
+import { insertOutboxEvents, listOutboxEvents, newMessageId } from "../../../src/repositories/outbox";
 import { createEventDispatcher, DispatcherOptions } from "../../../src/services/events/event-dispatcher";
 import { createEventRecorder, PlatformEvent } from "../../../src/services/events/platform-events";
 import { createCliTarget, CliTarget } from "../../helpers/cli";
@@ -20,6 +20,15 @@ const linked = (teamId: number, installationId: number): PlatformEvent => ({
   subject: `installation:${installationId}`,
   data: { teamId, installationId, linkedBy: 5001 },
 });
+
+/** `count` events of one team's repository, in its own ordering key, as the fan-out of GitHub's events writes them. */
+function repositoryEvents(teamId: number, repositoryId: number, count: number) {
+  return Array.from({ length: count }, (_, i) => {
+    const messageId = newMessageId();
+    const data = { teamId, repository: { id: repositoryId }, n: i };
+    return { messageId, type: "github.push", orderingKey: `team:${teamId}:repo:${repositoryId}`, teamId, payload: { id: messageId, type: "github.push", occurredAt: new Date().toISOString(), data } };
+  });
+}
 
 const suspended = (installationId: number): PlatformEvent => ({
   type: "installation.suspended",
@@ -238,6 +247,81 @@ describe.each(databaseKinds())("delivering events to the platform on %s", (kind)
     }
 
     const events = await listOutboxEvents(db());
+    expect(receiver.maxConcurrentPerId).toBe(1);
+    expect(receiver.received.map((r) => r.webhookId).sort()).toEqual(events.map((e) => e.messageId).sort());
+    expect(events.every((e) => e.status === "delivered" && e.attempts === 1)).toBe(true);
+    expectInOrderPerKey(events, receiver);
+  });
+
+  /** Writes each team's events over `repositories` repositories, interleaved as pushes arrive, oldest first. */
+  async function queueRepositoryEvents(teamId: number, repositories: number, perRepository: number, on: Knex = db()): Promise<void> {
+    const perRepo = Array.from({ length: repositories }, (_, r) => repositoryEvents(teamId, 1000 * teamId + r, perRepository));
+    const interleaved = perRepo[0].flatMap((_, i) => perRepo.map((events) => events[i]));
+    const now = new Date();
+    await on.transaction((trx) => insertOutboxEvents(trx, interleaved, now, new Date(now.getTime() + 3_600_000)));
+  }
+
+  test("teams take turns: team 1's 1,000 events over 100 repositories do not hold team 2's one event, sent in the first batch; every key in order", async () => {
+    await queueRepositoryEvents(1, 100, 10);
+    await queueRepositoryEvents(2, 1, 1);
+    const batch = { keys: 30, perTeam: 10, chain: 5 };
+
+    expect(await dispatcher({ batch }).dispatchDue()).toEqual({ delivered: 1_001, retrying: 0, failed: 0 });
+
+    // A pass sends at most perTeam keys × chain events of team 1, and the next pass starts after
+    // the last answer of this one: team 2's event is among the first pass's requests.
+    const position = receiver.received.findIndex((r) => r.body.data.teamId === 2);
+    expect(position).toBeGreaterThanOrEqual(0);
+    expect(position).toBeLessThan(batch.perTeam * batch.chain + 1);
+    const events = await listOutboxEvents(db());
+    expect(new Set(receiver.received.map((r) => r.webhookId)).size).toBe(1_001);
+    expect(events.every((e) => e.status === "delivered" && e.attempts === 1)).toBe(true);
+    expectInOrderPerKey(events, receiver);
+  }, 60_000);
+
+  test("a team whose endpoint fails backs off without taking other teams' places: each of its keys tried once, the others' events all delivered", async () => {
+    receiver.failingTeams.add(1);
+    await queueRepositoryEvents(1, 50, 10);
+    await queueRepositoryEvents(2, 5, 20);
+    await queueRepositoryEvents(3, 5, 20);
+
+    // A backoff longer than the test: a failed key's first event is not due again meanwhile (and
+    // a timeout that a loaded machine does not reach: a timed-out event would wait that long too).
+    const options = { timeoutMs: 10_000, backoffBaseMs: 60_000, backoffCapMs: 60_000, batch: { keys: 20, perTeam: 10, chain: 4 } };
+    const report = await dispatcher(options).dispatchDue();
+
+    expect(report.delivered).toBe(200);
+    const toTeam1 = receiver.received.filter((r) => r.body.data.teamId === 1);
+    // Only the first event of each of team 1's keys, each once; its followers wait behind it.
+    expect(toTeam1.filter((r) => !(r.body.data.n === 0 && r.status === 500)).map((r) => [r.body.data, r.status])).toEqual([]);
+    expect(new Set(toTeam1.map((r) => r.webhookId)).size).toBe(toTeam1.length);
+    expect(toTeam1.length).toBeLessThanOrEqual(50);
+    const events = await listOutboxEvents(db());
+    expect(events.filter((e) => e.teamId !== 1).every((e) => e.status === "delivered")).toBe(true);
+    const team1 = events.filter((e) => e.teamId === 1);
+    expect(team1.every((e) => e.status === "pending")).toBe(true);
+    expect(team1.filter((e) => e.attempts > 0).map((e) => [(e.payload.data as { n: number }).n, e.attempts, e.lastError])).toEqual(toTeam1.map(() => [0, 1, "HTTP 500"]));
+    expectInOrderPerKey(events, receiver);
+  });
+
+  test("two dispatchers claiming batches of chains at once: no event sent twice at the same time, each delivered once, every key in order", async () => {
+    receiver.delayMs = 2;
+    for (let team = 1; team <= 6; team++) await queueRepositoryEvents(team, 4, 25);
+    const other = createKnex(target.database.config);
+    try {
+      const batch = { keys: 10, perTeam: 3, chain: 6 };
+      const first = dispatcher({ batch });
+      const second = createEventDispatcher({ db: other, now: realNow, log: silent, url: receiver.url, secret: receiver.secret, backoffBaseMs: 20, backoffCapMs: 100, batch });
+      const drain = async (d: { dispatchDue(): Promise<unknown> }) => {
+        while (!(await allDelivered())) await d.dispatchDue();
+      };
+      await Promise.all([drain(first), drain(second)]);
+    } finally {
+      await other.destroy();
+    }
+
+    const events = await listOutboxEvents(db());
+    expect(events).toHaveLength(600);
     expect(receiver.maxConcurrentPerId).toBe(1);
     expect(receiver.received.map((r) => r.webhookId).sort()).toEqual(events.map((e) => e.messageId).sort());
     expect(events.every((e) => e.status === "delivered" && e.attempts === 1)).toBe(true);

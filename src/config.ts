@@ -27,7 +27,8 @@ export interface Config {
   baseUrl?: string;
   tokenEncryptionKeys?: Array<{ id: string; key: Buffer }>;
   sessionSecret?: string;
-  platformWebhook?: { url: string; secret: string };
+  /** Where and how platform events are sent; `timeoutMs` per attempt (PLATFORM_WEBHOOK_TIMEOUT). */
+  platformWebhook?: { url: string; secret: string; timeoutMs: number };
   /** Per client address and minute: GET /auth/login calls, and requests with a wrong API key. */
   rateLimits: { signInsPerMinute: number; failedApiKeysPerMinute: number };
   /** How long delivered platform events (and GitHub payloads only they used) are kept: EVENT_RETENTION. */
@@ -79,6 +80,12 @@ const duration = z
   .regex(/^[1-9]\d{0,5}[mhd]$/, "must be a duration such as 30m, 12h or 7d")
   .transform((v) => Number(v.slice(0, -1)) * DURATION_UNITS[v.slice(-1) as keyof typeof DURATION_UNITS]);
 
+/** 10s: whole seconds, 1 to 60. */
+const seconds = z
+  .string()
+  .regex(/^([1-9]|[1-5]\d|60)s$/, "must be whole seconds from 1s to 60s, such as 10s")
+  .transform((v) => Number(v.slice(0, -1)) * 1000);
+
 const envSchema = z.object({
   APP_ID: optional(z.string().regex(/^\d+$/, "must be the numeric GitHub App id")),
   PRIVATE_KEY: optional(z.string()),
@@ -102,6 +109,7 @@ const envSchema = z.object({
   RATE_LIMIT_SIGN_INS_PER_MINUTE: optional(z.coerce.number().int().min(1, "must be at least 1")),
   RATE_LIMIT_FAILED_API_KEYS_PER_MINUTE: optional(z.coerce.number().int().min(1, "must be at least 1")),
   EVENT_RETENTION: optional(duration),
+  PLATFORM_WEBHOOK_TIMEOUT: optional(seconds),
   PLATFORM_WEBHOOK_URL: optional(z.url({ protocol: /^https?$/, error: "must be an http(s) URL" })),
   PLATFORM_WEBHOOK_SECRET: optional(
     z
@@ -179,7 +187,7 @@ export function parseConfig(env: NodeJS.ProcessEnv, scope: ConfigScope = "server
     sessionSecret: e.SESSION_SECRET,
     platformWebhook:
       e.PLATFORM_WEBHOOK_URL && e.PLATFORM_WEBHOOK_SECRET
-        ? { url: e.PLATFORM_WEBHOOK_URL, secret: e.PLATFORM_WEBHOOK_SECRET }
+        ? { url: e.PLATFORM_WEBHOOK_URL, secret: e.PLATFORM_WEBHOOK_SECRET, timeoutMs: e.PLATFORM_WEBHOOK_TIMEOUT ?? 10_000 }
         : undefined,
     rateLimits: {
       signInsPerMinute: e.RATE_LIMIT_SIGN_INS_PER_MINUTE ?? 30,

@@ -8,8 +8,13 @@ import { recordUnexpectedGithubCalls, UnexpectedGithubCalls } from "../helpers/g
 import { faults, GithubFault, nockFault } from "../helpers/github-faults";
 import { GITHUB_WEB, newTokens, nockRefresh } from "../helpers/github-oauth";
 import { signedInMember } from "../helpers/team-access";
+import { runAlone } from "../helpers/run-alone";
 import { describeEachServer } from "../helpers/test-server";
 import { APP_SLUG, Arranged, CallKey, githubCalls, nockUserInstallations } from "./github-calls";
+
+// Starts no process, but its worker holds every route's GitHub faults (about 360 MB): beside
+// Chromium it took the suite past its memory budget, so it takes its turn with those files.
+runAlone();
 
 /**
  * GitHub failing under each outbound call of the HTTP API, against the app's own GitHub client:

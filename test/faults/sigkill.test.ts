@@ -213,7 +213,8 @@ describe.each(databaseKinds())("a SIGKILLed Octoplex on %s", (kind) => {
       const pushes = Array.from({ length: PUSHES }, (_, i) => ({ deliveryId: `sigkill-push-${kind}-${i}`, repo: repos[i % 2], after: i.toString(16).padStart(40, "0") }));
       const send = (url: string, p: (typeof pushes)[number]) =>
         answer((signal) => postWebhook(url, "push", pushEvent(installationId, p.repo, p.after), { deliveryId: p.deliveryId, signal }));
-      const withPlatform = { ...env, ...platformEnv(receiver) };
+      // A short attempt limit: the killed process's claims lapse after twice it and 5 s.
+      const withPlatform = { ...env, ...platformEnv(receiver), PLATFORM_WEBHOOK_TIMEOUT: "2s" };
 
       const first = await startOctoplexProcess(withPlatform, { cwd });
       octoplex = first;
@@ -242,7 +243,7 @@ describe.each(databaseKinds())("a SIGKILLed Octoplex on %s", (kind) => {
       const retried = await Promise.all(unanswered.map((p) => send(octoplex!.url, p)));
       expect(retried.filter((a) => !isSuccess(a))).toEqual([]);
 
-      // Claims of the killed process lapse after the dispatcher's timeout (10 s) and 5 s more.
+      // Claims of the killed process lapse after 2 × 2 s + 5 s.
       const distinct = () => new Map(receiver.accepted().map((r) => [r.webhookId, r.body]));
       await waitUntil(() => distinct().size >= PUSHES * teamIds.length, "every routed event to reach the platform", 60_000, 100);
       expect(receiver.received.filter((r) => r.verified !== true)).toEqual([]);

@@ -54,6 +54,15 @@ describe("parseConfig", () => {
     expect(problemsOf(testEnv({ TOKEN_ENCRYPTION_KEYS: "" }), "encryption")).toEqual([expect.stringMatching(/^TOKEN_ENCRYPTION_KEYS is required/)]);
   });
 
+  test("PLATFORM_WEBHOOK_TIMEOUT sets each delivery attempt's limit (10 s unset); anything but 1s to 60s is refused by name", () => {
+    const platform = { PLATFORM_WEBHOOK_URL: "https://platform.example/hooks", PLATFORM_WEBHOOK_SECRET: `whsec_${Buffer.alloc(32, 7).toString("base64")}` };
+    expect(parseConfig(testEnv(platform)).platformWebhook?.timeoutMs).toBe(10_000);
+    expect(parseConfig(testEnv({ ...platform, PLATFORM_WEBHOOK_TIMEOUT: "3s" })).platformWebhook?.timeoutMs).toBe(3_000);
+    for (const bad of ["0s", "61s", "10", "1m", "2.5s"]) {
+      expect(problemsOf(testEnv({ ...platform, PLATFORM_WEBHOOK_TIMEOUT: bad }))).toEqual([expect.stringMatching(/^PLATFORM_WEBHOOK_TIMEOUT must be whole seconds/)]);
+    }
+  });
+
   test("there is no default webhook secret", () => {
     expect(problemsOf(testEnv({ WEBHOOK_SECRET: "" }))).toEqual([expect.stringMatching(/^WEBHOOK_SECRET is required/)]);
   });

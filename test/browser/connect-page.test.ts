@@ -66,19 +66,23 @@ describeWithChromium("the connect page in Chromium", () => {
     browser = launched.browser;
   });
 
-  // Each test: empty tables, an empty GitHub world, and a new browser profile (no cookies).
+  // Each test: empty tables, an empty GitHub world, and no cookies. One browser context for the
+  // file: Chromium runs as a single process (test/helpers/chromium.ts), which ends with its first context.
   beforeEach(async () => {
     await e2e.reset();
     problems = [];
-    context = await browser.newContext({ viewport: { width: 1000, height: 800 }, colorScheme: "light" });
-    // Nothing leaves the machine: loopback goes through, the avatar CDN answers a pixel, anything else is a problem.
-    await context.route("**/*", async (route) => {
-      const url = new URL(route.request().url());
-      if (url.hostname === "127.0.0.1" || url.hostname === "localhost") return route.continue();
-      if (url.hostname === "avatars.githubusercontent.com") return route.fulfill({ status: 200, contentType: "image/png", body: PIXEL });
-      problems.push(`request off the machine: ${route.request().method()} ${url.href}`);
-      return route.abort();
-    });
+    if (!context) {
+      context = await browser.newContext({ viewport: { width: 1000, height: 800 }, colorScheme: "light" });
+      // Nothing leaves the machine: loopback goes through, the avatar CDN answers a pixel, anything else is a problem.
+      await context.route("**/*", async (route) => {
+        const url = new URL(route.request().url());
+        if (url.hostname === "127.0.0.1" || url.hostname === "localhost") return route.continue();
+        if (url.hostname === "avatars.githubusercontent.com") return route.fulfill({ status: 200, contentType: "image/png", body: PIXEL });
+        problems.push(`request off the machine: ${route.request().method()} ${url.href}`);
+        return route.abort();
+      });
+    }
+    await context.clearCookies();
     page = await context.newPage();
     page.on("console", (message) => {
       if (message.type() === "error") problems.push(`console error: ${message.text()} (${message.location().url})`);
@@ -87,7 +91,7 @@ describeWithChromium("the connect page in Chromium", () => {
     page.on("requestfailed", (request) => problems.push(`request failed: ${request.method()} ${request.url()} ${request.failure()?.errorText}`));
   });
 
-  afterEach(() => context?.close());
+  afterEach(() => page?.close());
 
   afterAll(async () => {
     await browser?.close();

@@ -23,12 +23,15 @@ export const CHROMIUM_ARGS = [
   "--disable-component-update",
   "--disable-sync",
   // Fewer processes (the suite's peak memory, `npm run bench:suite-memory`): no zygotes (the sandbox
-  // is off anyway), the GPU and network service in the browser process, one renderer at a time.
+  // is off anyway), the GPU and network service in the browser process, one renderer at a time;
+  // --single-process puts the renderers in the browser process too (about 700 MB to 340 MB), at the
+  // price of one browser context per launch: a closed context ends the browser.
   // Chromium reads only the last --enable-features, so this one repeats the two Playwright sets.
   "--no-zygote",
   "--in-process-gpu",
   "--renderer-process-limit=1",
   "--disable-site-isolation-trials",
+  "--single-process",
   "--enable-features=NetworkServiceInProcess2,CDPScreenshotNewSurface,SkipListAccountsWithoutGaiaCookies",
 ];
 

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import Ajv2020, { ErrorObject, ValidateFunction } from "ajv/dist/2020";
+import { addTimeAndUriFormats, admittingNull } from "./openapi-schemas";
 
 /**
  * Checks what the tests make GitHub say (the fake GitHub's answers, nock replies, webhook payloads)
@@ -63,34 +64,15 @@ function prepared(value: unknown, id: string, nullable: boolean): unknown {
     if (key === "$ref" && typeof v === "string" && v.startsWith("#/")) out.$ref = `${id}${v}`;
     else if (!(nullable && key === "nullable")) out[key] = prepared(v, id, nullable);
   }
-  if (!nullable || (value as Json).nullable !== true) return out;
-  if (typeof out.type === "string") out.type = [out.type, "null"];
-  else if (Array.isArray(out.type) && !out.type.includes("null")) out.type = [...out.type, "null"];
-  if (Array.isArray(out.enum) && !out.enum.includes(null)) out.enum = [...out.enum, null];
-  if (out.type === undefined && out.enum === undefined) return { anyOf: [out, { type: "null" }] };
-  return out;
+  return nullable && (value as Json).nullable === true ? admittingNull(out) : out;
 }
-
-const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
 
 function createAjv(): Ajv2020 {
   // Not strict: GitHub's descriptions carry keywords of their own (x-github, discriminator, …).
   const ajv = new Ajv2020({ allErrors: true, strict: false, validateSchema: false, logger: false });
-  ajv.addFormat("date-time", { type: "string", validate: (s: string) => RFC3339.test(s) && !Number.isNaN(Date.parse(s)) });
+  addTimeAndUriFormats(ajv);
   ajv.addFormat("date", { type: "string", validate: (s: string) => /^\d{4}-\d{2}-\d{2}$/.test(s) });
   ajv.addFormat("email", { type: "string", validate: (s: string) => /^[^\s@]+@[^\s@]+$/.test(s) });
-  ajv.addFormat("uri", {
-    type: "string",
-    validate: (s: string) => {
-      if (!/^[a-z][a-z0-9+.-]*:/i.test(s)) return false;
-      try {
-        new URL(s);
-        return true;
-      } catch {
-        return false;
-      }
-    },
-  });
   for (const annotation of ["int64", "int32", "double", "repo.nwo", "binary", "uri-template", "timestamp"]) ajv.addFormat(annotation, true);
   return ajv;
 }

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import Ajv2020, { ErrorObject, ValidateFunction } from "ajv/dist/2020";
 import { load } from "js-yaml";
 import { browserHeaders } from "./browser";
+import { addTimeAndUriFormats, admittingNull } from "./openapi-schemas";
 
 /**
  * Checks real HTTP answers against openapi.yaml: the status must be one the operation declares,
@@ -70,15 +71,9 @@ function withoutNullable(value: unknown): unknown {
   if (!value || typeof value !== "object") return value;
   const out: Json = {};
   for (const [key, v] of Object.entries(value)) if (key !== "nullable") out[key] = withoutNullable(v);
-  if ((value as Json).nullable !== true) return out;
-  if (typeof out.type === "string") out.type = [out.type, "null"];
-  else if (Array.isArray(out.type) && !out.type.includes("null")) out.type = [...out.type, "null"];
-  if (Array.isArray(out.enum) && !out.enum.includes(null)) out.enum = [...out.enum, null];
-  if (out.type === undefined && out.enum === undefined) return { anyOf: [out, { type: "null" }] };
-  return out;
+  return (value as Json).nullable === true ? admittingNull(out) : out;
 }
 
-const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
 
 function createAjv(): Ajv2020 {
   const ajv = new Ajv2020({
@@ -91,19 +86,7 @@ function createAjv(): Ajv2020 {
   });
   // OpenAPI's own schema keywords, annotations only.
   ajv.addVocabulary(["example", "xml", "externalDocs", "discriminator"]);
-  ajv.addFormat("date-time", { type: "string", validate: (s: string) => RFC3339.test(s) && !Number.isNaN(Date.parse(s)) });
-  ajv.addFormat("uri", {
-    type: "string",
-    validate: (s: string) => {
-      if (!/^[a-z][a-z0-9+.-]*:/i.test(s)) return false;
-      try {
-        new URL(s);
-        return true;
-      } catch {
-        return false;
-      }
-    },
-  });
+  addTimeAndUriFormats(ajv);
   return ajv;
 }
 

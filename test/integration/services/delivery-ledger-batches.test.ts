@@ -11,19 +11,8 @@ import { isDatabaseUnavailable } from "../../../src/services/health";
 import { describeEachDatabase, postgresOnly, truncateAll } from "../../helpers/databases";
 import { freezableProxy } from "../../helpers/freezable-proxy";
 import { auditEvent, countRows, delivery, NOW, repositories, snapshot } from "../../helpers/factories";
+import { countTransactions } from "../../helpers/transactions";
 
-/** Counts the transactions a piece of work opens on `db`. */
-async function countTransactions(db: Knex, work: () => Promise<unknown>): Promise<number> {
-  let begun = 0;
-  const onQuery = (q: { sql: string }) => void (/^begin/i.test(q.sql) && begun++);
-  db.on("query", onQuery);
-  try {
-    await work();
-  } finally {
-    db.off("query", onQuery);
-  }
-  return begun;
-}
 
 type Event =
   | { kind: "created" | "refreshed" | "repositoriesChanged"; id: string; snapshot: InstallationSnapshot; added: number[]; removed: number[] }

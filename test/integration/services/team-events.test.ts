@@ -5,19 +5,8 @@ import { createTeamEvents, GithubEvent } from "../../../src/services/events/team
 import { describeEachDatabase, truncateAll } from "../../helpers/databases";
 import { countRows, delivery, NOW, seedInstallation, storedRepository } from "../../helpers/factories";
 import { subscribedTeam } from "../../helpers/team-events";
+import { countTransactions } from "../../helpers/transactions";
 
-/** Counts the knex transactions a piece of work opens: the planned path opens none (one raw round trip). */
-async function countTransactions(db: Knex, work: () => Promise<unknown>): Promise<number> {
-  let begun = 0;
-  const onQuery = (q: { sql: string }) => void (/^begin/i.test(q.sql) && begun++);
-  db.on("query", onQuery);
-  try {
-    await work();
-  } finally {
-    db.off("query", onQuery);
-  }
-  return begun;
-}
 
 const INSTALLATION = 401;
 

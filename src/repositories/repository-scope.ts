@@ -1,4 +1,5 @@
 import { Db } from "../db/knex";
+import { teamScopedRepositories } from "./team-repositories";
 
 /**
  * Whether a link's list scope holds the repository of that full name (case-insensitive, as GitHub
@@ -20,16 +21,6 @@ export async function listScopeHolds(db: Db, teamId: number, installationId: num
  * repository of that full name (case-insensitive): an "all" link, or a list that holds it.
  */
 export async function teamScopeHolds(db: Db, teamId: number, fullName: string): Promise<boolean> {
-  const row = await db("team_installations as ti")
-    .join("installations as i", "i.id", "ti.installation_id")
-    .join("installation_repositories as r", "r.installation_id", "ti.installation_id")
-    .leftJoin("team_installation_repositories as s", (on) =>
-      on.onVal("s.team_id", "=", teamId).andOn("s.installation_id", "r.installation_id").andOn("s.repository_id", "r.repository_id"),
-    )
-    .where("ti.team_id", teamId)
-    .whereNull("i.suspended_at")
-    .whereRaw("lower(r.full_name) = ?", [fullName.toLowerCase()])
-    .where((scope) => scope.where("ti.repository_scope", "all").orWhereNotNull("s.repository_id"))
-    .first("r.repository_id");
+  const row = await teamScopedRepositories(db, teamId).whereRaw("lower(ir.full_name) = ?", [fullName.toLowerCase()]).first("ir.repository_id");
   return row !== undefined;
 }

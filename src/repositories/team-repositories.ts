@@ -47,24 +47,35 @@ function mapRow(row: Record<string, unknown>): TeamRepository {
 }
 
 /**
+ * The stored repositories the team's scope covers, as a query to narrow and select from: every
+ * link to an installation that is not suspended, an "all" link's every repository or a list's
+ * listed ones. Aliases: ti (the link), i (the installation), ir (the repository), tir (the listing).
+ */
+export function teamScopedRepositories(db: Db, teamId: number) {
+  return (
+    db("team_installations as ti")
+      .join("installations as i", "i.id", "ti.installation_id")
+      .join("installation_repositories as ir", "ir.installation_id", "ti.installation_id")
+      // A join rather than EXISTS under OR: Postgres may hash such a subquery over every team's
+      // listed rows. The team's id is given as a value, not as ti.team_id: Postgres does not carry
+      // ti.team_id = ? into the outer join, and would read every team's rows of the installation.
+      .leftJoin("team_installation_repositories as tir", (on) =>
+        on.onVal("tir.team_id", "=", teamId).andOn("tir.installation_id", "ir.installation_id").andOn("tir.repository_id", "ir.repository_id"),
+      )
+      .where("ti.team_id", teamId)
+      .whereNull("i.suspended_at")
+      .where((scope) => scope.where("ti.repository_scope", "all").orWhereNotNull("tir.repository_id"))
+  );
+}
+
+/**
  * The repositories a team may use, in (installation id, repository id) order: the primary key of
  * installation_repositories, so each link is one ordered index range and a page reads about
  * `limit` rows however many repositories the team has. Links to suspended installations are left
  * out: their repositories cannot be used until GitHub unsuspends them.
  */
 export async function listTeamRepositories(db: Db, teamId: number, filter: TeamRepositoryFilter): Promise<TeamRepository[]> {
-  const query = db("team_installations as ti")
-    .join("installations as i", "i.id", "ti.installation_id")
-    .join("installation_repositories as ir", "ir.installation_id", "ti.installation_id")
-    // A join rather than EXISTS under OR: Postgres may hash such a subquery over every team's
-    // listed rows. The team's id is given as a value, not as ti.team_id: Postgres does not carry
-    // ti.team_id = ? into the outer join, and would read every team's rows of the installation.
-    .leftJoin("team_installation_repositories as tir", (on) =>
-      on.onVal("tir.team_id", "=", teamId).andOn("tir.installation_id", "ir.installation_id").andOn("tir.repository_id", "ir.repository_id"),
-    )
-    .where("ti.team_id", teamId)
-    .whereNull("i.suspended_at")
-    .where((scope) => scope.where("ti.repository_scope", "all").orWhereNotNull("tir.repository_id"))
+  const query = teamScopedRepositories(db, teamId)
     .select("ir.installation_id", "ir.repository_id", "ir.owner", "ir.name", "ir.full_name", "ir.private", "ir.archived", "ir.default_branch")
     // By the link's installation id (equal to the repository's): walking the team's links in
     // primary-key order, then each installation's repositories in its own, gives this order with

@@ -101,21 +101,24 @@ const sqlitePrograms = new WeakMap<SqliteDatabase, Map<string, Promise<SqliteSta
 /**
  * One statement that runs them all: an INSERT into a temporary view whose INSTEAD OF trigger
  * checks the conditions (RAISE aborts, rolling back everything) and runs the writes, each reading
- * its part of the one JSON parameter. The trigger and the statement are compiled once per
+ * its own JSON parameter (a column of the view). The trigger and the statement are compiled once per
  * connection; compiling a batch's half-dozen statements every time cost more than running them.
  * One statement is one transaction, and a writing statement takes the write lock when it starts.
  */
 async function commitOnSqlite(connection: SqliteDatabase, conditions: JsonStatement[], writes: JsonStatement[]): Promise<boolean> {
-  const part = (k: number) => `(NEW.batch -> ${k})`;
-  const body = [
-    ...conditions.map((c, k) => `SELECT RAISE(ABORT, '${CONDITION_FAILED}') WHERE NOT (${withJson(c, part(k))})`),
-    ...writes.map((w, k) => withJson(w, part(conditions.length + k))),
-  ];
+  // A column per statement: a statement reads only its own JSON, where one document for the
+  // batch was parsed again by each of them (`batch -> k`), payloads and all.
+  const statements = [...conditions, ...writes];
+  const body = statements.map((s, k) => {
+    const sql = withJson(s, `NEW.s${k}`, `NEW.b${k}`);
+    return k < conditions.length ? `SELECT RAISE(ABORT, '${CONDITION_FAILED}') WHERE NOT (${sql})` : sql;
+  });
   const program = body.join(";\n");
-  const statement = await sqliteProgram(connection, program);
-  const batch = JSON.stringify([...conditions, ...writes].map((s) => s.json));
+  const columns = statements.flatMap((s, k) => (s.sql.includes("{blob}") ? [`s${k}`, `b${k}`] : [`s${k}`]));
+  const parts = statements.flatMap((s) => (s.sql.includes("{blob}") ? [JSON.stringify(s.json), s.blob ?? Buffer.alloc(0)] : [JSON.stringify(s.json)]));
+  const statement = await sqliteProgram(connection, program, columns);
   try {
-    await new Promise<void>((resolve, reject) => statement.run([batch], (e) => (e ? reject(e) : resolve())));
+    await new Promise<void>((resolve, reject) => statement.run(parts, (e) => (e ? reject(e) : resolve())));
     return true;
   } catch (error) {
     if ((error as Error).message.includes(CONDITION_FAILED)) return false;
@@ -123,7 +126,7 @@ async function commitOnSqlite(connection: SqliteDatabase, conditions: JsonStatem
   }
 }
 
-function sqliteProgram(connection: SqliteDatabase, program: string): Promise<SqliteStatement> {
+function sqliteProgram(connection: SqliteDatabase, program: string, names: string[]): Promise<SqliteStatement> {
   let programs = sqlitePrograms.get(connection);
   if (!programs) {
     sqlitePrograms.set(connection, (programs = new Map()));
@@ -132,13 +135,14 @@ function sqliteProgram(connection: SqliteDatabase, program: string): Promise<Sql
   let statement = programs.get(program);
   if (!statement) {
     const name = `octoplex_batch_${createHash("sha1").update(program).digest("hex").slice(0, 16)}`;
+    const columns = names.join(", ");
     const ddl =
-      `CREATE TEMP VIEW IF NOT EXISTS ${name} (batch) AS SELECT NULL;\n` +
+      `CREATE TEMP VIEW IF NOT EXISTS ${name} (${columns}) AS SELECT ${names.map(() => "NULL").join(", ")};\n` +
       `CREATE TEMP TRIGGER IF NOT EXISTS ${name}_run INSTEAD OF INSERT ON ${name} BEGIN\n${program};\nEND`;
     statement = new Promise<void>((resolve, reject) => connection.exec(ddl, (e) => (e ? reject(e) : resolve()))).then(
       () =>
         new Promise<SqliteStatement>((resolve, reject) => {
-          const prepared = connection.prepare(`INSERT INTO ${name} (batch) VALUES (?)`, (e) => (e ? reject(e) : resolve(prepared)));
+          const prepared = connection.prepare(`INSERT INTO ${name} (${columns}) VALUES (${names.map(() => "?").join(", ")})`, (e) => (e ? reject(e) : resolve(prepared)));
         }),
     );
     // A failure is not kept: the next batch tries again.

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { Db, Dialect, dialectOf } from "../db/knex";
-import { JsonStatement, runStatement, selectJsonRows } from "../db/json-statements";
+import { jsonRowsToJoin, JsonStatement, runStatement } from "../db/json-statements";
 import { ORDERING_LOCK_STRIPES, OUTBOX_LOCK_SPACE } from "./outbox";
 import { dbTime } from "./rows";
 
@@ -38,14 +38,19 @@ const EVENT_COLUMNS = [
   ["give_up_at", "timestamptz"],
 ] as const;
 
-const PAYLOAD_COLUMNS = [
+const PAYLOAD_ROW_COLUMNS = [
   ["delivery_id", "text"],
   ["installation_id", "bigint"],
   ["event", "text"],
   ["repository_id", "bigint"],
-  ["payload", "text"],
   ["created_at", "timestamptz"],
 ] as const;
+// Where the payload is: Postgres reads it from the JSON rows; SQLite from the statement's bytes
+// (its 1-based offset and length in bytes), as it unescapes JSON strings slowly.
+const PAYLOAD_COLUMNS = {
+  postgres: [...PAYLOAD_ROW_COLUMNS, ["payload", "text"]],
+  sqlite: [...PAYLOAD_ROW_COLUMNS, ["payload_at", "bigint"], ["payload_bytes", "bigint"]],
+} as const;
 
 /**
  * The teams a delivery row `r` goes to, as tables to join after `r` and the condition on them:
@@ -63,9 +68,9 @@ function recipientCondition(r: string): string {
 }
 
 /** FROM the JSON rows (as `r`) and their recipients (`ti`): one row per (delivery, team). */
-function fromRecipients(dialect: Dialect, columns: Parameters<typeof selectJsonRows>[1]): string {
+function fromRecipients(dialect: Dialect, columns: Parameters<typeof jsonRowsToJoin>[1]): string {
   // CROSS JOIN: SQLite then loops over the few deliveries first and looks each one's links up.
-  return `FROM (${selectJsonRows(dialect, columns)}) r CROSS JOIN ${RECIPIENT_TABLES} WHERE ${recipientCondition("r")}`;
+  return `FROM (${jsonRowsToJoin(dialect, columns)}) r CROSS JOIN ${RECIPIENT_TABLES} WHERE ${recipientCondition("r")}`;
 }
 
 const hex8 = (dialect: Dialect, column: string) => (dialect === "postgres" ? `lpad(to_hex(${column}), 8, '0')` : `printf('%08x', ${column})`);
@@ -111,13 +116,19 @@ export function githubEventRows(events: GithubEvent[], occurredAt: Date, giveUpA
 
 /** Stores each delivery's payload, once, when at least one team receives it. */
 export function insertPayloadsStatement(dialect: Dialect, rows: GithubEventRows): JsonStatement {
-  return {
-    sql:
-      `INSERT INTO github_event_payloads (delivery_id, installation_id, event, payload, created_at) ` +
-      `SELECT p.delivery_id, p.installation_id, p.event, p.payload, p.created_at FROM (${selectJsonRows(dialect, PAYLOAD_COLUMNS)}) p ` +
-      `WHERE EXISTS (SELECT 1 FROM ${RECIPIENT_TABLES} WHERE ${recipientCondition("p")})`,
-    json: rows.payloads,
-  };
+  const insert = (payload: string) =>
+    `INSERT INTO github_event_payloads (delivery_id, installation_id, event, payload, created_at) ` +
+    `SELECT p.delivery_id, p.installation_id, p.event, ${payload}, p.created_at FROM (${jsonRowsToJoin(dialect, PAYLOAD_COLUMNS[dialect])}) p ` +
+    `WHERE EXISTS (SELECT 1 FROM ${RECIPIENT_TABLES} WHERE ${recipientCondition("p")})`;
+  if (dialect === "postgres") return { sql: insert("p.payload"), json: rows.payloads };
+  const texts = rows.payloads.map((p) => Buffer.from(p.payload as string, "utf8"));
+  let at = 1;
+  const json = rows.payloads.map(({ payload: _, ...row }, k) => {
+    const placed = { ...row, payload_at: at, payload_bytes: texts[k].length };
+    at += texts[k].length;
+    return placed;
+  });
+  return { sql: insert("CAST(substr({blob}, p.payload_at, p.payload_bytes) AS TEXT)"), json, blob: Buffer.concat(texts, at - 1) };
 }
 
 /**

@@ -16,7 +16,8 @@ const push = (n: number, repositoryId: number | null): GithubEvent => ({
   event: repositoryId === null ? "organization" : "push",
   action: repositoryId === null ? "member_added" : null,
   repository: repositoryId === null ? null : { id: repositoryId, fullName: `acme/repo-${repositoryId}` },
-  payload: JSON.stringify({ n, text: "é\"\\\n" }),
+  // Characters of 2 and 4 bytes, in varying numbers: a batch's payloads are placed by byte offsets on SQLite.
+  payload: JSON.stringify({ n, text: "é\"\\\n" + "😀".repeat(n % 3) }),
 });
 
 /** The outbox and payload rows, without what is random (message ids) or counted (ids; teams by their rank). */

@@ -1,4 +1,4 @@
-// npm run bench:fanout [-- --rounds 3] [--duration 4] [--backlog 2] [--rate 100] [--rate-duration 10] [--only sqlite|postgres]
+// npm run bench:fanout [-- --rounds 3] [--duration 4] [--backlog 2] [--rate 100] [--rate-duration 10] [--only sqlite|postgres] [--ingestion-only]
 //
 // GitHub's events fanned out to teams (issue 22): signed `push` deliveries with fresh delivery ids,
 // each for an installation linked to 10 teams that all subscribe to push and cover its repository
@@ -52,6 +52,7 @@ const { values: args } = parseArgs({
     rate: { type: "string", default: "100" },
     "rate-duration": { type: "string", default: "10" },
     only: { type: "string" },
+    "ingestion-only": { type: "boolean", default: false },
   },
 });
 const ROUNDS = Number(args.rounds);
@@ -169,6 +170,7 @@ async function runOn(kind: DatabaseKind, baselineUrl: string): Promise<string[]>
       `bare Probot ${median(rates.map((r) => r[1])).toFixed(0)}/s; ratio ${ratio.toFixed(2)}× (rounds: ${ratios.map((r) => r.toFixed(2)).join(" ")}); ${written.toLocaleString("en")} events for ${acked.toLocaleString("en")} deliveries`,
     `    goal ≥ ${GOAL_RATIO}× bare: ${ratio >= GOAL_RATIO ? "met" : "MISSED"}`,
   );
+  if (args["ingestion-only"]) return [`on ${label}:`, ...lines.map((l) => `  ${l}`)];
   const allArrivals: Arrival[] = [];
   const take = async () => {
     const { arrivals } = await tell({ take: true });

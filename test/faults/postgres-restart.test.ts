@@ -5,13 +5,18 @@ import pino from "pino";
 import type { Knex } from "knex";
 import { createKnex } from "../../src/db/knex";
 import { createDeps } from "../../src/deps";
-import { installationEvent } from "../fixtures/payloads";
+import { listOutboxEvents } from "../../src/repositories/outbox";
+import { installationEvent, pushEvent } from "../fixtures/payloads";
 import { testConfig, testEnv } from "../helpers/config";
+import { seedInstallation } from "../helpers/factories";
 import { Answer, answer, apiRequest, isSuccess, sleep } from "../helpers/fault-requests";
 import { OctoplexProcess, startOctoplexProcess } from "../helpers/octoplex-process";
+import { expectInOrderPerKey } from "../helpers/outbox";
+import { platformEnv, startPlatformReceiver, waitUntil } from "../helpers/platform-receiver";
 import { describeWithPrivatePostgres, PrivatePostgres, startPrivatePostgres } from "../helpers/private-postgres";
 import { runAlone } from "../helpers/run-alone";
 import { signedInMember } from "../helpers/team-access";
+import { subscribedTeam } from "../helpers/team-events";
 import { postWebhook } from "../helpers/test-server";
 import { ALICE } from "../helpers/users";
 
@@ -23,6 +28,8 @@ const ANSWER_WITHIN_MS = 5_000;
 const DATABASE_TIMEOUT_MS = 1_500;
 /** The stream's installations are STREAM_FIRST_ID + n. */
 const STREAM_FIRST_ID = 200_000;
+/** The installation whose pushes are routed to the subscribed teams. */
+const ROUTED_INSTALLATION = 840_001;
 
 const errorShape = (code?: string) => ({ error: expect.objectContaining({ code: code ?? expect.any(String), message: expect.any(String) }) });
 
@@ -233,5 +240,94 @@ describeWithPrivatePostgres("Postgres stopped, restarted or frozen mid-run (a pr
     expect(await look()("teams").where("name", "like", "freeze-%").orderBy("name").pluck("name")).toEqual(["freeze-after", "freeze-before"]);
     expect(await look()("webhook_deliveries").where("id", "like", "freeze-%").orderBy("id").pluck("id")).toEqual(["freeze-before", "freeze-gap"]);
     expect((await look()("installations").whereIn("id", [3001, 3002]).orderBy("id").pluck("id")).map(Number)).toEqual([3001, 3002]);
+  }, 60_000);
+
+  test("pg_ctl restart while routed pushes are acknowledged and their events dispatched: every acknowledged push, and every redelivered one, reaches each subscribed team exactly once (by webhook-id), in order per (team, repository), and nothing is lost", async () => {
+    await seedInstallation(look(), ROUTED_INSTALLATION);
+    const teamIds: number[] = [];
+    for (const n of [1, 2, 3]) teamIds.push(await subscribedTeam(look(), `restart-push-${n}`, ROUTED_INSTALLATION));
+    // Ours is closed before the restart: Postgres cuts only Octoplex's connections.
+    await db!.destroy();
+    db = undefined;
+    // 10 ms an event, chains of up to ten: the dispatcher goes back to the database every 100 ms
+    // or so, and so meets the restart whenever it comes.
+    const receiver = await startPlatformReceiver({ delayMs: 10 });
+    // The Octoplex of beforeAll routes nothing (no platform): this one does. A short attempt limit,
+    // so that claims left by a pass the restart cut short lapse after 2 × 2 s + 5 s.
+    const routing = testEnv({ DATABASE_URL: pg.url, DATABASE_TIMEOUT_MS: String(DATABASE_TIMEOUT_MS), ...platformEnv(receiver), PLATFORM_WEBHOOK_TIMEOUT: "2s" });
+    const router = await startOctoplexProcess(routing, { cwd });
+    try {
+      const repos = [{ id: 840_101, name: "api" }, { id: 840_102, name: "web" }];
+      type Push = { deliveryId: string; repo: (typeof repos)[number]; after: string };
+      const pushes: Push[] = [];
+      const outcomes: Array<Answer & { push: Push; afterRestart: boolean }> = [];
+      const send = (p: Push) => answer((signal) => postWebhook(router.url, "push", pushEvent(ROUTED_INSTALLATION, p.repo, p.after), { deliveryId: p.deliveryId, signal }));
+      const acceptedIds = () => new Set(receiver.accepted().map((r) => r.webhookId));
+      let restart: Promise<void> | undefined;
+      let restarted = false;
+      let answeredAfterRestart = 0;
+      let atRestart: { acknowledged: number; accepted: number } | undefined;
+      const done = () => answeredAfterRestart >= 20 || pushes.length >= 400;
+
+      // Four clients, one push after another (20 ms apart), fresh delivery ids over two
+      // repositories. The restart starts once 20 pushes were acknowledged and the platform has
+      // accepted some of their events but not all (a backlog being dispatched); the stream goes on
+      // until 20 pushes sent after the restart were answered.
+      const client = async () => {
+        while (!done()) {
+          const i = pushes.length;
+          const push = { deliveryId: `restart-push-${i}`, repo: repos[i % 2], after: i.toString(16).padStart(40, "0") };
+          pushes.push(push);
+          const afterRestart = restarted;
+          outcomes.push({ push, ...(await send(push)), afterRestart });
+          if (afterRestart) answeredAfterRestart++;
+          const acknowledged = outcomes.filter(isSuccess).length;
+          const accepted = acceptedIds().size;
+          if (!restart && acknowledged >= 20 && accepted > 0 && accepted < acknowledged * teamIds.length) {
+            atRestart = { acknowledged, accepted };
+            restart = pg.restart().then(() => void (restarted = true));
+          }
+          await sleep(20);
+        }
+      };
+      await Promise.all(Array.from({ length: 4 }, client));
+      await restart;
+
+      // The restart came while events of acknowledged pushes were being dispatched.
+      expect(atRestart).toEqual({ acknowledged: expect.any(Number), accepted: expect.any(Number) });
+      // Each push answered in time, 2xx or a clean 5xx, and the restart was felt.
+      expect(outcomes.filter((o) => o.failure !== undefined).map((o) => `${o.push.deliveryId}: ${o.failure}`)).toEqual([]);
+      expect(Math.max(...outcomes.map((o) => o.ms))).toBeLessThan(ANSWER_WITHIN_MS);
+      const failed = outcomes.filter((o) => !isSuccess(o));
+      expect(failed.length).toBeGreaterThan(0);
+      for (const f of failed) expect({ id: f.push.deliveryId, is5xx: f.status >= 500 && f.status < 600, body: f.body }).toEqual({ id: f.push.deliveryId, is5xx: true, body: errorShape() });
+      expect(failed.filter((f) => f.afterRestart).map((f) => f.push.deliveryId)).toEqual([]);
+
+      // GitHub redelivers what was not acknowledged.
+      const redelivered = await Promise.all(failed.map((f) => send(f.push)));
+      expect(redelivered.filter((a) => !isSuccess(a))).toEqual([]);
+
+      // The dispatcher gets over the restart by itself. What it sent but could not record as
+      // delivered goes again once its claims lapse, under the same webhook-id: each (team, push)
+      // pair has one webhook-id, so a platform that drops repeated ids gets each exactly once.
+      const expected = teamIds.length * pushes.length;
+      await waitUntil(() => acceptedIds().size >= expected, `all ${expected} routed events to reach the platform`, 30_000, 100);
+      expect(receiver.received.filter((r) => r.verified !== true)).toEqual([]);
+      const byId = new Map(receiver.accepted().map((r) => [r.webhookId, r.body]));
+      const pairs = [...byId.values()].map((b) => `${b.data.teamId as number}:${b.data.deliveryId as string}`).sort();
+      expect(pairs).toEqual(teamIds.flatMap((t) => pushes.map((p) => `${t}:${p.deliveryId}`)).sort());
+      // …and records each as delivered.
+      const pushEvents = async () => (await listOutboxEvents(look())).filter((e) => e.type === "github.push");
+      await waitUntil(async () => (await pushEvents()).every((e) => e.status === "delivered"), "every github.push event to be marked delivered", 15_000, 100);
+      const events = await pushEvents();
+      expect(events).toHaveLength(expected);
+      expect(await look()("github_event_payloads").where("delivery_id", "like", "restart-push-%").count({ n: "*" })).toEqual([{ n: String(pushes.length) }]);
+      expect((await look()("webhook_deliveries").where("id", "like", "restart-push-%").pluck("id")).sort()).toEqual(pushes.map((p) => p.deliveryId).sort());
+      expectInOrderPerKey(events, { received: receiver.received.filter((r) => r.body.type === "github.push") });
+      expect({ alive: router.alive(), stderr: router.alive() ? "" : router.stderr() }).toEqual({ alive: true, stderr: "" });
+    } finally {
+      await router.stop();
+      await receiver.close();
+    }
   }, 60_000);
 });

@@ -15,9 +15,14 @@ const RETENTION_MINUTES = 7 * 24 * 60;
  * expires a minute after it; `remaining` lists which are left, by the names given here. Outbox
  * events: delivered a minute beyond the default retention (7 days) and a minute within it, each
  * naming a GitHub payload of its own; and a failed and a pending event older than both, which
- * stay, the failed one keeping its payload.
+ * stay, the failed one keeping its payload. Written in one transaction: a purge running meanwhile
+ * (the timer under npm start) sees all of them or none, never a payload whose event is not written yet.
  */
-export async function seedExpiringRows(db: Knex, at: Date): Promise<void> {
+export async function seedExpiringRows(knex: Knex, at: Date): Promise<void> {
+  await knex.transaction((trx) => seedAll(trx, at));
+}
+
+async function seedAll(db: Knex.Transaction, at: Date): Promise<void> {
   await upsertGithubUser(db, { id: ALICE.id, login: ALICE.login, name: null, avatarUrl: null }, at);
   for (const [name, expiresAt] of [["expired", minutes(at, -1)], ["live", minutes(at, 1)]] as const) {
     const state = { purpose: "login" as const, returnTo: "/", teamId: null, githubUserId: null, createdAt: minutes(expiresAt, -10), expiresAt };
@@ -30,7 +35,7 @@ export async function seedExpiringRows(db: Knex, at: Date): Promise<void> {
   await seedEvent(db, "old-pending", "pending", null, minutes(at, -2 * RETENTION_MINUTES), false);
 }
 
-async function seedEvent(db: Knex, name: string, status: string, deliveredAt: Date | null, createdAt = deliveredAt!, withPayload = true): Promise<void> {
+async function seedEvent(db: Knex.Transaction, name: string, status: string, deliveredAt: Date | null, createdAt = deliveredAt!, withPayload = true): Promise<void> {
   if (withPayload) {
     await db("github_event_payloads").insert({ delivery_id: `${name}-delivery`, installation_id: 1, event: "push", payload: "{}", created_at: dbTime(createdAt) });
   }

@@ -1,4 +1,5 @@
 import { Db, isPostgres } from "../db/knex";
+import { dbTime } from "./rows";
 
 /**
  * What became of a routed GitHub event (`github.<event>`), as its team's audit trail shows it.
@@ -7,6 +8,9 @@ import { Db, isPostgres } from "../db/knex";
  * audited when they happen, so only `github.*` rows get one here.
  */
 export type RoutedOutcome = "delivered" | "failed";
+
+/** Repeated literally by every query on these rows: it is the predicate of their partial index. */
+const ROUTED_ACTION = "action like 'github.%'";
 
 /**
  * `INSERT … SELECT` of one audit row per routed event among the settled outbox rows `from` (as
@@ -36,4 +40,19 @@ export function auditRoutedSql(db: Db, outcome: RoutedOutcome, from: string, whe
     `select o.team_id, ${installationId}, 'github', null, o.type, ${data}, ${postgres ? "?::timestamptz" : "?"} ` +
     `from ${from} o where (${where}) and o.type like 'github.%' order by o.id`
   );
+}
+
+/**
+ * Deletes routed events' audit rows written before `cutoff` (EVENT_RETENTION, as for their
+ * events), oldest first, in chunks; returns how many. Read through the partial index of `github.*`
+ * rows by created_at: the rest of the trail, kept for good, is not scanned.
+ */
+export async function deleteRoutedAuditBefore(db: Db, cutoff: Date, chunk = 5000): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const oldest = db("audit_events").whereRaw(ROUTED_ACTION).andWhere("created_at", "<", dbTime(cutoff)).orderBy("created_at").limit(chunk).select("id");
+    const deleted = await db("audit_events").whereIn("id", oldest).delete();
+    total += deleted;
+    if (deleted < chunk) return total;
+  }
 }

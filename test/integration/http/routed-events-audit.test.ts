@@ -1,7 +1,9 @@
 import type { Knex } from "knex";
+import { appendAuditEvents } from "../../../src/repositories/audit-events";
 import { listOutboxEvents, requeueFailed } from "../../../src/repositories/outbox";
 import { installationEvent, organizationMemberAddedEvent, pushEvent, repository, RepositoryFixture } from "../../fixtures/payloads";
 import { createTestDatabase, databaseKinds, TestDatabase, truncateAll } from "../../helpers/databases";
+import { auditEvent } from "../../helpers/factories";
 import type { TestUser } from "../../helpers/github-oauth";
 import { createOpenApiValidator, fetchChecked } from "../../helpers/openapi-validator";
 import { PlatformReceiver, platformEnv, startPlatformReceiver } from "../../helpers/platform-receiver";
@@ -140,6 +142,28 @@ describe.each(databaseKinds())("routed GitHub events in the team's audit trail o
       ["delivered", 3],
       ["failed", 2],
     ]);
+  });
+
+  test("housekeeping purges routed events' audit rows older than EVENT_RETENTION and keeps the team's other audit rows", async () => {
+    await install();
+    const team = await subscribedTeam(db(), "all", INSTALLATION);
+    const alice = await signedInMember(server.deps, ALICE, team);
+    await push("c".repeat(40), "old-push");
+    expect(await dispatchGithubEvents(server, receiver)).toHaveLength(1);
+    const eightDaysAgo = new Date(Date.now() - 8 * DAY);
+    await db()("audit_events").update({ created_at: eightDaysAgo.toISOString() });
+    await appendAuditEvents(db(), [auditEvent({ teamId: team, installationId: INSTALLATION, action: "team.installation.linked", data: { repositories: "all" } })], eightDaysAgo);
+    await push("d".repeat(40), "new-push");
+    await dispatchGithubEvents(server, receiver);
+
+    expect(await server.deps.services.housekeeping.purgeExpired()).toMatchObject({ githubAudit: 1 });
+
+    const { events } = await audit(alice, team);
+    expect(events.map((e) => [e.action, e.data.deliveryId ?? e.data.repositories])).toEqual([
+      ["github.push", "new-push"],
+      ["team.installation.linked", "all"],
+    ]);
+    expect(await server.deps.services.housekeeping.purgeExpired()).toMatchObject({ githubAudit: 0 });
   });
 
   test("Octoplex's own team events get no second audit row from the dispatcher: one per action, as written when it happened", async () => {

@@ -31,7 +31,7 @@ export interface Config {
   platformWebhook?: { url: string; secret: string; timeoutMs: number };
   /** Per client address and minute: GET /auth/login calls, and requests with a wrong API key. */
   rateLimits: { signInsPerMinute: number; failedApiKeysPerMinute: number };
-  /** How long delivered platform events (and GitHub payloads only they used) are kept: EVENT_RETENTION. */
+  /** How long delivered platform events (and GitHub payloads only they used, and routed events' audit rows) are kept: EVENT_RETENTION. */
   eventRetentionMs: number;
 }
 

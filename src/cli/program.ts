@@ -135,12 +135,13 @@ export function createProgram(io: CliIo, overrides: DepsOverrides = {}): Command
 
   program
     .command("purge-expired")
-    .description("delete expired sign-in states, sessions, rate-limit windows and platform events delivered longer ago than EVENT_RETENTION (the server does it every 10 minutes)")
+    .description("delete expired sign-in states, sessions, rate-limit windows and platform events delivered longer ago than EVENT_RETENTION, with the audit rows of routed GitHub events as old (the server does it every 10 minutes)")
     .action(() =>
       withDeps("database", async ({ services }) => {
         const purged = await services.housekeeping.purgeExpired();
         io.out(`Deleted ${purged.oauthStates} sign-in state(s), ${purged.sessions} session(s) and ${purged.rateLimits} rate-limit window(s) that had expired`);
         io.out(`Deleted ${purged.events} delivered event(s) older than EVENT_RETENTION and ${purged.githubPayloads} GitHub payload(s) no event uses`);
+        io.out(`Deleted ${purged.githubAudit} audit row(s) of routed GitHub events older than EVENT_RETENTION`);
       }),
     );
 

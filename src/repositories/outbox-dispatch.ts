@@ -1,6 +1,7 @@
 import type { Knex } from "knex";
 import { Db, isPostgres } from "../db/knex";
 import { mapRow, OutboxEvent } from "./outbox";
+import { auditRoutedSql } from "./routed-event-audit";
 import { dbTime } from "./rows";
 
 const TABLE = "outbox_events";
@@ -106,24 +107,47 @@ export async function releaseClaims(db: Db, ids: number[], until: Date): Promise
   await db.raw(`update ${TABLE} set locked_until = null where ${ours.sql} and locked_until = ${isPostgres(db) ? "?::timestamptz" : "?"}`, [ours.binding, dbTime(until)]);
 }
 
-/** Marks events delivered, in one statement. */
+/**
+ * Marks events delivered and audits the routed ones among them (routed-event-audit.ts), together:
+ * on Postgres in one statement (the update as a data-modifying CTE, whose rows the insert reads
+ * as updated), on SQLite in one transaction.
+ */
 export async function markDelivered(db: Db, ids: number[], now: Date): Promise<void> {
   if (ids.length === 0) return;
+  const at = dbTime(now);
+  const set = `set status = 'delivered', delivered_at = ${isPostgres(db) ? "?::timestamptz" : "?"}, locked_until = null, attempts = attempts + 1, last_error = null`;
   const ours = idIn(db, ids);
-  await db.raw(
-    `update ${TABLE} set status = 'delivered', delivered_at = ${isPostgres(db) ? "?::timestamptz" : "?"}, locked_until = null, attempts = attempts + 1, last_error = null where ${ours.sql}`,
-    [dbTime(now), ours.binding],
-  );
+  if (isPostgres(db)) {
+    await db.raw(`with settled as (update ${TABLE} ${set} where ${ours.sql} returning *) ${auditRoutedSql(db, "delivered", "settled", "true")}`, [at, ours.binding, at]);
+    return;
+  }
+  await db.transaction(async (trx) => {
+    await trx.raw(`update ${TABLE} ${set} where ${ours.sql}`, [at, ours.binding]);
+    const settled = idIn(trx, ids, "o.id");
+    await trx.raw(auditRoutedSql(trx, "delivered", TABLE, settled.sql), [at, settled.binding]);
+  });
 }
 
-export async function markAttemptFailed(db: Db, id: number, error: string, next: Date | null): Promise<void> {
-  await db(TABLE)
-    .where({ id })
-    .update({
-      status: next ? "pending" : "failed",
-      next_attempt_at: next ? dbTime(next) : db.raw("next_attempt_at"),
-      locked_until: null,
-      attempts: db.raw("attempts + 1"),
-      last_error: error.slice(0, 1000),
-    });
+/**
+ * Records a failed attempt: pending again until `next`, or, with no `next` (the retry window has
+ * ended), failed for good, which a routed event's audit trail records with the same statement
+ * (Postgres) or transaction (SQLite) as markDelivered.
+ */
+export async function markAttemptFailed(db: Db, id: number, error: string, next: Date | null, now: Date): Promise<void> {
+  const lastError = error.slice(0, 1000);
+  if (next) {
+    await db(TABLE)
+      .where({ id })
+      .update({ status: "pending", next_attempt_at: dbTime(next), locked_until: null, attempts: db.raw("attempts + 1"), last_error: lastError });
+    return;
+  }
+  const set = "set status = 'failed', locked_until = null, attempts = attempts + 1, last_error = ?";
+  if (isPostgres(db)) {
+    await db.raw(`with settled as (update ${TABLE} ${set} where id = ? returning *) ${auditRoutedSql(db, "failed", "settled", "true")}`, [lastError, id, dbTime(now)]);
+    return;
+  }
+  await db.transaction(async (trx) => {
+    await trx.raw(`update ${TABLE} ${set} where id = ?`, [lastError, id]);
+    await trx.raw(auditRoutedSql(trx, "failed", TABLE, "o.id = ?"), [dbTime(now), id]);
+  });
 }

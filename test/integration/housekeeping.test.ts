@@ -26,7 +26,7 @@ describe.each(databaseKinds())("purging expired rows on %s", (kind) => {
 
       const report = await createLambdaApp(deps).handle(jobEvent("housekeeping"), lambdaContext());
 
-      expect(report).toEqual({ oauthStates: 1, sessions: 1, rateLimits: 1, events: 1, githubPayloads: 1 });
+      expect(report).toEqual({ oauthStates: 1, sessions: 1, rateLimits: 1, events: 1, githubPayloads: 1, githubAudit: 1 });
       expect(await remainingExpiringRows(deps.db)).toEqual(ONLY_LIVE_ROWS);
     } finally {
       await deps.close();

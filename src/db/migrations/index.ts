@@ -13,6 +13,7 @@ import * as linkScopes from "./20261207050000_link_scopes";
 import * as repositoryDepartures from "./20261207063000_repository_departures";
 import * as teamEvents from "./20261207070000_team_events";
 import * as outboxPendingByIdDropped from "./20261207080000_outbox_pending_by_id_dropped";
+import * as auditEventsRoutedByCreatedAt from "./20261207090000_audit_events_routed_by_created_at";
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -36,6 +37,7 @@ const migrations: Record<string, Migration> = {
   "20261207063000_repository_departures": repositoryDepartures,
   "20261207070000_team_events": teamEvents,
   "20261207080000_outbox_pending_by_id_dropped": outboxPendingByIdDropped,
+  "20261207090000_audit_events_routed_by_created_at": auditEventsRoutedByCreatedAt,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -34,8 +34,8 @@ export interface DispatchReport {
  * processes, or a timer and a Lambda drain — from sending the same event at once.
  *
  * A pass costs a few statements whatever its size: one to choose (teams taking turns, see
- * listDeliverable), one to claim, one to mark what was delivered; only failures are written one
- * by one. A key's chosen events go one after another, each once the one before was accepted.
+ * listDeliverable), one to claim, one to mark what was delivered (auditing the routed GitHub
+ * events among them, routed-event-audit.ts); only failures are written one by one. A key's chosen events go one after another, each once the one before was accepted.
  */
 export function createEventDispatcher(options: DispatcherOptions) {
   const { db, now, log, url } = options;
@@ -106,7 +106,7 @@ export function createEventDispatcher(options: DispatcherOptions) {
     report.delivered += delivered.length;
     for (const { event, reason } of failures) {
       const next = nextAttempt(event);
-      await markAttemptFailed(db, event.id, reason, next);
+      await markAttemptFailed(db, event.id, reason, next, now());
       if (next) report.retrying++;
       else report.failed++;
       log.warn({ eventId: event.messageId, type: event.type, attempt: event.attempts + 1, reason, gaveUp: !next }, "platform event not delivered");

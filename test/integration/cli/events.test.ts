@@ -36,9 +36,9 @@ describe.each(databaseKinds())("octoplex events on %s", (kind) => {
     const [delivered, failed, pending, retrying] = (await listOutboxEvents(db())).map((e) => e.id);
     ids = { delivered, failed, pending, retrying };
     await markDelivered(db(), [delivered], minutesAfterNow(1));
-    await markAttemptFailed(db(), failed, "HTTP 500", minutesAfterNow(5));
-    await markAttemptFailed(db(), failed, "timed out after 10000 ms", null);
-    await markAttemptFailed(db(), retrying, "fetch failed", minutesAfterNow(2));
+    await markAttemptFailed(db(), failed, "HTTP 500", minutesAfterNow(5), NOW);
+    await markAttemptFailed(db(), failed, "timed out after 10000 ms", null, minutesAfterNow(5));
+    await markAttemptFailed(db(), retrying, "fetch failed", minutesAfterNow(2), NOW);
   });
   afterAll(() => target?.close());
 

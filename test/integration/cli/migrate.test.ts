@@ -21,6 +21,7 @@ const ALL = [
   "20261207063000_repository_departures",
   "20261207070000_team_events",
   "20261207080000_outbox_pending_by_id_dropped",
+  "20261207090000_audit_events_routed_by_created_at",
 ];
 
 describe.each(databaseKinds())("octoplex migrate on %s", (kind) => {

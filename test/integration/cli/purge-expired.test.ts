@@ -15,6 +15,7 @@ describe.each(databaseKinds())("octoplex purge-expired on %s", (kind) => {
     expect(run.out).toEqual([
       "Deleted 1 sign-in state(s), 1 session(s) and 1 rate-limit window(s) that had expired",
       "Deleted 1 delivered event(s) older than EVENT_RETENTION and 1 GitHub payload(s) no event uses",
+      "Deleted 1 audit row(s) of routed GitHub events older than EVENT_RETENTION",
     ]);
     expect(await remainingExpiringRows(cli().db)).toEqual(ONLY_LIVE_ROWS);
   });

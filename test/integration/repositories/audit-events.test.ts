@@ -1,6 +1,8 @@
 import { appendAuditEvents, appendAuditEventsForLinkedTeams, listAuditEvents } from "../../../src/repositories/audit-events";
 import { describeEachDatabase, indexNames } from "../../helpers/databases";
+import { deleteRoutedAuditBefore } from "../../../src/repositories/routed-event-audit";
 import { auditEvent, countRows, minutesAfterNow, NOW, seedInstallation, seedLinks, seedTeams } from "../../helpers/factories";
+import { explain } from "../../helpers/query-plan";
 
 describeEachDatabase("audit events repository", ({ db }) => {
   test("appendAuditEvents stores 250 events from one call (more than one batch)", async () => {
@@ -112,5 +114,30 @@ describeEachDatabase("audit events repository", ({ db }) => {
     expect(byInstallation(await indexNames(db(), "audit_events"))).toEqual(["audit_events_installation_id_index"]);
     expect((await db().migrate.up({ name }))[1]).toEqual([name]);
     expect(byInstallation(await indexNames(db(), "audit_events"))).toEqual([]);
+  });
+
+  test("deleteRoutedAuditBefore deletes routed events' rows written before the cutoff, chunk after chunk, and nothing else of the trail", async () => {
+    const routed = (n: number) => Array.from({ length: n }, (_, i) => auditEvent({ teamId: 1, action: "github.push", data: { n: i } }));
+    await appendAuditEvents(db(), [...routed(5), auditEvent({ teamId: 1, action: "team.installation.linked" }), auditEvent({ teamId: 1, action: "installation.suspended" })], NOW);
+    await appendAuditEvents(db(), routed(1), minutesAfterNow(1));
+
+    expect(await deleteRoutedAuditBefore(db(), minutesAfterNow(1), 2)).toBe(5);
+
+    expect((await listAuditEvents(db(), {})).map((e) => e.action)).toEqual(["github.push", "installation.suspended", "team.installation.linked"]);
+  });
+
+  test("the purge of routed events' rows reads them through their partial index by created_at, not the whole trail; its migration rolls back and forward again", async () => {
+    await appendAuditEvents(db(), [auditEvent({ teamId: 1, action: "github.push" }), auditEvent({ teamId: 1, action: "team.created" })], NOW);
+    const index = "audit_events_routed_created_at_index";
+
+    const plan = await explain(db(), (trx) => deleteRoutedAuditBefore(trx, NOW), { withoutSeqScan: true });
+    expect(plan).toContain(index);
+    expect(plan).not.toMatch(/Seq Scan on audit_events|^\s*SCAN audit_events\s*$/m);
+
+    const name = "20261207090000_audit_events_routed_by_created_at";
+    expect((await db().migrate.down({ name }))[1]).toEqual([name]);
+    expect(await indexNames(db(), "audit_events")).not.toContain(index);
+    expect((await db().migrate.up({ name }))[1]).toEqual([name]);
+    expect(await indexNames(db(), "audit_events")).toContain(index);
   });
 });

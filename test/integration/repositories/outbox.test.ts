@@ -1,4 +1,3 @@
-import type { Knex } from "knex";
 import { isPostgres } from "../../../src/db/knex";
 import {
   insertOutboxEvents,
@@ -10,6 +9,7 @@ import {
 import { listDeliverable } from "../../../src/repositories/outbox-dispatch";
 import { describeEachDatabase, indexNames, postgresOnly } from "../../helpers/databases";
 import { minutesAfterNow, NOW, seedInstallation, seedLinks, seedTeams } from "../../helpers/factories";
+import { explain } from "../../helpers/query-plan";
 
 describeEachDatabase("outbox repository", ({ db, kind }) => {
   // What only Postgres has: concurrent writers and advisory locks.
@@ -165,28 +165,3 @@ describeEachDatabase("outbox repository", ({ db, kind }) => {
 
 /** A plan step that reads all of outbox_events (Postgres), or all of it under one of the query's aliases (SQLite). */
 const TABLE_SCAN = /Seq Scan on outbox_events|^\s*SCAN (outbox_events|e|o|p)\s*$/m;
-
-/**
- * The plan of the query `run` makes first. `withoutSeqScan`: sequential scans ruled out where the
- * database allows it (a test table is too small for an index to win on cost); `analyze`: Postgres
- * runs it and counts the rows each step looked at.
- */
-async function explain(
-  db: Knex,
-  run: (trx: Knex.Transaction) => Promise<unknown>,
-  { withoutSeqScan = false, analyze = false } = {},
-): Promise<string> {
-  return db.transaction(async (trx) => {
-    let captured: { sql: string; bindings: readonly unknown[] } | undefined;
-    trx.on("query", (q: { sql: string; bindings: readonly unknown[] }) => void (captured ??= q));
-    await run(trx);
-    if (isPostgres(db)) {
-      if (withoutSeqScan) await trx.raw("SET LOCAL enable_seqscan = off");
-      const sql = `EXPLAIN${analyze ? " (ANALYZE)" : ""} ${captured!.sql.replace(/\$\d+/g, "?")}`;
-      const rows = (await trx.raw(sql, captured!.bindings as Knex.RawBinding[])).rows as Array<{ "QUERY PLAN": string }>;
-      return rows.map((r) => r["QUERY PLAN"]).join("\n");
-    }
-    const rows = (await trx.raw(`EXPLAIN QUERY PLAN ${captured!.sql}`, captured!.bindings as Knex.RawBinding[])) as Array<{ detail: string }>;
-    return rows.map((r) => r.detail).join("\n");
-  });
-}

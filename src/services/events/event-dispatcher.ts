@@ -1,7 +1,7 @@
 import type { Logger } from "pino";
 import type { Db } from "../../db/knex";
 import { attachBodies, OutboxEvent } from "../../repositories/outbox";
-import { createPlatformSender } from "./platform-sender";
+import { createPlatformSender, failureReason } from "./platform-sender";
 import { claimOutboxEvents, DeliverableOptions, listDeliverable, markAttemptFailed, markDelivered, releaseClaims } from "../../repositories/outbox-dispatch";
 
 export interface DispatcherOptions {
@@ -65,7 +65,7 @@ export function createEventDispatcher(options: DispatcherOptions) {
     const claimed = new Map((await claimOutboxEvents(db, chosen.flat(), until, now())).map((e) => [e.id, e]));
     const unsent: number[] = [];
     const delivered: number[] = [];
-    const failures: Array<{ event: OutboxEvent; reason: string }> = [];
+    const failures: Array<{ event: OutboxEvent; reason: string; error: unknown }> = [];
     // A chain is sent from its first event up to the first one this dispatcher did not claim (another
     // took it meanwhile): a later event of the key must not overtake an earlier one.
     const chains = chosen
@@ -93,7 +93,7 @@ export function createEventDispatcher(options: DispatcherOptions) {
             await send(event);
             delivered.push(event.id);
           } catch (error) {
-            failures.push({ event, reason: (error as Error).message });
+            failures.push({ event, reason: failureReason(error), error });
             unsent.push(...chain.slice(i + 1).map((e) => e.id));
             break;
           }
@@ -104,12 +104,12 @@ export function createEventDispatcher(options: DispatcherOptions) {
 
     await markDelivered(db, delivered, now());
     report.delivered += delivered.length;
-    for (const { event, reason } of failures) {
+    for (const { event, reason, error } of failures) {
       const next = nextAttempt(event);
       await markAttemptFailed(db, event.id, reason, next, now());
       if (next) report.retrying++;
       else report.failed++;
-      log.warn({ eventId: event.messageId, type: event.type, attempt: event.attempts + 1, reason, gaveUp: !next }, "platform event not delivered");
+      log.warn({ eventId: event.messageId, type: event.type, attempt: event.attempts + 1, reason, err: error, gaveUp: !next }, "platform event not delivered");
     }
     await releaseClaims(db, unsent, until);
     return delivered.length > 0;

@@ -67,3 +67,14 @@ export function createPlatformSender(options: { url: string; secret: string; tim
     },
   };
 }
+
+/**
+ * Why an attempt failed, in words a team may read (its audit trail shows them): the status or
+ * the timeout as they are, a network error by its code only, as its message names the
+ * platform's addresses. The log keeps the whole error for the operator.
+ */
+export function failureReason(error: unknown): string {
+  const { message, code } = error as { message?: string; code?: unknown };
+  if (typeof message === "string" && (/^HTTP \d{3}/.test(message) || /^timed out after \d+ ms$/.test(message))) return message;
+  return typeof code === "string" && /^[A-Z0-9_]{2,40}$/.test(code) ? `connection failed (${code})` : "connection failed";
+}

@@ -34,6 +34,8 @@ export interface LoadResult {
   /** Status codes other than 2xx, and network errors, with their counts. */
   failures: Record<string, number>;
   elapsedMs: number;
+  /** CPU seconds this generator used while sending (its deliveries are built before). */
+  cpuSeconds: number;
   latenciesMs: number[];
   /** With recordAcks: delivery id → when its 2xx answer arrived (Date.now()). */
   acks?: Record<string, number>;
@@ -82,7 +84,7 @@ async function run(req: LoadRequest): Promise<LoadResult> {
   // Enough for 5,000 deliveries/s over the whole run; reused (with fresh delivery ids) beyond that.
   const count = req.mode === "max" ? Math.ceil((req.durationMs / 1000) * 5000) : Math.ceil((req.durationMs / 1000) * req.rate) + 1;
   const deliveries = req.push ? makePushes(count, req.push, req.secret) : makeDeliveries(count, req.firstInstallationId, req.secret);
-  const result: LoadResult = { sent: 0, ok: 0, failures: {}, elapsedMs: 0, latenciesMs: [], ...(req.recordAcks ? { acks: {} } : {}) };
+  const result: LoadResult = { sent: 0, ok: 0, failures: {}, elapsedMs: 0, cpuSeconds: 0, latenciesMs: [], ...(req.recordAcks ? { acks: {} } : {}) };
   const fail = (why: string) => (result.failures[why] = (result.failures[why] ?? 0) + 1);
 
   const send = (d: Delivery): Promise<void> =>
@@ -122,6 +124,7 @@ async function run(req: LoadRequest): Promise<LoadResult> {
     });
 
   const started = performance.now();
+  const cpuAtStart = process.cpuUsage();
   if (req.mode === "max") {
     let next = 0;
     const deadline = started + req.durationMs;
@@ -149,6 +152,8 @@ async function run(req: LoadRequest): Promise<LoadResult> {
     await Promise.all(inFlight);
   }
   result.elapsedMs = performance.now() - started;
+  const cpu = process.cpuUsage(cpuAtStart);
+  result.cpuSeconds = (cpu.user + cpu.system) / 1e6;
   agent.destroy();
   return result;
 }

@@ -22,6 +22,7 @@ const ALL = [
   "20261207070000_team_events",
   "20261207080000_outbox_pending_by_id_dropped",
   "20261207090000_audit_events_routed_by_created_at",
+  "20261207100000_event_tables_postgres_upkeep",
 ];
 
 describe.each(databaseKinds())("octoplex migrate on %s", (kind) => {

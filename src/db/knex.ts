@@ -68,6 +68,10 @@ export function createKnex(database: Config["database"], options: KnexOptions = 
           conn.run("PRAGMA journal_mode = WAL");
           conn.run("PRAGMA synchronous = NORMAL");
           conn.run("PRAGMA foreign_keys = ON");
+          // A checkpoint every 10,000 pages (40 MB of WAL) instead of 1,000: a page written by
+          // many commits in between is copied to the database once, and the webhook burst that
+          // fans out to many teams spent half its time copying (bench:fanout, bench/results.md).
+          conn.run("PRAGMA wal_autocheckpoint = 10000");
           // Other processes (the CLI next to a running server) wait for the write lock instead of
           // failing; longer than an OAuth refresh may hold it (10 s timeout in github/oauth.ts).
           conn.run("PRAGMA busy_timeout = 15000", (err: Error | null) => done(err, conn));

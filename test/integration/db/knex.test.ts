@@ -78,3 +78,21 @@ onPostgres("a Postgres knex (db/knex.ts) with a timeout, in front of a server th
     expect((await withoutQueryTimeout(db, slow)).rows).toEqual([{ slept: "" }]);
   });
 });
+
+describe("a SQLite knex (db/knex.ts)", () => {
+  test("its connection runs in WAL mode with foreign keys on, and checkpoints every 10,000 pages rather than SQLite's 1,000", async () => {
+    const database = await createTestDatabase("sqlite");
+    const db = createKnex(database.config);
+    try {
+      const pragma = async (name: string) => Object.values((await db.raw(`PRAGMA ${name}`))[0])[0];
+      expect({ journal: await pragma("journal_mode"), foreignKeys: await pragma("foreign_keys"), checkpointEvery: await pragma("wal_autocheckpoint") }).toEqual({
+        journal: "wal",
+        foreignKeys: 1,
+        checkpointEvery: 10000,
+      });
+    } finally {
+      await db.destroy();
+      await database.drop();
+    }
+  });
+});

@@ -58,9 +58,10 @@ export function createWebhookHandler(secret: string, dispatcher: WebhookDispatch
     const event = header(req, "x-github-event");
     const id = header(req, "x-github-delivery");
     if (!event || !id) return fail(400, "invalid_input", "X-GitHub-Event and X-GitHub-Delivery are required");
+    const text = read.toString("utf8");
     let payload: unknown;
     try {
-      payload = JSON.parse(read.toString("utf8"));
+      payload = JSON.parse(text);
     } catch {
       return fail(400, "invalid_input", "The payload is not JSON");
     }
@@ -68,7 +69,7 @@ export function createWebhookHandler(secret: string, dispatcher: WebhookDispatch
       return fail(400, "invalid_input", "The payload is not a JSON object");
     }
     try {
-      await dispatcher.receive({ id, name: event, payload: payload as ReceivedDelivery["payload"] });
+      await dispatcher.receive({ id, name: event, payload: payload as ReceivedDelivery["payload"], rawPayload: text });
       answer(res, 200, { ok: true });
     } catch (error) {
       // GitHub shows the failure on the delivery; `octoplex redeliver` can ask for it again.

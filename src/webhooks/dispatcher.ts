@@ -5,8 +5,11 @@ import type { Logger } from "pino";
 /** GitHub's event names: "installation", "installation.created", … */
 export type WebhookEventName = EmitterWebhookEventName;
 
-/** What a handler reads of a delivery: the part of Probot's Context that needs no GitHub client. */
-export type DeliveryContext<E extends WebhookEventName> = EmitterWebhookEvent<E> & { log: Logger };
+/**
+ * What a handler reads of a delivery: the part of Probot's Context that needs no GitHub client,
+ * and the body as GitHub sent it when the server read it (not under Probot's own middleware).
+ */
+export type DeliveryContext<E extends WebhookEventName> = EmitterWebhookEvent<E> & { log: Logger; rawPayload?: string };
 
 /** Where handlers are registered: a Probot (under `probot run` and on Lambda) or a dispatcher. */
 export interface WebhookApp {
@@ -17,6 +20,8 @@ export interface ReceivedDelivery {
   id: string;
   name: string;
   payload: { action?: string } & Record<string, unknown>;
+  /** The body `payload` was parsed from. */
+  rawPayload?: string;
 }
 
 export interface WebhookDispatcher extends WebhookApp {
@@ -40,10 +45,10 @@ export function createWebhookDispatcher(log: Logger): WebhookDispatcher {
         handlers.set(name, list);
       }
     },
-    async receive({ id, name, payload }) {
+    async receive({ id, name, payload, rawPayload }) {
       const matched = [...(handlers.get(name) ?? []), ...(payload.action ? (handlers.get(`${name}.${payload.action}`) ?? []) : [])];
       if (matched.length === 0) return;
-      const context = { id, name, payload, log: log.child({ name: "event", id }) } as unknown as DeliveryContext<never>;
+      const context = { id, name, payload, rawPayload, log: log.child({ name: "event", id }) } as unknown as DeliveryContext<never>;
       const failed = (await Promise.allSettled(matched.map((handler) => handler(context)))).flatMap((r) =>
         r.status === "rejected" ? [r.reason] : [],
       );

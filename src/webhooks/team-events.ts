@@ -19,7 +19,8 @@ export function githubEventOf<E extends WebhookEventName>(context: DeliveryConte
     event: context.name,
     action: payload.action ?? null,
     repository: payload.repository ? { id: payload.repository.id, fullName: payload.repository.full_name } : null,
-    payload: JSON.stringify(context.payload),
+    // As GitHub sent it, byte for byte, when the body is at hand (not under Probot's middleware).
+    payload: context.rawPayload ?? JSON.stringify(context.payload),
   };
 }
 

@@ -14,6 +14,8 @@ export interface WebhookOptions {
   /** Override the signature header; null leaves it out. */
   signature?: string | null;
   secret?: string;
+  /** The body as sent, instead of JSON.stringify(payload): GitHub's own spacing and escapes. */
+  body?: string;
 }
 
 export interface TestServer {
@@ -30,7 +32,7 @@ export function sign(body: string, secret = TEST_WEBHOOK_SECRET): string {
 
 /** A webhook delivery as GitHub sends it (signed, unless told otherwise) to the server at `url`. */
 export function postWebhook(url: string, event: string, payload: unknown, options: WebhookOptions & { signal?: AbortSignal } = {}): Promise<Response> {
-  const body = JSON.stringify(payload);
+  const body = options.body ?? JSON.stringify(payload);
   const headers: Record<string, string> = {
     "content-type": "application/json",
     "x-github-event": event,

@@ -89,6 +89,19 @@ describe.each(databaseKinds())("GitHub events routed to the teams that subscribe
     }
   });
 
+  test("the payload reaches the platform byte for byte as GitHub sent it: its spacing, escapes and number forms kept", async () => {
+    await install();
+    await subscribedTeam(db(), "all", INSTALLATION);
+    // Pretty-printed, a \u escape and a trailing-zero number: JSON.parse then JSON.stringify would change all three.
+    const body = JSON.stringify(pushEvent(INSTALLATION, API, "b".repeat(40)), null, 2).replace('"ref": "refs/heads/main"', '"ref": "refs/heads/\\u00e9t\u00e9", "size": 1.0');
+    const res = await server.sendWebhook("push", undefined, { deliveryId: "push-raw", body });
+    expect(res.status).toBe(200);
+
+    const [event] = await dispatchGithubEvents(server, receiver);
+    expect(event.raw.endsWith(`"payload":${body}}}`)).toBe(true);
+    expect(event.body.data.payload).toEqual(JSON.parse(body));
+  });
+
   test("an event that names no repository reaches every subscribed team linked to the installation, whatever its scope", async () => {
     await install();
     const all = await subscribedTeam(db(), "all", INSTALLATION, { events: ["organization"] });

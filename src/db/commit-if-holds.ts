@@ -58,13 +58,15 @@ export function commitLane(db: Knex): CommitLane {
 
 async function commitOnPostgres(client: PgClient, conditions: JsonStatement[], writes: JsonStatement[]): Promise<boolean> {
   // One parameter holds every statement's JSON; a write reads an empty list unless all holds.
+  // A statement's bytes are a parameter of their own.
   const slot = (k: number) => `($1::jsonb->${k})`;
-  const holds = conditions.map((c, k) => `(${withJson(c, slot(k))})`).join(" AND ") || "true";
+  const values: unknown[] = [JSON.stringify([...conditions, ...writes].map((s) => s.json))];
+  const bytes = (s: JsonStatement) => (s.sql.includes("{blob}") ? `$${values.push(s.blob ?? Buffer.alloc(0))}::bytea` : undefined);
+  const holds = conditions.map((c, k) => `(${withJson(c, slot(k), bytes(c))})`).join(" AND ") || "true";
   const guarded = writes.map(
-    (w, k) => `w${k} AS (${withJson(w, `(CASE WHEN (SELECT ok FROM holds) THEN ${slot(conditions.length + k)} ELSE '[]'::jsonb END)`)})`,
+    (w, k) => `w${k} AS (${withJson(w, `(CASE WHEN (SELECT ok FROM holds) THEN ${slot(conditions.length + k)} ELSE '[]'::jsonb END)`, bytes(w))})`,
   );
   const text = `WITH ${[`holds AS (SELECT ${holds} AS ok)`, ...guarded].join(",\n")}\nSELECT ok FROM holds`;
-  const values = [JSON.stringify([...conditions, ...writes].map((s) => s.json))];
   // Named: Postgres parses and plans each distinct text once per connection.
   const result = await client.query({ name: statementName(text), text, values });
   return result.rows[0].ok === true;

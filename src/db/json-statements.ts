@@ -8,9 +8,9 @@ export interface JsonStatement {
   sql: string;
   json: unknown;
   /**
-   * SQLite: bytes the statement reads through `{blob}` (substr by offsets its JSON rows carry).
-   * Large texts travel so rather than inside the JSON, which SQLite parses and unescapes at a
-   * fraction of the speed it copies bytes.
+   * Bytes the statement reads through `{blob}` (by offsets its JSON rows carry). Large texts
+   * travel so rather than inside the JSON, which the database would parse and unescape: SQLite
+   * at a fraction of the speed it copies bytes.
    */
   blob?: Buffer;
 }

@@ -110,7 +110,8 @@ export async function releaseClaims(db: Db, ids: number[], until: Date): Promise
 /**
  * Marks events delivered and audits the routed ones among them (routed-event-audit.ts), together:
  * on Postgres in one statement (the update as a data-modifying CTE, whose rows the insert reads
- * as updated), on SQLite in one transaction.
+ * as updated), on SQLite in one transaction. Only events still pending: one another dispatcher
+ * sent and marked meanwhile (after this one's claim lapsed) is not counted or audited twice.
  */
 export async function markDelivered(db: Db, ids: number[], now: Date): Promise<void> {
   if (ids.length === 0) return;
@@ -118,12 +119,13 @@ export async function markDelivered(db: Db, ids: number[], now: Date): Promise<v
   const set = `set status = 'delivered', delivered_at = ${isPostgres(db) ? "?::timestamptz" : "?"}, locked_until = null, attempts = attempts + 1, last_error = null`;
   const ours = idIn(db, ids);
   if (isPostgres(db)) {
-    await db.raw(`with settled as (update ${TABLE} ${set} where ${ours.sql} returning *) ${auditRoutedSql(db, "delivered", "settled", "true")}`, [at, ours.binding, at]);
+    await db.raw(`with settled as (update ${TABLE} ${set} where ${ours.sql} and status = 'pending' returning *) ${auditRoutedSql(db, "delivered", "settled", "true")}`, [at, ours.binding, at]);
     return;
   }
   await db.transaction(async (trx) => {
-    await trx.raw(`update ${TABLE} ${set} where ${ours.sql}`, [at, ours.binding]);
-    const settled = idIn(trx, ids, "o.id");
+    const updated = (await trx.raw(`update ${TABLE} ${set} where ${ours.sql} and status = 'pending' returning id`, [at, ours.binding])) as Array<{ id: unknown }>;
+    if (updated.length === 0) return;
+    const settled = idIn(trx, updated.map((row) => Number(row.id)), "o.id");
     await trx.raw(auditRoutedSql(trx, "delivered", TABLE, settled.sql), [at, settled.binding]);
   });
 }

@@ -55,8 +55,28 @@ export function createEventDispatcher(options: DispatcherOptions) {
     return at > event.giveUpAt ? null : at;
   }
 
+  // Accepted by the platform but not recorded as delivered: the database failed as the pass ended.
+  // The next pass records them first, while their claims still keep every dispatcher off them, so
+  // a database blip does not send them again once the claims lapse.
+  let unrecorded: number[] = [];
+
+  async function recordDelivered(ids: number[], report: DispatchReport): Promise<void> {
+    try {
+      await markDelivered(db, ids, now());
+    } catch (error) {
+      unrecorded.push(...ids);
+      throw error;
+    }
+    report.delivered += ids.length;
+  }
+
   /** One batch: choose, claim, send, record. `keys` bounds the queues taken. */
   async function pass(keys: number, report: DispatchReport): Promise<boolean> {
+    if (unrecorded.length > 0) {
+      const ids = unrecorded;
+      unrecorded = [];
+      await recordDelivered(ids, report);
+    }
     const chosen = await listDeliverable(db, now(), { ...batch, keys });
     if (chosen.length === 0) return false;
     // Long enough for the first attempt of every chain; a chain's next event is only sent while
@@ -102,8 +122,7 @@ export function createEventDispatcher(options: DispatcherOptions) {
     };
     await Promise.all(Array.from({ length: Math.min(concurrency, chains.length) }, worker));
 
-    await markDelivered(db, delivered, now());
-    report.delivered += delivered.length;
+    await recordDelivered(delivered, report);
     for (const { event, reason, error } of failures) {
       const next = nextAttempt(event);
       await markAttemptFailed(db, event.id, reason, next, now());

@@ -213,6 +213,34 @@ describe.each(databaseKinds())("delivering events to the platform on %s", (kind)
     expect(none.err).toEqual(["octoplex: no failed events"]);
   });
 
+  test("when recording what the platform accepted fails (a database blip), the next pass records it: nothing is sent twice, and each event is counted and audited once", async () => {
+    await record([linked(1, 101), linked(2, 102)]);
+    await db().transaction((trx) => insertOutboxEvents(trx, repositoryEvents(3, 33, 2), new Date(), new Date(Date.now() + 60_000)));
+    // The first time the dispatcher marks events delivered, the database fails.
+    let failures = 1;
+    const marking = (sql: unknown) => typeof sql === "string" && sql.includes("set status = 'delivered'");
+    const blip = () => Object.assign(new Error("Connection terminated unexpectedly"), { code: "ECONNRESET" });
+    const flaky = new Proxy(db(), {
+      get(target, property, receiver) {
+        const value = Reflect.get(target, property, receiver);
+        if (property === "raw") return (sql: unknown, ...rest: unknown[]) => (marking(sql) && failures-- > 0 ? Promise.reject(blip()) : target.raw(sql as string, ...(rest as [])));
+        // SQLite marks them in a transaction of its own.
+        if (property === "transaction" && kind === "sqlite") return (...args: unknown[]) => (failures-- > 0 ? Promise.reject(blip()) : (target.transaction as (...a: unknown[]) => unknown)(...args));
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const d = dispatcher({ db: flaky as Knex });
+
+    await expect(d.dispatchDue()).rejects.toThrow("Connection terminated unexpectedly");
+    expect(receiver.accepted()).toHaveLength(4);
+    expect((await listOutboxEvents(db())).map((e) => e.status)).toEqual(["pending", "pending", "pending", "pending"]);
+
+    expect(await d.dispatchDue()).toEqual({ delivered: 4, retrying: 0, failed: 0 });
+    expect(receiver.received).toHaveLength(4);
+    expect((await listOutboxEvents(db())).map((e) => [e.status, e.attempts])).toEqual([["delivered", 1], ["delivered", 1], ["delivered", 1], ["delivered", 1]]);
+    expect(Number((await db()("audit_events").where("action", "github.push").count({ n: "*" }))[0].n)).toBe(2);
+  });
+
   test("a receiver that never answers: the attempt times out after timeoutMs and is retried until it answers", async () => {
     receiver.mode = "hang";
     await record([linked(1, 101)]);

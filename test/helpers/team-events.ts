@@ -2,8 +2,9 @@ import type { Knex } from "knex";
 import { writeScope } from "../../src/repositories/link-scopes";
 import { replaceSubscriptions } from "../../src/repositories/team-subscriptions";
 import { seedLinks, seedTeams } from "./factories";
-import type { PlatformReceiver, ReceivedRequest } from "./platform-receiver";
-import type { TestServer } from "./test-server";
+import { createTestDatabase, DatabaseKind, TestDatabase, truncateAll } from "./databases";
+import { PlatformReceiver, platformEnv, ReceivedRequest, startPlatformReceiver } from "./platform-receiver";
+import { startTestServer, TestServer } from "./test-server";
 
 /**
  * A team linked to `installationId` with `scope` ("all" or repository ids, which must be stored
@@ -31,4 +32,34 @@ export async function dispatchGithubEvents(server: TestServer, receiver: Platfor
   const accepted = receiver.accepted().filter((r) => r.body.type.startsWith("github."));
   for (const r of accepted) expect(r.verified).toBe(true);
   return accepted;
+}
+
+export interface PlatformServer {
+  database: TestDatabase;
+  receiver: PlatformReceiver;
+  server: TestServer;
+}
+
+/**
+ * The real server of a test file, on `kind`, sending its platform events to a receiver that
+ * verifies each signature; emptied before each test. Read its fields inside tests and hooks.
+ */
+export function platformServer(kind: DatabaseKind): PlatformServer {
+  const env = {} as PlatformServer;
+  beforeAll(async () => {
+    env.database = await createTestDatabase(kind);
+    env.receiver = await startPlatformReceiver();
+    env.server = await startTestServer(env.database, platformEnv(env.receiver));
+  });
+  beforeEach(async () => {
+    await truncateAll(env.server.deps.db);
+    env.receiver.received.length = 0;
+    env.receiver.mode = "ok";
+  });
+  afterAll(async () => {
+    await env.server?.close();
+    await env.receiver?.close();
+    await env.database?.drop();
+  });
+  return env;
 }

@@ -2,14 +2,12 @@ import type { Knex } from "knex";
 import { appendAuditEvents } from "../../../src/repositories/audit-events";
 import { listOutboxEvents, requeueFailed } from "../../../src/repositories/outbox";
 import { installationEvent, organizationMemberAddedEvent, pushEvent, repository, RepositoryFixture } from "../../fixtures/payloads";
-import { createTestDatabase, databaseKinds, TestDatabase, truncateAll } from "../../helpers/databases";
+import { databaseKinds } from "../../helpers/databases";
 import { auditEvent } from "../../helpers/factories";
 import type { TestUser } from "../../helpers/github-oauth";
 import { createOpenApiValidator, fetchChecked } from "../../helpers/openapi-validator";
-import { PlatformReceiver, platformEnv, startPlatformReceiver } from "../../helpers/platform-receiver";
 import { signedInMember, SignedInMember } from "../../helpers/team-access";
-import { dispatchGithubEvents, subscribedTeam } from "../../helpers/team-events";
-import { startTestServer, TestServer } from "../../helpers/test-server";
+import { dispatchGithubEvents, platformServer, subscribedTeam } from "../../helpers/team-events";
 import { ALICE, BOB } from "../../helpers/users";
 
 const CAROL: TestUser = { id: 5003, login: "carol" };
@@ -31,30 +29,13 @@ interface AuditEventJson {
 // Signed webhooks in, the dispatcher out to a platform receiver, then the team's audit trail as a
 // member reads it over HTTP, each answer checked against openapi.yaml.
 describe.each(databaseKinds())("routed GitHub events in the team's audit trail on %s", (kind) => {
-  let database: TestDatabase;
-  let receiver: PlatformReceiver;
-  let server: TestServer;
+  const env = platformServer(kind);
   const openapi = createOpenApiValidator();
-  const db = (): Knex => server.deps.db;
+  const db = (): Knex => env.server.deps.db;
 
-  beforeAll(async () => {
-    database = await createTestDatabase(kind);
-    receiver = await startPlatformReceiver();
-    server = await startTestServer(database, platformEnv(receiver));
-  });
-  beforeEach(async () => {
-    await truncateAll(db());
-    receiver.received.length = 0;
-    receiver.mode = "ok";
-  });
-  afterAll(async () => {
-    await server?.close();
-    await receiver?.close();
-    await database?.drop();
-  });
 
   async function send(event: string, payload: unknown, deliveryId?: string) {
-    const res = await server.sendWebhook(event, payload, deliveryId ? { deliveryId } : undefined);
+    const res = await env.server.sendWebhook(event, payload, deliveryId ? { deliveryId } : undefined);
     expect(res.status).toBe(200);
   }
   const install = () => send("installation", installationEvent("created", { id: INSTALLATION, repositorySelection: "all" }, [repository(11, "acme/api"), repository(12, "acme/web")]));
@@ -62,21 +43,21 @@ describe.each(databaseKinds())("routed GitHub events in the team's audit trail o
 
   /** The team's whole trail as `member` reads it, and the answer's text. */
   async function audit(member: SignedInMember, teamId: number): Promise<{ events: AuditEventJson[]; text: string }> {
-    const res = await fetchChecked(openapi, `${server.url}/api/teams/${teamId}/audit?limit=200`, { cookie: member.cookie });
+    const res = await fetchChecked(openapi, `${env.server.url}/api/teams/${teamId}/audit?limit=200`, { cookie: member.cookie });
     expect(res.status).toBe(200);
     return { events: (res.body as { events: AuditEventJson[] }).events, text: res.text };
   }
   const routed = async (member: SignedInMember, teamId: number) => (await audit(member, teamId)).events.filter((e) => e.action.startsWith("github."));
-  const webhookIdOf = (teamId: number, type = "github.push") => receiver.accepted().find((r) => r.body.data.teamId === teamId && r.body.type === type)!.webhookId;
+  const webhookIdOf = (teamId: number, type = "github.push") => env.receiver.accepted().find((r) => r.body.data.teamId === teamId && r.body.type === type)!.webhookId;
 
   test("GET /api/teams/:teamId/audit shows each routed event once it is delivered, with its delivery id, repository and outcome, and never its payload", async () => {
     await install();
     const team = await subscribedTeam(db(), "all", INSTALLATION, { events: ["push", "organization"] });
     const other = await subscribedTeam(db(), "also-all", INSTALLATION);
     const elsewhere = await subscribedTeam(db(), "lists-web", INSTALLATION, { scope: [12] });
-    const alice = await signedInMember(server.deps, ALICE, team);
-    const bob = await signedInMember(server.deps, BOB, other);
-    const carol = await signedInMember(server.deps, CAROL, elsewhere);
+    const alice = await signedInMember(env.server.deps, ALICE, team);
+    const bob = await signedInMember(env.server.deps, BOB, other);
+    const carol = await signedInMember(env.server.deps, CAROL, elsewhere);
     const after = "a".repeat(40);
     await push(after, "push-1");
     await send("organization", organizationMemberAddedEvent(INSTALLATION, "newbie"), "org-1");
@@ -84,7 +65,7 @@ describe.each(databaseKinds())("routed GitHub events in the team's audit trail o
     // Taken in, not yet delivered: nothing to show.
     expect(await routed(alice, team)).toEqual([]);
 
-    expect(await dispatchGithubEvents(server, receiver)).toHaveLength(3);
+    expect(await dispatchGithubEvents(env.server, env.receiver)).toHaveLength(3);
 
     const outcome = (teamId: number, type: string, data: Record<string, unknown>) => ({
       id: expect.any(Number),
@@ -114,30 +95,30 @@ describe.each(databaseKinds())("routed GitHub events in the team's audit trail o
   test("an event the platform refused until its retry window ended shows in the team's audit as failed with the last error", async () => {
     await install();
     const team = await subscribedTeam(db(), "all", INSTALLATION);
-    const alice = await signedInMember(server.deps, ALICE, team);
-    receiver.mode = "error";
+    const alice = await signedInMember(env.server.deps, ALICE, team);
+    env.receiver.mode = "error";
     await push("b".repeat(40), "push-2");
 
-    expect(await server.deps.services.dispatcher!.dispatchDue()).toEqual({ delivered: 0, retrying: 1, failed: 0 });
+    expect(await env.server.deps.services.dispatcher!.dispatchDue()).toEqual({ delivered: 0, retrying: 1, failed: 0 });
     // Still being retried: no outcome yet.
     expect(await routed(alice, team)).toEqual([]);
 
     // The retry window ends: the next refusal is the last.
     const past = new Date(Date.now() - 1000).toISOString();
     await db()("outbox_events").update({ give_up_at: past, next_attempt_at: past });
-    expect(await server.deps.services.dispatcher!.dispatchDue()).toEqual({ delivered: 0, retrying: 0, failed: 1 });
+    expect(await env.server.deps.services.dispatcher!.dispatchDue()).toEqual({ delivered: 0, retrying: 0, failed: 1 });
 
     const failed = { deliveryId: "push-2", event: "push", action: null, repository: { id: 11, fullName: "acme/api" }, outcome: "failed", attempts: 2, lastError: "HTTP 500" };
     const { events, text } = await audit(alice, team);
     expect(events.filter((e) => e.action.startsWith("github.")).map((e) => [e.action, e.data])).toEqual([["github.push", { eventId: expect.any(String), ...failed }]]);
-    expect(events[0].data.eventId).toBe(receiver.received[0].webhookId);
-    // The receiver's answer ("down for maintenance") is not the error: the status is.
+    expect(events[0].data.eventId).toBe(env.receiver.received[0].webhookId);
+    // The env.receiver's answer ("down for maintenance") is not the error: the status is.
     expect(text).not.toContain("maintenance");
 
     // `octoplex events retry`: sent again and accepted, a later row says so.
-    receiver.mode = "ok";
+    env.receiver.mode = "ok";
     expect(await requeueFailed(db(), "all", new Date(), new Date(Date.now() + DAY))).toBe(1);
-    expect(await dispatchGithubEvents(server, receiver)).toHaveLength(1);
+    expect(await dispatchGithubEvents(env.server, env.receiver)).toHaveLength(1);
     expect((await routed(alice, team)).map((e) => [e.data.outcome, e.data.attempts])).toEqual([
       ["delivered", 3],
       ["failed", 2],
@@ -147,35 +128,35 @@ describe.each(databaseKinds())("routed GitHub events in the team's audit trail o
   test("housekeeping purges routed events' audit rows older than EVENT_RETENTION and keeps the team's other audit rows", async () => {
     await install();
     const team = await subscribedTeam(db(), "all", INSTALLATION);
-    const alice = await signedInMember(server.deps, ALICE, team);
+    const alice = await signedInMember(env.server.deps, ALICE, team);
     await push("c".repeat(40), "old-push");
-    expect(await dispatchGithubEvents(server, receiver)).toHaveLength(1);
+    expect(await dispatchGithubEvents(env.server, env.receiver)).toHaveLength(1);
     const eightDaysAgo = new Date(Date.now() - 8 * DAY);
     await db()("audit_events").update({ created_at: eightDaysAgo.toISOString() });
     await appendAuditEvents(db(), [auditEvent({ teamId: team, installationId: INSTALLATION, action: "team.installation.linked", data: { repositories: "all" } })], eightDaysAgo);
     await push("d".repeat(40), "new-push");
-    await dispatchGithubEvents(server, receiver);
+    await dispatchGithubEvents(env.server, env.receiver);
 
-    expect(await server.deps.services.housekeeping.purgeExpired()).toMatchObject({ githubAudit: 1 });
+    expect(await env.server.deps.services.housekeeping.purgeExpired()).toMatchObject({ githubAudit: 1 });
 
     const { events } = await audit(alice, team);
     expect(events.map((e) => [e.action, e.data.deliveryId ?? e.data.repositories])).toEqual([
       ["github.push", "new-push"],
       ["team.installation.linked", "all"],
     ]);
-    expect(await server.deps.services.housekeeping.purgeExpired()).toMatchObject({ githubAudit: 0 });
+    expect(await env.server.deps.services.housekeeping.purgeExpired()).toMatchObject({ githubAudit: 0 });
   });
 
   test("Octoplex's own team events get no second audit row from the dispatcher: one per action, as written when it happened", async () => {
     await install();
     const team = await subscribedTeam(db(), "all", INSTALLATION);
-    const alice = await signedInMember(server.deps, ALICE, team);
+    const alice = await signedInMember(env.server.deps, ALICE, team);
     await push("e".repeat(40), "push-3");
     await send("installation", installationEvent("deleted", { id: INSTALLATION }));
 
-    await server.deps.services.dispatcher!.dispatchDue();
+    await env.server.deps.services.dispatcher!.dispatchDue();
 
-    expect(receiver.accepted().map((r) => r.body.type).sort()).toEqual(["github.push", "installation.deleted", "team.installation.unlinked"]);
+    expect(env.receiver.accepted().map((r) => r.body.type).sort()).toEqual(["github.push", "installation.deleted", "team.installation.unlinked"]);
     expect((await listOutboxEvents(db())).every((e) => e.status === "delivered")).toBe(true);
     expect((await audit(alice, team)).events.map((e) => e.action)).toEqual(["github.push", "team.installation.unlinked"]);
   });

@@ -10,12 +10,10 @@ import {
   repositoryEvent,
   RepositoryFixture,
 } from "../../fixtures/payloads";
-import { createTestDatabase, databaseKinds, TestDatabase, truncateAll } from "../../helpers/databases";
+import { databaseKinds } from "../../helpers/databases";
 import { countRows } from "../../helpers/factories";
 import { expectInOrderPerKey } from "../../helpers/outbox";
-import { PlatformReceiver, platformEnv, startPlatformReceiver } from "../../helpers/platform-receiver";
-import { dispatchGithubEvents, subscribedTeam } from "../../helpers/team-events";
-import { startTestServer, TestServer } from "../../helpers/test-server";
+import { dispatchGithubEvents, platformServer, subscribedTeam } from "../../helpers/team-events";
 
 const API: RepositoryFixture = { id: 11, name: "api" };
 const WEB: RepositoryFixture = { id: 12, name: "web" };
@@ -25,36 +23,19 @@ const OTHER_INSTALLATION = 302;
 // Signed webhooks in, through the delivery ledger and the outbox, out to a platform receiver that
 // verifies each Standard Webhooks signature.
 describe.each(databaseKinds())("GitHub events routed to the teams that subscribe on %s", (kind) => {
-  let database: TestDatabase;
-  let receiver: PlatformReceiver;
-  let server: TestServer;
-  const db = (): Knex => server.deps.db;
+  const env = platformServer(kind);
+  const db = (): Knex => env.server.deps.db;
 
-  beforeAll(async () => {
-    database = await createTestDatabase(kind);
-    receiver = await startPlatformReceiver();
-    server = await startTestServer(database, platformEnv(receiver));
-  });
-  beforeEach(async () => {
-    await truncateAll(db());
-    receiver.received.length = 0;
-    receiver.mode = "ok";
-  });
-  afterAll(async () => {
-    await server?.close();
-    await receiver?.close();
-    await database?.drop();
-  });
 
   async function send(event: string, payload: unknown, deliveryId?: string) {
-    const res = await server.sendWebhook(event, payload, deliveryId ? { deliveryId } : undefined);
+    const res = await env.server.sendWebhook(event, payload, deliveryId ? { deliveryId } : undefined);
     expect(res.status).toBe(200);
   }
   const install = (id = INSTALLATION, repos = [repository(11, "acme/api"), repository(12, "acme/web")]) =>
     send("installation", installationEvent("created", { id, repositorySelection: "all" }, repos));
   const push = (f: RepositoryFixture, after: string, deliveryId?: string, installationId = INSTALLATION) =>
     send("push", pushEvent(installationId, f, after), deliveryId);
-  const received = async () => (await dispatchGithubEvents(server, receiver)).map((r) => [r.body.data.teamId, r.body.type, (r.body.data.payload as { after?: string }).after]);
+  const received = async () => (await dispatchGithubEvents(env.server, env.receiver)).map((r) => [r.body.data.teamId, r.body.type, (r.body.data.payload as { after?: string }).after]);
 
   test("a push reaches every team subscribed to push whose scope covers the repository, signed, GitHub's payload unchanged", async () => {
     await install();
@@ -68,7 +49,7 @@ describe.each(databaseKinds())("GitHub events routed to the teams that subscribe
 
     await send("push", payload, "push-1");
 
-    const accepted = await dispatchGithubEvents(server, receiver);
+    const accepted = await dispatchGithubEvents(env.server, env.receiver);
     expect(accepted.map((r) => r.body.data.teamId).sort()).toEqual([all, listsApi].sort());
     for (const r of accepted) {
       expect(r.body).toEqual({
@@ -94,10 +75,10 @@ describe.each(databaseKinds())("GitHub events routed to the teams that subscribe
     await subscribedTeam(db(), "all", INSTALLATION);
     // Pretty-printed, a \u escape and a trailing-zero number: JSON.parse then JSON.stringify would change all three.
     const body = JSON.stringify(pushEvent(INSTALLATION, API, "b".repeat(40)), null, 2).replace('"ref": "refs/heads/main"', '"ref": "refs/heads/\\u00e9t\u00e9", "size": 1.0');
-    const res = await server.sendWebhook("push", undefined, { deliveryId: "push-raw", body });
+    const res = await env.server.sendWebhook("push", undefined, { deliveryId: "push-raw", body });
     expect(res.status).toBe(200);
 
-    const [event] = await dispatchGithubEvents(server, receiver);
+    const [event] = await dispatchGithubEvents(env.server, env.receiver);
     expect(event.raw.endsWith(`"payload":${body}}}`)).toBe(true);
     expect(event.body.data.payload).toEqual(JSON.parse(body));
   });
@@ -111,7 +92,7 @@ describe.each(databaseKinds())("GitHub events routed to the teams that subscribe
 
     await send("organization", organizationMemberAddedEvent(INSTALLATION, "newbie"), "org-1");
 
-    const accepted = await dispatchGithubEvents(server, receiver);
+    const accepted = await dispatchGithubEvents(env.server, env.receiver);
     expect(accepted.map((r) => r.body.data.teamId).sort()).toEqual([all, listed, none].sort());
     expect(accepted[0].body.data).toMatchObject({ event: "organization", action: "member_added", repository: null, deliveryId: "org-1" });
     expect((await listOutboxEvents(db())).map((e) => e.orderingKey).sort()).toEqual(
@@ -183,7 +164,7 @@ describe.each(databaseKinds())("GitHub events routed to the teams that subscribe
     await Promise.all(afters.map((after, i) => push(i % 2 ? API : WEB, after)));
 
     expect(await countRows(db(), "github_event_payloads")).toBe(20);
-    const accepted = await dispatchGithubEvents(server, receiver);
+    const accepted = await dispatchGithubEvents(env.server, env.receiver);
     expect(new Set(accepted.map((r) => r.webhookId)).size).toBe(60);
     for (const team of teams) {
       expect(accepted.filter((r) => r.body.data.teamId === team).map((r) => (r.body.data.payload as { after: string }).after).sort()).toEqual([...afters].sort());
@@ -199,11 +180,11 @@ describe.each(databaseKinds())("GitHub events routed to the teams that subscribe
     const eightDaysAgo = new Date(Date.now() - 8 * 24 * 3600_000).toISOString();
     await db()("outbox_events").update({ delivered_at: eightDaysAgo, created_at: eightDaysAgo });
     await db()("github_event_payloads").update({ created_at: eightDaysAgo });
-    receiver.mode = "error";
+    env.receiver.mode = "error";
     await push(API, "9".repeat(40), "new-push");
-    await server.deps.services.dispatcher!.dispatchDue();
+    await env.server.deps.services.dispatcher!.dispatchDue();
 
-    expect(await server.deps.services.housekeeping.purgeExpired()).toMatchObject({ events: 2, githubPayloads: 1 });
+    expect(await env.server.deps.services.housekeeping.purgeExpired()).toMatchObject({ events: 2, githubPayloads: 1 });
 
     expect((await listOutboxEvents(db())).map((e) => [e.githubDeliveryId, e.status])).toEqual([
       ["new-push", "pending"],
@@ -229,8 +210,8 @@ describe.each(databaseKinds())("GitHub events routed to the teams that subscribe
     for (let i = 0; i < 8; i++) sent.push([i % 3 === 0 ? API : WEB, String(i).repeat(40)]);
     for (const [repo, after] of sent) await push(repo, after);
 
-    const accepted = await dispatchGithubEvents(server, receiver);
-    expectInOrderPerKey(await listOutboxEvents(db()), receiver);
+    const accepted = await dispatchGithubEvents(env.server, env.receiver);
+    expectInOrderPerKey(await listOutboxEvents(db()), env.receiver);
     for (const team of teams) {
       for (const repo of [API, WEB]) {
         const got = accepted.filter((r) => r.body.data.teamId === team && (r.body.data.repository as { id: number }).id === repo.id);
@@ -250,7 +231,7 @@ describe.each(databaseKinds())("GitHub events routed to the teams that subscribe
 
     expect(await db()("installation_repositories").where({ installation_id: INSTALLATION }).pluck("full_name")).toEqual(["acme/docs"]);
     expect(await db()("webhook_deliveries").where({ id: "repo-1" }).count("* as n")).toEqual([{ n: kind === "postgres" ? "1" : 1 }]);
-    const [event] = await dispatchGithubEvents(server, receiver);
+    const [event] = await dispatchGithubEvents(env.server, env.receiver);
     expect(event.body.data).toMatchObject({ teamId: team, event: "repository", action: "created", repository: { id: 13, fullName: "acme/docs" } });
   });
 
@@ -260,6 +241,6 @@ describe.each(databaseKinds())("GitHub events routed to the teams that subscribe
     await send("repository", repositoryEvent("deleted", INSTALLATION, API));
 
     expect(await db()("team_installation_repositories").where({ team_id: team }).count("* as n")).toEqual([{ n: kind === "postgres" ? "0" : 0 }]);
-    expect((await dispatchGithubEvents(server, receiver)).map((r) => [r.body.data.teamId, r.body.data.action])).toEqual([[team, "deleted"]]);
+    expect((await dispatchGithubEvents(env.server, env.receiver)).map((r) => [r.body.data.teamId, r.body.data.action])).toEqual([[team, "deleted"]]);
   });
 });

@@ -176,11 +176,14 @@ export async function insertGithubEvents(db: Db, events: GithubEvent[], occurred
 
 /**
  * Deletes the payloads stored before `cutoff` that no event names any more (all delivered and
- * purged); returns how many. A newer one may still be on its way to its events' commit.
+ * purged); returns how many. A payload and its events share their created_at (one statement
+ * writes them), so only the events older than the cutoff, read through their index by
+ * created_at, can name it.
  */
 export async function deleteUnreferencedPayloads(db: Db, cutoff: Date): Promise<number> {
+  const before = dbTime(cutoff);
   return db("github_event_payloads")
-    .where("created_at", "<", dbTime(cutoff))
-    .whereNotExists((q) => q.select(db.raw("1")).from("outbox_events as o").whereRaw("o.github_delivery_id = github_event_payloads.delivery_id"))
+    .where("created_at", "<", before)
+    .whereNotIn("delivery_id", db("outbox_events").whereNotNull("github_delivery_id").andWhere("created_at", "<", before).select("github_delivery_id"))
     .delete();
 }

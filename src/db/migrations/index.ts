@@ -15,6 +15,7 @@ import * as teamEvents from "./20261207070000_team_events";
 import * as outboxPendingByIdDropped from "./20261207080000_outbox_pending_by_id_dropped";
 import * as auditEventsRoutedByCreatedAt from "./20261207090000_audit_events_routed_by_created_at";
 import * as eventTablesPostgresUpkeep from "./20261207100000_event_tables_postgres_upkeep";
+import * as routedEventsByCreatedAt from "./20261207110000_routed_events_by_created_at";
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -40,6 +41,7 @@ const migrations: Record<string, Migration> = {
   "20261207080000_outbox_pending_by_id_dropped": outboxPendingByIdDropped,
   "20261207090000_audit_events_routed_by_created_at": auditEventsRoutedByCreatedAt,
   "20261207100000_event_tables_postgres_upkeep": eventTablesPostgresUpkeep,
+  "20261207110000_routed_events_by_created_at": routedEventsByCreatedAt,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -23,6 +23,7 @@ const ALL = [
   "20261207080000_outbox_pending_by_id_dropped",
   "20261207090000_audit_events_routed_by_created_at",
   "20261207100000_event_tables_postgres_upkeep",
+  "20261207110000_routed_events_by_created_at",
 ];
 
 describe.each(databaseKinds())("octoplex migrate on %s", (kind) => {

@@ -6,6 +6,7 @@ import {
   newMessageId,
   ORDERING_LOCK_STRIPES,
 } from "../../../src/repositories/outbox";
+import { deleteUnreferencedPayloads } from "../../../src/repositories/github-event-outbox";
 import { listDeliverable } from "../../../src/repositories/outbox-dispatch";
 import { describeEachDatabase, indexNames, postgresOnly } from "../../helpers/databases";
 import { minutesAfterNow, NOW, seedInstallation, seedLinks, seedTeams } from "../../helpers/factories";
@@ -138,6 +139,20 @@ describeEachDatabase("outbox repository", ({ db, kind }) => {
     const removed = [...plan.matchAll(/Rows Removed by (?:Join )?Filter: (\d+)/g)].reduce((sum, m) => sum + Number(m[1]), 0);
     expect(plan).toMatch(/rows=100 loops=1/);
     expect(removed).toBeLessThan(10_000); // NOT EXISTS looked at all 1,500 for each of the 100: 150,000
+  });
+
+  test("the purge of unused GitHub payloads reads routed events through their index by created_at, not the whole outbox; its migration rolls back and forward again", async () => {
+    const plan = await explain(db(), (trx) => deleteUnreferencedPayloads(trx, NOW), { withoutSeqScan: true });
+    expect(plan).toContain("outbox_events_routed_created_at_index");
+    expect(plan).not.toMatch(TABLE_SCAN);
+
+    const name = "20261207110000_routed_events_by_created_at";
+    expect((await db().migrate.down({ name }))[1]).toEqual([name]);
+    expect(await indexNames(db(), "outbox_events")).toEqual(expect.arrayContaining(["outbox_events_github_delivery_id_index"]));
+    expect((await db().migrate.up({ name }))[1]).toEqual([name]);
+    const names = await indexNames(db(), "outbox_events");
+    expect(names).toContain("outbox_events_routed_created_at_index");
+    expect(names).not.toContain("outbox_events_github_delivery_id_index");
   });
 
   test("the outbox index migrations roll back and forward again", async () => {

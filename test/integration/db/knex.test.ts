@@ -80,16 +80,14 @@ onPostgres("a Postgres knex (db/knex.ts) with a timeout, in front of a server th
 });
 
 describe("a SQLite knex (db/knex.ts)", () => {
-  test("its connection runs in WAL mode with foreign keys on, and checkpoints every 10,000 pages rather than SQLite's 1,000", async () => {
+  test("its connection runs in WAL mode with foreign keys on, checkpoints every 10,000 pages rather than SQLite's 1,000, and caches 32 MB of pages", async () => {
     const database = await createTestDatabase("sqlite");
     const db = createKnex(database.config);
     try {
       const pragma = async (name: string) => Object.values((await db.raw(`PRAGMA ${name}`))[0])[0];
-      expect({ journal: await pragma("journal_mode"), foreignKeys: await pragma("foreign_keys"), checkpointEvery: await pragma("wal_autocheckpoint") }).toEqual({
-        journal: "wal",
-        foreignKeys: 1,
-        checkpointEvery: 10000,
-      });
+      const settings = { journal: "journal_mode", foreignKeys: "foreign_keys", checkpointEvery: "wal_autocheckpoint", cacheKiB: "cache_size" };
+      const read = Object.fromEntries(await Promise.all(Object.entries(settings).map(async ([k, name]) => [k, await pragma(name)])));
+      expect(read).toEqual({ journal: "wal", foreignKeys: 1, checkpointEvery: 10000, cacheKiB: -32768 });
     } finally {
       await db.destroy();
       await database.drop();

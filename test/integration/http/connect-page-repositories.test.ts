@@ -1,12 +1,12 @@
 import { installationApiRoutes } from "../../fakes/github-installation-api";
+import { ACME, acmeAndBobsTeam } from "../../fixtures/acme-team";
 import { Browser, formFields, Page } from "../../helpers/browser";
 import { createTestDatabase, databaseKinds, TestDatabase } from "../../helpers/databases";
 import { E2E, startE2E } from "../../helpers/e2e";
 import { addReachedRepositories } from "../../helpers/reached-repositories";
 import { addInstallationRepositories } from "../../../src/repositories/installation-repositories";
-import { ALICE, BOB } from "../../helpers/users";
+import { ALICE } from "../../helpers/users";
 
-const ACME = { id: 9001, login: "acme" }; // Bob is an org admin, Alice a plain org member
 // The server keeps installation tokens in memory across tests while the fake starts over: new ids each test.
 let nextInstallationId = 78001;
 
@@ -70,12 +70,7 @@ describe.each(databaseKinds())("the connect page's repository picker on %s", (ki
 
   beforeEach(async () => {
     await e2e.reset();
-    const acme = e2e.github.world.addOrg(ACME);
-    e2e.github.world.setMembership(acme, BOB, "admin");
-    e2e.github.world.setMembership(acme, ALICE, "member");
-    acmeId = e2e.github.world.install(acme, { id: nextInstallationId++, repositorySelection: "selected" }).id;
-    bob = await e2e.signIn(BOB);
-    teamId = ((await call(bob, "POST", "/api/teams", { name: "Team A" })).body as { id: number }).id;
+    ({ acmeId, bob, teamId } = await acmeAndBobsTeam(e2e, nextInstallationId++));
   });
 
   const link = async (repositories: Scope) =>

@@ -1,4 +1,5 @@
 import { installationApiRoutes } from "../../fakes/github-installation-api";
+import { ACME, acmeAndBobsTeam } from "../../fixtures/acme-team";
 import type { Browser } from "../../helpers/browser";
 import { createTestDatabase, databaseKinds, TestDatabase } from "../../helpers/databases";
 import { E2E, startE2E } from "../../helpers/e2e";
@@ -9,7 +10,6 @@ import { newPlatformSecret, platformEnv } from "../../helpers/platform-receiver"
 import { ALICE, BOB } from "../../helpers/users";
 import { installationRepositoriesEvent, repository } from "../../fixtures/payloads";
 
-const ACME = { id: 9001, login: "acme" }; // Bob is an admin, Alice a plain member
 // The server keeps installation tokens in memory across tests while the fake starts over: new ids each test.
 let nextInstallationId = 76001;
 
@@ -65,13 +65,8 @@ describe.each(databaseKinds())("link repository scopes on %s", (kind) => {
 
   beforeEach(async () => {
     await e2e.reset();
-    const acme = e2e.github.world.addOrg(ACME);
-    e2e.github.world.setMembership(acme, BOB, "admin");
-    e2e.github.world.setMembership(acme, ALICE, "member");
-    acmeId = e2e.github.world.install(acme, { id: nextInstallationId++, repositorySelection: "selected" }).id;
+    ({ acmeId, bob, teamId } = await acmeAndBobsTeam(e2e, nextInstallationId++));
     repos.set(acmeId, "acme", [11, 12, 13]);
-    bob = await e2e.signIn(BOB);
-    teamId = ((await call("POST", "/api/teams", { name: "Team A" })).body as { id: number }).id;
   });
 
   test("linking with a list fetches the installation's repositories from GitHub the first time; the answer and GET carry the list", async () => {
